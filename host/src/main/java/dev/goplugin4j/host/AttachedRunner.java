@@ -1,0 +1,34 @@
+package dev.goplugin4j.host;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running plugin the host can wait for and kill: a process it started, a container, or
+ * something it reattached to. The counterpart of go-plugin's {@code runner.AttachedRunner}.
+ *
+ * <p>Implementations must be thread-safe.
+ */
+public interface AttachedRunner extends AddrTranslator {
+  /**
+   * Completes when the plugin has stopped, whether it exited by itself or was killed.
+   *
+   * @return a future of the exit status ({@code -1} when the runner cannot know it, for example
+   *     for a reattached process that is not our child); never completes exceptionally
+   */
+  CompletableFuture<Integer> onExit();
+
+  /**
+   * Stops the plugin at once and releases everything the runner holds for it (process tree,
+   * container, pipes). Returns when it is gone. Idempotent: a plugin already gone is success.
+   *
+   * @throws dev.goplugin4j.protocol.PluginException if the plugin could not be stopped
+   */
+  void kill();
+
+  /**
+   * A unique identifier of the running plugin: a pid, a container id.
+   *
+   * @return the id; not null
+   */
+  String id();
+}

@@ -1,0 +1,136 @@
+package dev.goplugin4j.host;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Everything a host needs to reconnect to a plugin that is still running after the host that
+ * started it went away: the counterpart of go-plugin's {@code ReattachConfig}. Serializes to a
+ * small JSON object and back.
+ *
+ * <p>The runner identity is a kind ({@value #KIND_PROCESS}, {@value #KIND_CONTAINER}, or a user
+ * runner's own), an id (pid, container id) and free-form attributes the runner needs to verify
+ * it found the same plugin (for a process, its start time, so a reused pid can never make us
+ * kill an unrelated process).
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param protocol {@code grpc}
+ * @param protocolVersion the negotiated app protocol version
+ * @param address the plugin's address as the host dials it
+ * @param runnerKind the runner kind; not empty
+ * @param runnerId the runner's id of the plugin; not empty
+ * @param runnerAttributes extra runner data; not null
+ * @param multiplexed whether the plugin was started with the multiplexed broker
+ * @param pluginCertificate the plugin's AutoMTLS certificate (base64 DER), or empty when none
+ * @param test go-plugin's test flag: a plugin in test mode is not killed on close
+ */
+public record ReattachConfig(
+    String protocol,
+    int protocolVersion,
+    NetAddress address,
+    String runnerKind,
+    String runnerId,
+    Map<String, String> runnerAttributes,
+    boolean multiplexed,
+    String pluginCertificate,
+    boolean test) {
+
+  /** Runner kind of a plugin started as a local process. */
+  public static final String KIND_PROCESS = "process";
+
+  /** Runner kind of a plugin started in a container. */
+  public static final String KIND_CONTAINER = "container";
+
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+  /** Validates and copies the fields. */
+  public ReattachConfig {
+    Objects.requireNonNull(protocol, "protocol");
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(runnerKind, "runnerKind");
+    Objects.requireNonNull(runnerId, "runnerId");
+    Objects.requireNonNull(pluginCertificate, "pluginCertificate");
+    if (runnerKind.isEmpty()) {
+      throw new IllegalArgumentException("runnerKind must not be empty");
+    }
+    if (runnerId.isEmpty()) {
+      throw new IllegalArgumentException("runnerId must not be empty");
+    }
+    if (protocolVersion < 0) {
+      throw new IllegalArgumentException("protocolVersion must be >= 0, got " + protocolVersion);
+    }
+    runnerAttributes = Map.copyOf(Objects.requireNonNull(runnerAttributes, "runnerAttributes"));
+  }
+
+  /**
+   * The JSON form, stable across versions of this library.
+   *
+   * @return a JSON object
+   */
+  public String toJson() {
+    JsonObject o = new JsonObject();
+    o.addProperty("protocol", protocol);
+    o.addProperty("protocol_version", protocolVersion);
+    o.addProperty("network", address.network());
+    o.addProperty("address", address.address());
+    o.addProperty("runner_kind", runnerKind);
+    o.addProperty("runner_id", runnerId);
+    JsonObject attrs = new JsonObject();
+    new TreeMap<>(runnerAttributes).forEach(attrs::addProperty);
+    o.add("runner_attributes", attrs);
+    o.addProperty("multiplexed", multiplexed);
+    o.addProperty("plugin_certificate", pluginCertificate);
+    o.addProperty("test", test);
+    return GSON.toJson(o);
+  }
+
+  /**
+   * Parses the JSON form.
+   *
+   * @param json the text from {@link #toJson()}; not null
+   * @return the config
+   * @throws PluginException if the text is not a valid reattach config; the message names the
+   *     field
+   */
+  public static ReattachConfig fromJson(String json) {
+    Objects.requireNonNull(json, "json");
+    try {
+      JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+      Map<String, String> attrs = new TreeMap<>();
+      if (o.has("runner_attributes")) {
+        o.getAsJsonObject("runner_attributes")
+            .entrySet()
+            .forEach(e -> attrs.put(e.getKey(), e.getValue().getAsString()));
+      }
+      return new ReattachConfig(
+          required(o, "protocol"),
+          Integer.parseInt(required(o, "protocol_version")),
+          new NetAddress(required(o, "network"), required(o, "address")),
+          required(o, "runner_kind"),
+          required(o, "runner_id"),
+          attrs,
+          o.has("multiplexed") && o.get("multiplexed").getAsBoolean(),
+          o.has("plugin_certificate") ? o.get("plugin_certificate").getAsString() : "",
+          o.has("test") && o.get("test").getAsBoolean());
+    } catch (JsonParseException | IllegalStateException | IllegalArgumentException
+        | UnsupportedOperationException e) {
+      throw new PluginException("invalid reattach config: " + e.getMessage(), e);
+    }
+  }
+
+  private static String required(JsonObject o, String field) {
+    if (!o.has(field) || o.get(field).isJsonNull()) {
+      throw new IllegalArgumentException("missing field \"" + field + "\"");
+    }
+    return o.get(field).getAsString();
+  }
+}

@@ -1,0 +1,221 @@
+package dev.goplugin4j.protocol;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Objects;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * A one-off self-signed certificate for go-plugin's AutoMTLS, made exactly as go-plugin makes
+ * one: ECDSA P-521 key, subject CN {@code localhost} (O {@code HashiCorp}), SAN DNS {@code
+ * localhost}, extended key usage clientAuth and serverAuth, key usage digitalSignature,
+ * keyEncipherment, keyAgreement and keyCertSign, CA:true, a random 128-bit serial, valid from 30 s
+ * ago for 262 980 hours (about 30 years).
+ *
+ * <p>Each side of a connection makes its own; the host passes its certificate to the plugin in
+ * {@link PluginEnv#CLIENT_CERT} (PEM), the plugin returns its own in the handshake (base64 DER
+ * without padding), and each side trusts exactly the other's certificate.
+ *
+ * <p>Immutable and thread-safe. The private key never leaves the JVM.
+ */
+public final class AutoMtlsCertificate {
+  private static final Duration VALIDITY = Duration.ofHours(262_980);
+  private static final Duration BACKDATE = Duration.ofSeconds(30);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final X509Certificate certificate;
+  private final PrivateKey privateKey;
+
+  private AutoMtlsCertificate(X509Certificate certificate, PrivateKey privateKey) {
+    this.certificate = certificate;
+    this.privateKey = privateKey;
+  }
+
+  /**
+   * Generates a new key pair and certificate. Takes a few milliseconds (P-521 key generation).
+   *
+   * @return a fresh certificate with its private key
+   * @throws PluginException if the JDK lacks EC P-521 support (it never does on supported JDKs)
+   */
+  public static AutoMtlsCertificate generate() {
+    try {
+      KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
+      kpg.initialize(new ECGenParameterSpec("secp521r1"), RANDOM);
+      KeyPair kp = kpg.generateKeyPair();
+      Instant now = Instant.now();
+      var name =
+          new X500NameBuilder(BCStyle.INSTANCE)
+              .addRDN(BCStyle.O, "HashiCorp")
+              .addRDN(BCStyle.CN, "localhost")
+              .build();
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              name,
+              new BigInteger(128, RANDOM),
+              Date.from(now.minus(BACKDATE)),
+              Date.from(now.plus(VALIDITY)),
+              name,
+              kp.getPublic());
+      b.addExtension(
+          Extension.keyUsage,
+          true,
+          new KeyUsage(
+              KeyUsage.digitalSignature
+                  | KeyUsage.keyEncipherment
+                  | KeyUsage.keyAgreement
+                  | KeyUsage.keyCertSign));
+      b.addExtension(
+          Extension.extendedKeyUsage,
+          false,
+          new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}));
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+      b.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(new GeneralName(GeneralName.dNSName, "localhost")));
+      var signer = new JcaContentSignerBuilder("SHA512withECDSA").build(kp.getPrivate());
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(signer));
+      return new AutoMtlsCertificate(cert, kp.getPrivate());
+    } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+      throw new PluginException("cannot generate the AutoMTLS certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The certificate.
+   *
+   * @return the X.509 certificate
+   */
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  /**
+   * The private key of the certificate.
+   *
+   * @return the EC private key
+   */
+  public PrivateKey privateKey() {
+    return privateKey;
+  }
+
+  /**
+   * The certificate in PEM, as the host puts it in {@link PluginEnv#CLIENT_CERT}.
+   *
+   * @return a {@code -----BEGIN CERTIFICATE-----} block with a trailing newline
+   */
+  public String pem() {
+    return toPem(certificate);
+  }
+
+  /**
+   * The certificate as the handshake line carries it: DER, base64 standard alphabet, without
+   * padding.
+   *
+   * @return the encoded certificate
+   */
+  public String base64Der() {
+    try {
+      return Base64.getEncoder().withoutPadding().encodeToString(certificate.getEncoded());
+    } catch (CertificateException e) {
+      throw new PluginException("cannot encode the AutoMTLS certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Encodes any certificate in PEM.
+   *
+   * @param certificate the certificate; not null
+   * @return the PEM text with a trailing newline
+   */
+  public static String toPem(X509Certificate certificate) {
+    Objects.requireNonNull(certificate, "certificate");
+    StringWriter sw = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
+      w.writeObject(certificate);
+    } catch (IOException e) {
+      throw new PluginException("cannot encode certificate as PEM: " + e.getMessage(), e);
+    }
+    return sw.toString();
+  }
+
+  /**
+   * Parses the certificate field of a handshake line (base64 DER; padding optional).
+   *
+   * @param base64 the field; not null
+   * @return the certificate
+   * @throws HandshakeException if the text is not base64 or not a DER certificate
+   */
+  public static X509Certificate parseBase64Der(String base64) {
+    Objects.requireNonNull(base64, "base64");
+    byte[] der;
+    try {
+      der = Base64.getDecoder().decode(pad(base64.strip()));
+    } catch (IllegalArgumentException e) {
+      throw new HandshakeException(
+          "error parsing the plugin's certificate from its handshake: not base64: " + e.getMessage(), e);
+    }
+    return parseCertificate(der, "the plugin's handshake");
+  }
+
+  /**
+   * Parses one PEM certificate, as found in {@link PluginEnv#CLIENT_CERT}.
+   *
+   * @param pem the PEM text; not null
+   * @return the certificate
+   * @throws HandshakeException if the text holds no valid certificate
+   */
+  public static X509Certificate parsePem(String pem) {
+    Objects.requireNonNull(pem, "pem");
+    if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+      throw new HandshakeException("expected a PEM certificate (-----BEGIN CERTIFICATE-----), got "
+          + pem.length() + " chars without one");
+    }
+    return parseCertificate(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII), "PEM");
+  }
+
+  private static X509Certificate parseCertificate(byte[] bytes, String where) {
+    try {
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(bytes));
+    } catch (CertificateException | ClassCastException e) {
+      throw new HandshakeException("error parsing certificate from " + where + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String pad(String s) {
+    int rem = s.length() % 4;
+    return rem == 0 ? s : s + "=".repeat(4 - rem);
+  }
+}

@@ -1,0 +1,67 @@
+package dev.goplugin4j.protocol.internal.tls;
+
+import dev.goplugin4j.protocol.AutoMtlsCertificate;
+import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.TlsConfig;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLException;
+
+/**
+ * Netty TLS contexts for go-plugin connections. Always the JDK provider: BoringSSL (tcnative)
+ * rejects the P-521 certificates go-plugin uses. TLS 1.2 and 1.3, peer certificate required both
+ * ways.
+ */
+public final class TlsContexts {
+  /** The authority both sides use; go-plugin's certificates are issued for it. */
+  public static final String AUTHORITY = "localhost";
+
+  private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+  private TlsContexts() {}
+
+  /** Client side of AutoMTLS: present {@code own}, trust exactly {@code peer}. */
+  public static SslContext client(AutoMtlsCertificate own, X509Certificate peer) {
+    return build(
+        GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
+            .keyManager(own.privateKey(), own.certificate())
+            .trustManager(peer));
+  }
+
+  /** Server side of AutoMTLS: present {@code own}, require and trust exactly {@code peer}. */
+  public static SslContext server(AutoMtlsCertificate own, X509Certificate peer) {
+    return build(
+        GrpcSslContexts.configure(
+                SslContextBuilder.forServer(own.privateKey(), own.certificate()), SslProvider.JDK)
+            .trustManager(peer)
+            .clientAuth(ClientAuth.REQUIRE));
+  }
+
+  /** Client side with user-supplied key and trust material. */
+  public static SslContext client(TlsConfig config) {
+    return build(
+        GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
+            .keyManager(config.keyManagers())
+            .trustManager(config.trustManagers()));
+  }
+
+  /** Server side with user-supplied key and trust material; client certificate required. */
+  public static SslContext server(TlsConfig config) {
+    return build(
+        GrpcSslContexts.configure(SslContextBuilder.forServer(config.keyManagers()), SslProvider.JDK)
+            .trustManager(config.trustManagers())
+            .clientAuth(ClientAuth.REQUIRE));
+  }
+
+  private static SslContext build(SslContextBuilder b) {
+    try {
+      return b.protocols(PROTOCOLS).build();
+    } catch (SSLException e) {
+      throw new PluginException("cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+}

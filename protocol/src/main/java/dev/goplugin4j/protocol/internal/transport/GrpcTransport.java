@@ -1,0 +1,143 @@
+package dev.goplugin4j.protocol.internal.transport;
+
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.internal.tls.TlsContexts;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * gRPC channels and servers over Unix sockets (epoll) and TCP, with optional TLS, as go-plugin
+ * peers expect: max message size 2^31-1 both ways, authority {@code localhost}.
+ */
+public final class GrpcTransport {
+  /** go-plugin sets both max send and receive sizes to math.MaxInt32. */
+  public static final int MAX_MESSAGE_SIZE = Integer.MAX_VALUE;
+
+  private GrpcTransport() {}
+
+  /** A daemon epoll event loop group with the given thread name prefix. */
+  public static EventLoopGroup newEventLoopGroup(int threads, String name) {
+    return new MultiThreadIoEventLoopGroup(
+        threads, new DefaultThreadFactory(name, true), EpollIoHandler.newFactory());
+  }
+
+  /** Shuts a group down and waits briefly, so no thread outlives its owner. */
+  public static void shutdown(EventLoopGroup group) {
+    if (group == null) {
+      return;
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+
+  /** A Netty socket address for a go-plugin address. */
+  public static SocketAddress socketAddress(NetAddress address) {
+    if (NetAddress.UNIX.equals(address.network())) {
+      return new DomainSocketAddress(address.address());
+    }
+    String a = address.address();
+    int colon = a.lastIndexOf(':');
+    if (colon <= 0 || colon == a.length() - 1) {
+      throw new PluginException("invalid tcp address \"" + a + "\": expected host:port");
+    }
+    String host = a.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      return new InetSocketAddress(host, Integer.parseInt(a.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      throw new PluginException("invalid tcp address \"" + a + "\": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A channel to {@code address}. {@code tls} null means plaintext.
+   *
+   * @param customizer applied last, so users can tune the builder; may be null
+   */
+  public static ManagedChannel channel(
+      NetAddress address,
+      SslContext tls,
+      EventLoopGroup group,
+      Consumer<NettyChannelBuilder> customizer) {
+    boolean unix = NetAddress.UNIX.equals(address.network());
+    NettyChannelBuilder b =
+        NettyChannelBuilder.forAddress(socketAddress(address))
+            .eventLoopGroup(group)
+            .channelType(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
+            .overrideAuthority(TlsContexts.AUTHORITY)
+            .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+            .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+    if (unix) {
+      // grpc sets SO_KEEPALIVE on every channel; Unix sockets do not know it and Netty would warn
+      // on every connection.
+      b.withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null);
+    }
+    if (tls != null) {
+      b.sslContext(tls).negotiationType(NegotiationType.TLS);
+    } else {
+      b.negotiationType(NegotiationType.PLAINTEXT);
+    }
+    if (customizer != null) {
+      customizer.accept(b);
+    }
+    return b.build();
+  }
+
+  /** Starts a server listening on {@code address} with the given services. */
+  public static Server server(
+      NetAddress address,
+      SslContext tls,
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      List<? extends Object> services) {
+    boolean unix = NetAddress.UNIX.equals(address.network());
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(socketAddress(address))
+            .bossEventLoopGroup(boss)
+            .workerEventLoopGroup(workers)
+            .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
+            .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+            .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+    if (tls != null) {
+      b.sslContext(tls);
+    }
+    for (Object s : services) {
+      if (s instanceof BindableService bs) {
+        b.addService(bs);
+      } else if (s instanceof ServerServiceDefinition d) {
+        b.addService(d);
+      } else {
+        throw new IllegalArgumentException(
+            "service must be a BindableService or ServerServiceDefinition: " + s);
+      }
+    }
+    try {
+      return b.build().start();
+    } catch (IOException e) {
+      throw new PluginException("cannot listen on " + address + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The go-plugin wire protocol: handshake line, environment names, version negotiation, AutoMTLS
+ * certificates, the {@code plugin.*} protos and the gRPC transport over Unix sockets and yamux.
+ */
+module dev.goplugin4j.protocol {
+  requires transitive io.grpc;
+  requires transitive org.slf4j;
+  requires io.grpc.netty.shaded;
+  requires io.grpc.protobuf;
+  requires io.grpc.stub;
+  requires io.grpc.services;
+  requires com.google.protobuf;
+  requires org.bouncycastle.provider;
+  requires org.bouncycastle.pkix;
+  requires com.google.common;
+
+  exports dev.goplugin4j.protocol;
+  exports dev.goplugin4j.protocol.internal.proto to
+      dev.goplugin4j.host;
+  exports dev.goplugin4j.protocol.internal.tls to
+      dev.goplugin4j.host;
+  exports dev.goplugin4j.protocol.internal.transport to
+      dev.goplugin4j.host;
+}
