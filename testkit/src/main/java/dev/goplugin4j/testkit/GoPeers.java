@@ -1,0 +1,709 @@
+package dev.goplugin4j.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URI;
+import java.net.URL;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Builds real Go peers for tests with the real Go toolchain, fetching modules through the Go
+ * module proxy: upstream go-plugin example plugins and hosts, the plugincontainer example, and
+ * our own misbehaving plugins (sources in {@code testkit/src/main/go/badplugins}, shipped inside
+ * this jar).
+ *
+ * <p>Binaries are static ({@code CGO_ENABLED=0}, so they run in {@code FROM scratch} images) and
+ * cached under the cache directory ({@link #cacheDir()}), keyed by the recipe, the Go version,
+ * GOOS/GOARCH, the module version and package, and, for our own plugins, the hash of their
+ * sources: editing a Go file rebuilds it, everything else is built once. Builds are safe when
+ * several threads or JVMs (surefire forks, modules building in parallel) ask for the same peer at
+ * the same time: a file lock per peer serializes them, and each binary is written to a temporary
+ * file and atomically moved into place.
+ *
+ * <p>The {@code go} command runs with {@code GOFLAGS=-mod=mod -buildvcs=false}, {@code
+ * GOTOOLCHAIN=local}, {@code CGO_ENABLED=0}, {@code GOWORK=off}, and the rest of the environment
+ * (notably {@code GOPROXY}, {@code GOMODCACHE}, {@code GOCACHE}) inherited. A missing toolchain or
+ * a failed build throws {@link GoBuildException} with the output of {@code go}: nothing is ever
+ * skipped.
+ *
+ * <p>System properties read by {@link #create()}:
+ *
+ * <ul>
+ *   <li>{@value #GO_PEERS_DIR_PROPERTY}: the cache directory; default {@code
+ *       <repository root>/target/go-peers}, where the repository root is the nearest directory
+ *       above the working directory holding {@code .git}, else the topmost directory of the chain
+ *       of {@code pom.xml} directories above it.
+ *   <li>{@value #GO_EXECUTABLE_PROPERTY}: the {@code go} executable; default {@code go} from
+ *       {@code PATH}.
+ *   <li>{@value #BUILD_TIMEOUT_PROPERTY}: seconds one {@code go build} may take; default 1200.
+ * </ul>
+ *
+ * <p>Thread-safe.
+ */
+public final class GoPeers {
+  /** System property naming the cache directory. */
+  public static final String GO_PEERS_DIR_PROPERTY = "goplugin4j.goPeersDir";
+
+  /** System property naming the {@code go} executable. */
+  public static final String GO_EXECUTABLE_PROPERTY = "goplugin4j.go";
+
+  /** System property with the build timeout in seconds. */
+  public static final String BUILD_TIMEOUT_PROPERTY = "goplugin4j.goBuildTimeoutSeconds";
+
+  /** Default timeout of one {@code go build}: 20 minutes (a cold build fetches and compiles gRPC). */
+  public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofMinutes(20);
+
+  /** The go-plugin module path. */
+  public static final String GO_PLUGIN_MODULE = "github.com/hashicorp/go-plugin";
+
+  /** The plugincontainer module path. */
+  public static final String PLUGINCONTAINER_MODULE =
+      "github.com/hashicorp/go-secure-stdlib/plugincontainer";
+
+  /** The plugincontainer version whose examples {@link #pluginContainerCounter()} builds. */
+  public static final String PLUGINCONTAINER_VERSION = "v0.4.2";
+
+  /** The go-plugin versions the interoperability tests cover, oldest first. */
+  public static final List<String> GO_PLUGIN_VERSIONS = List.of("v1.6.3", "v1.8.0");
+
+  /** The newest go-plugin version covered; the only one with {@link #STREAMING_PLUGIN}. */
+  public static final String GO_PLUGIN_LATEST = "v1.8.0";
+
+  /** go-plugin's KV example plugin over gRPC (handshake {@code BASIC_PLUGIN=hello}, version 1). */
+  public static final String KV_PLUGIN = "examples/grpc/plugin-go-grpc";
+
+  /** go-plugin's KV example plugin over net/rpc, which a Java host must reject. */
+  public static final String KV_NETRPC_PLUGIN = "examples/grpc/plugin-go-netrpc";
+
+  /**
+   * go-plugin's KV example host ({@code KV_PLUGIN} = plugin command, {@code KV_PROTO=grpc} from
+   * v1.8.0 on; arguments {@code put K V} or {@code get K}).
+   */
+  public static final String KV_HOST = "examples/grpc";
+
+  /** go-plugin's bidirectional Counter example plugin (calls back the host's AddHelper). */
+  public static final String COUNTER_PLUGIN = "examples/bidirectional/plugin-go-grpc";
+
+  /** go-plugin's bidirectional example host (runs {@code ./counter-go-grpc}). */
+  public static final String COUNTER_HOST = "examples/bidirectional";
+
+  /** go-plugin's streaming example plugin; exists from v1.8.0 on. */
+  public static final String STREAMING_PLUGIN = "examples/streaming/plugin";
+
+  /** go-plugin's streaming example host (runs {@code ./plugin/streamer}); from v1.8.0 on. */
+  public static final String STREAMING_HOST = "examples/streaming";
+
+  /** Names accepted by {@link #badPlugin(String)}. */
+  public static final List<String> BAD_PLUGINS =
+      List.of("junk-stdout", "exit-early", "hang", "wrong-core", "huge-stderr", "stdout-chatty");
+
+  /** Bump to invalidate every cached binary when the way peers are built changes. */
+  private static final String RECIPE = "goplugin4j-go-peers/2";
+
+  private static final String GO_SOURCES_RESOURCE = "/dev/goplugin4j/testkit/go/badplugins/go.mod";
+  private static final String SCRATCH_MODULE = "goplugin4j.dev/testkit/peer";
+  private static final String SCRATCH_GO_DIRECTIVE = "1.24";
+  private static final Pattern VERSION =
+      Pattern.compile("v\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?");
+  private static final Pattern PACKAGE = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*");
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+  private static final int MAX_OUTPUT_CHARS = 32 * 1024;
+  private static final long LOCK_POLL_MILLIS = 100;
+  private static final System.Logger LOG = System.getLogger(GoPeers.class.getName());
+
+  /** Serializes opening this jar as a file system to read the Go sources. */
+  private static final Object JAR_LOCK = new Object();
+
+  private final Path cacheDir;
+  private final String goExecutable;
+  private final Duration buildTimeout;
+
+  /** Lazily read {@code go env}; guarded by {@code this}. */
+  private GoEnv goEnv;
+
+  private GoPeers(Path cacheDir, String goExecutable, Duration buildTimeout) {
+    this.cacheDir = cacheDir.toAbsolutePath().normalize();
+    this.goExecutable = goExecutable;
+    this.buildTimeout = buildTimeout;
+  }
+
+  /**
+   * A builder configured from the system properties described in the class comment.
+   *
+   * @return a new instance; cheap, the cache lives on disk
+   * @throws IllegalArgumentException if {@value #BUILD_TIMEOUT_PROPERTY} is not a positive
+   *     integer
+   */
+  public static GoPeers create() {
+    String dir = System.getProperty(GO_PEERS_DIR_PROPERTY, "").strip();
+    Path cache =
+        dir.isEmpty()
+            ? repositoryRoot(Path.of(System.getProperty("user.dir"))).resolve("target").resolve("go-peers")
+            : Path.of(dir);
+    String go = System.getProperty(GO_EXECUTABLE_PROPERTY, "go").strip();
+    Duration timeout = DEFAULT_BUILD_TIMEOUT;
+    String seconds = System.getProperty(BUILD_TIMEOUT_PROPERTY, "").strip();
+    if (!seconds.isEmpty()) {
+      try {
+        timeout = Duration.ofSeconds(Long.parseLong(seconds));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            BUILD_TIMEOUT_PROPERTY + " must be a number of seconds, got \"" + seconds + "\"", e);
+      }
+    }
+    return create(cache, go.isEmpty() ? "go" : go, timeout);
+  }
+
+  /**
+   * A builder with explicit settings.
+   *
+   * @param cacheDir where binaries and scratch modules go; created on demand
+   * @param goExecutable the {@code go} command, a name on {@code PATH} or a path; not empty
+   * @param buildTimeout how long one {@code go build} may take; positive
+   * @return a new instance
+   */
+  public static GoPeers create(Path cacheDir, String goExecutable, Duration buildTimeout) {
+    Objects.requireNonNull(cacheDir, "cacheDir");
+    Objects.requireNonNull(goExecutable, "goExecutable");
+    Objects.requireNonNull(buildTimeout, "buildTimeout");
+    if (goExecutable.isEmpty()) {
+      throw new IllegalArgumentException("goExecutable must not be empty");
+    }
+    if (buildTimeout.isNegative() || buildTimeout.isZero()) {
+      throw new IllegalArgumentException("buildTimeout must be positive, got " + buildTimeout);
+    }
+    return new GoPeers(cacheDir, goExecutable, buildTimeout);
+  }
+
+  /**
+   * Whether the tests run in CI ({@code CI=true} in the environment), for tests that are stricter
+   * or more patient there. Never a reason to skip.
+   *
+   * @return true in CI
+   */
+  public static boolean inCi() {
+    return "true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  /**
+   * The directory holding the cache: {@code bin/} (binaries), {@code src/} (scratch modules and
+   * build logs), {@code locks/}.
+   *
+   * @return an absolute path
+   */
+  public Path cacheDir() {
+    return cacheDir;
+  }
+
+  /**
+   * The version of the Go toolchain used, e.g. {@code go1.26.8}.
+   *
+   * @return the {@code GOVERSION} the toolchain reports
+   * @throws GoBuildException if the toolchain cannot be run
+   */
+  public String goVersion() {
+    return goEnv().version();
+  }
+
+  /**
+   * Builds a main package of go-plugin (an example plugin or host) at a given version.
+   *
+   * @param goPluginVersion a go-plugin tag such as {@code v1.8.0}
+   * @param packagePath the package inside the go-plugin module, such as {@link #KV_PLUGIN}
+   * @return the binary, executable; reused from the cache when already built
+   * @throws GoBuildException if the build fails (for example, the package does not exist at that
+   *     version, or go-plugin needs a newer Go)
+   */
+  public Path goPluginExample(String goPluginVersion, String packagePath) {
+    return goPackage(GO_PLUGIN_MODULE, goPluginVersion, packagePath);
+  }
+
+  /**
+   * Builds plugincontainer's example plugin {@code examples/container/plugin-counter}: the
+   * {@code Counter.Increment} service that calls back a host {@code Storage} service through the
+   * broker; handshake {@code BASIC_PLUGIN=hello}, protocol version 1.
+   *
+   * @return the binary
+   * @throws GoBuildException if the build fails
+   */
+  public Path pluginContainerCounter() {
+    return goPackage(PLUGINCONTAINER_MODULE, PLUGINCONTAINER_VERSION, "examples/container/plugin-counter");
+  }
+
+  /**
+   * Builds plugincontainer's example host {@code examples/container} (runs the image {@code
+   * plugin-counter} through plugincontainer; arguments {@code increment K N} or {@code get K}).
+   *
+   * @return the binary
+   * @throws GoBuildException if the build fails
+   */
+  public Path pluginContainerHost() {
+    return goPackage(PLUGINCONTAINER_MODULE, PLUGINCONTAINER_VERSION, "examples/container");
+  }
+
+  /**
+   * Builds one of our own misbehaving plugins (see {@link #BAD_PLUGINS}):
+   *
+   * <ul>
+   *   <li>{@code junk-stdout}: prints a non-handshake line, then a valid-looking handshake, then
+   *       sleeps;
+   *   <li>{@code exit-early}: writes a reason to stderr and exits with status 3 before any
+   *       handshake;
+   *   <li>{@code hang}: never handshakes, sleeps 5 minutes;
+   *   <li>{@code wrong-core}: prints {@code 2|1|unix|/tmp/x.sock|grpc|}, then sleeps;
+   *   <li>{@code huge-stderr}: a real go-plugin v1.8.0 plugin serving the examples/grpc KV
+   *       service from memory, which first writes one 1 MiB line ({@code 0123456789abcdef}
+   *       repeated 65536 times) to stderr;
+   *   <li>{@code stdout-chatty}: the same in-memory KV plugin, printing {@code chatty stdout: put
+   *       <key>} to stdout and {@code chatty stderr: put <key>} to stderr on every Put (forwarded
+   *       by go-plugin over {@code plugin.GRPCStdio}).
+   * </ul>
+   *
+   * <p>The real plugins use go-plugin's examples/grpc handshake ({@code BASIC_PLUGIN=hello},
+   * version 1) and register the KV service under the plugin name {@code kv}.
+   *
+   * @param name one of {@link #BAD_PLUGINS}
+   * @return the binary
+   * @throws IllegalArgumentException if there is no such plugin
+   * @throws GoBuildException if the build fails
+   */
+  public Path badPlugin(String name) {
+    Objects.requireNonNull(name, "name");
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid bad plugin name \"" + name + "\"");
+    }
+    SortedMap<String, byte[]> sources = badPluginSources();
+    if (!sources.containsKey(name + "/main.go")) {
+      List<String> known = new ArrayList<>();
+      sources.keySet().stream()
+          .filter(p -> p.endsWith("/main.go"))
+          .forEach(p -> known.add(p.substring(0, p.length() - "/main.go".length())));
+      throw new IllegalArgumentException("no bad plugin named \"" + name + "\"; known: " + known);
+    }
+    MessageDigest digest = sha256();
+    sources.forEach(
+        (path, bytes) -> {
+          digest.update(path.getBytes(StandardCharsets.UTF_8));
+          digest.update((byte) 0);
+          digest.update(Integer.toString(bytes.length).getBytes(StandardCharsets.UTF_8));
+          digest.update((byte) 0);
+          digest.update(bytes);
+        });
+    String sourceHash = HexFormat.of().formatHex(digest.digest());
+    return build(
+        new Peer(
+            "badplugin " + name,
+            "badplugin-" + name,
+            List.of("badplugin", name, sourceHash),
+            List.of(),
+            List.of(),
+            "./" + name,
+            dir -> {
+              for (Map.Entry<String, byte[]> e : sources.entrySet()) {
+                Path file = dir.resolve(e.getKey());
+                Files.createDirectories(file.getParent());
+                Files.write(file, e.getValue());
+              }
+            }));
+  }
+
+  /**
+   * Builds any main package of a module fetched through the module proxy.
+   *
+   * @param module a module path such as {@link #GO_PLUGIN_MODULE}
+   * @param version a semantic version tag such as {@code v1.8.0}
+   * @param packagePath the package inside the module, relative, {@code /}-separated; empty for the
+   *     module root
+   * @return the binary
+   * @throws IllegalArgumentException if an argument is malformed
+   * @throws GoBuildException if the build fails
+   */
+  public Path goPackage(String module, String version, String packagePath) {
+    Objects.requireNonNull(module, "module");
+    Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(packagePath, "packagePath");
+    if (!PACKAGE.matcher(module).matches()) {
+      throw new IllegalArgumentException("invalid module path \"" + module + "\"");
+    }
+    if (!VERSION.matcher(version).matches()) {
+      throw new IllegalArgumentException(
+          "invalid version \"" + version + "\": expected a tag such as v1.8.0");
+    }
+    if (!packagePath.isEmpty() && !PACKAGE.matcher(packagePath).matches()) {
+      throw new IllegalArgumentException("invalid package path \"" + packagePath + "\"");
+    }
+    String fullPackage = packagePath.isEmpty() ? module : module + "/" + packagePath;
+    String shortModule = module.substring(module.lastIndexOf('/') + 1);
+    String binaryName =
+        shortModule + "-" + version + (packagePath.isEmpty() ? "" : "-" + packagePath.replace('/', '_'));
+    String goMod =
+        "module "
+            + SCRATCH_MODULE
+            + "\n\ngo "
+            + SCRATCH_GO_DIRECTIVE
+            + "\n\nrequire "
+            + module
+            + " "
+            + version
+            + "\n";
+    return build(
+        new Peer(
+            module + "@" + version + " " + (packagePath.isEmpty() ? "." : packagePath),
+            binaryName,
+            List.of("module", module, version, packagePath),
+            // pins the module at exactly this version and fails when it lacks the package;
+            // a plain build with -mod=mod would silently upgrade to a version that has it
+            List.of(List.of("get", fullPackage + "@" + version)),
+            List.of("-mod=readonly"),
+            fullPackage,
+            dir -> Files.writeString(dir.resolve("go.mod"), goMod)));
+  }
+
+  private Path build(Peer peer) {
+    GoEnv env = goEnv();
+    MessageDigest digest = sha256();
+    for (String part : List.of(RECIPE, env.version(), env.os(), env.arch(), "CGO_ENABLED=0")) {
+      digest.update(part.getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+    }
+    for (String part : peer.keyParts()) {
+      digest.update(part.getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+    }
+    String key = HexFormat.of().formatHex(digest.digest()).substring(0, 16);
+    String id = peer.binaryName() + "-" + key;
+    Path binary = cacheDir.resolve("bin").resolve(id);
+    if (Files.isRegularFile(binary) && Files.isExecutable(binary)) {
+      return binary;
+    }
+    try {
+      Files.createDirectories(binary.getParent());
+      Path lockFile = cacheDir.resolve("locks").resolve(id + ".lock");
+      Files.createDirectories(lockFile.getParent());
+      try (FileChannel channel =
+          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock = lock(channel, peer, lockFile);
+        try {
+          return buildLocked(peer, id, binary);
+        } finally {
+          lock.release();
+        }
+      }
+    } catch (IOException e) {
+      throw new GoBuildException(
+          "could not build Go peer " + peer.description() + " under " + cacheDir + ": " + e, e);
+    }
+  }
+
+  private Path buildLocked(Peer peer, String id, Path binary) throws IOException {
+    if (Files.isRegularFile(binary) && Files.isExecutable(binary)) {
+      return binary; // another thread or JVM built it while we waited
+    }
+    Path work = cacheDir.resolve("src").resolve(id);
+    deleteRecursively(work);
+    Files.createDirectories(work);
+    peer.preparer().prepare(work);
+    Path temp = binary.resolveSibling(id + ".tmp-" + UUID.randomUUID());
+    long started = System.nanoTime();
+    LOG.log(System.Logger.Level.INFO, "building Go peer {0} into {1}", peer.description(), binary);
+    try {
+      for (List<String> args : peer.setup()) {
+        List<String> command = new ArrayList<>();
+        command.add(goExecutable);
+        command.addAll(args);
+        runGo(command, work, work.resolve("setup.log"), "go " + args.get(0) + " for " + peer.description());
+      }
+      List<String> build = new ArrayList<>(List.of(goExecutable, "build", "-trimpath"));
+      build.addAll(peer.buildFlags());
+      build.addAll(List.of("-o", temp.toString(), peer.buildTarget()));
+      runGo(build, work, work.resolve("build.log"), "go build of " + peer.description());
+      if (!Files.isRegularFile(temp)) {
+        throw new GoBuildException(
+            "go build of "
+                + peer.description()
+                + " succeeded but wrote no binary at "
+                + temp
+                + " (is "
+                + peer.buildTarget()
+                + " a main package?); see "
+                + work.resolve("build.log"));
+      }
+      Files.move(temp, binary, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+    LOG.log(
+        System.Logger.Level.INFO,
+        "built Go peer {0} in {1} s",
+        peer.description(),
+        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+    return binary;
+  }
+
+  private FileLock lock(FileChannel channel, Peer peer, Path lockFile) throws IOException {
+    long deadline = System.nanoTime() + buildTimeout.multipliedBy(2).toNanos();
+    boolean told = false;
+    while (true) {
+      try {
+        FileLock lock = channel.tryLock();
+        if (lock != null) {
+          return lock;
+        }
+      } catch (OverlappingFileLockException e) {
+        // another thread of this JVM holds it; wait like for another JVM
+      }
+      if (!told) {
+        LOG.log(System.Logger.Level.INFO, "waiting for another build of Go peer {0}", peer.description());
+        told = true;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new GoBuildException(
+            "timed out after " + buildTimeout.multipliedBy(2).toSeconds() + " s waiting for another build of Go peer "
+                + peer.description() + " (lock " + lockFile + "); is a stuck go build running?");
+      }
+      try {
+        Thread.sleep(LOCK_POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GoBuildException("interrupted while waiting to build Go peer " + peer.description(), e);
+      }
+    }
+  }
+
+  private synchronized GoEnv goEnv() {
+    if (goEnv == null) {
+      try {
+        Files.createDirectories(cacheDir);
+        Path out = Files.createTempFile(cacheDir, "go-env", ".txt");
+        try {
+          runGo(List.of(goExecutable, "env", "GOVERSION", "GOOS", "GOARCH"), cacheDir, out, "go env");
+          List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+          if (lines.size() < 3 || lines.get(0).isBlank()) {
+            throw new GoBuildException(
+                "unexpected output of '" + goExecutable + " env GOVERSION GOOS GOARCH': " + lines);
+          }
+          goEnv = new GoEnv(lines.get(0).strip(), lines.get(1).strip(), lines.get(2).strip());
+        } finally {
+          Files.deleteIfExists(out);
+        }
+      } catch (IOException e) {
+        throw new GoBuildException("could not query the Go toolchain: " + e, e);
+      }
+    }
+    return goEnv;
+  }
+
+  private void runGo(List<String> command, Path dir, Path output, String what) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+    pb.redirectOutput(output.toFile());
+    Map<String, String> env = pb.environment();
+    env.put("GOFLAGS", "-mod=mod -buildvcs=false");
+    env.put("GOTOOLCHAIN", "local");
+    env.put("CGO_ENABLED", "0");
+    env.put("GOWORK", "off");
+    Process process;
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      throw new GoBuildException(
+          "cannot run the Go toolchain '"
+              + goExecutable
+              + "' for "
+              + what
+              + ": "
+              + e.getMessage()
+              + ". Install Go 1.24 or newer and put 'go' on PATH, or set -D"
+              + GO_EXECUTABLE_PROPERTY
+              + "=/path/to/go",
+          e);
+    }
+    boolean finished;
+    try {
+      finished = process.waitFor(buildTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      destroy(process);
+      Thread.currentThread().interrupt();
+      throw new GoBuildException("interrupted during " + what, e);
+    }
+    if (!finished) {
+      destroy(process);
+      throw new GoBuildException(
+          what + " did not finish within " + buildTimeout.toSeconds() + " s (raise -D"
+              + BUILD_TIMEOUT_PROPERTY + "; is the module proxy reachable?); command: "
+              + String.join(" ", command) + " in " + dir + "; output so far:\n" + tail(output));
+    }
+    if (process.exitValue() != 0) {
+      throw new GoBuildException(
+          what + " failed with exit status " + process.exitValue() + "; command: "
+              + String.join(" ", command) + " in " + dir
+              + " (GOFLAGS=-mod=mod -buildvcs=false GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off); output:\n"
+              + tail(output));
+    }
+  }
+
+  private static void destroy(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String tail(Path output) {
+    try {
+      String text = Files.readString(output, StandardCharsets.UTF_8);
+      return text.length() <= MAX_OUTPUT_CHARS
+          ? text
+          : "[... " + (text.length() - MAX_OUTPUT_CHARS) + " chars cut ...]\n"
+              + text.substring(text.length() - MAX_OUTPUT_CHARS);
+    } catch (IOException | UncheckedIOException e) {
+      return "(output unreadable: " + e + ")";
+    }
+  }
+
+  /** Reads our Go module (all of {@code badplugins/}) from the classpath, file or jar. */
+  private static SortedMap<String, byte[]> badPluginSources() {
+    URL goMod = GoPeers.class.getResource(GO_SOURCES_RESOURCE);
+    if (goMod == null) {
+      throw new GoBuildException(
+          "the Go sources of the bad plugins are not on the classpath (" + GO_SOURCES_RESOURCE
+              + "); build goplugin4j-testkit with Maven so src/main/go is packaged");
+    }
+    try {
+      URI uri = goMod.toURI();
+      if ("jar".equals(uri.getScheme())) {
+        synchronized (JAR_LOCK) {
+          FileSystem fs;
+          boolean opened;
+          try {
+            fs = FileSystems.newFileSystem(uri, Map.of());
+            opened = true;
+          } catch (FileSystemAlreadyExistsException e) {
+            fs = FileSystems.getFileSystem(uri);
+            opened = false;
+          }
+          try {
+            return readTree(fs.provider().getPath(uri).getParent());
+          } finally {
+            if (opened) {
+              fs.close();
+            }
+          }
+        }
+      }
+      return readTree(Path.of(uri).getParent());
+    } catch (URISyntaxException | IOException e) {
+      throw new GoBuildException("cannot read the Go sources of the bad plugins from " + goMod + ": " + e, e);
+    }
+  }
+
+  private static SortedMap<String, byte[]> readTree(Path root) throws IOException {
+    SortedMap<String, byte[]> files = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        String relative = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
+        try (InputStream in = Files.newInputStream(p)) {
+          files.put(relative, in.readAllBytes());
+        }
+      }
+    }
+    return files;
+  }
+
+  /**
+   * The repository root above {@code start}: the nearest directory holding {@code .git}, else the
+   * topmost directory of the unbroken chain of directories with a {@code pom.xml} above {@code
+   * start}, else {@code start} itself.
+   *
+   * @param start where to begin, usually the working directory
+   * @return an absolute path
+   */
+  public static Path repositoryRoot(Path start) {
+    Path dir = start.toAbsolutePath().normalize();
+    for (Path p = dir; p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve(".git"))) {
+        return p;
+      }
+    }
+    Path top = dir;
+    for (Path p = dir; p != null && Files.isRegularFile(p.resolve("pom.xml")); p = p.getParent()) {
+      top = p;
+    }
+    return top;
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JDK", e);
+    }
+  }
+
+  private record GoEnv(String version, String os, String arch) {}
+
+  @FunctionalInterface
+  private interface Preparer {
+    void prepare(Path dir) throws IOException;
+  }
+
+  /**
+   * One binary to build.
+   *
+   * @param description for messages
+   * @param binaryName file name stem
+   * @param keyParts what, besides the toolchain, decides the binary
+   * @param setup {@code go} arguments run before the build, in the scratch module
+   * @param buildFlags extra {@code go build} flags
+   * @param buildTarget the package to build
+   * @param preparer writes the scratch module
+   */
+  private record Peer(
+      String description,
+      String binaryName,
+      List<String> keyParts,
+      List<List<String>> setup,
+      List<String> buildFlags,
+      String buildTarget,
+      Preparer preparer) {}
+}
