@@ -16,9 +16,19 @@ module dev.goplugin4j.protocol {
 
   exports dev.goplugin4j.protocol;
   exports dev.goplugin4j.protocol.internal.proto to
-      dev.goplugin4j.host;
+      dev.goplugin4j.host,
+      dev.goplugin4j.server,
+      dev.goplugin4j.container;
+  exports dev.goplugin4j.protocol.internal.broker to
+      dev.goplugin4j.host,
+      dev.goplugin4j.server,
+      dev.goplugin4j.container;
   exports dev.goplugin4j.protocol.internal.tls to
-      dev.goplugin4j.host;
+      dev.goplugin4j.host,
+      dev.goplugin4j.server,
+      dev.goplugin4j.container;
   exports dev.goplugin4j.protocol.internal.transport to
-      dev.goplugin4j.host;
+      dev.goplugin4j.host,
+      dev.goplugin4j.server,
+      dev.goplugin4j.container;
 }

@@ -31,4 +31,25 @@ public interface AttachedRunner extends AddrTranslator {
    * @return the id; not null
    */
   String id();
+
+  /**
+   * The kind recorded in a {@link ReattachConfig} for this runner, so a later host can pick the
+   * matching {@link Reattacher}. Default {@code "custom"}.
+   *
+   * @return the kind, e.g. {@value ReattachConfig#KIND_PROCESS} or {@value
+   *     ReattachConfig#KIND_CONTAINER}
+   */
+  default String kind() {
+    return "custom";
+  }
+
+  /**
+   * Extra data a {@link Reattacher} needs to find and verify this plugin later (a process start
+   * time, a socket directory). Default none.
+   *
+   * @return the attributes; not null
+   */
+  default java.util.Map<String, String> reattachAttributes() {
+    return java.util.Map.of();
+  }
 }

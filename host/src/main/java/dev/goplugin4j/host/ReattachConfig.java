@@ -31,6 +31,9 @@ import java.util.TreeMap;
  * @param runnerAttributes extra runner data; not null
  * @param multiplexed whether the plugin was started with the multiplexed broker
  * @param pluginCertificate the plugin's AutoMTLS certificate (base64 DER), or empty when none
+ * @param hostCertificate the host's AutoMTLS certificate (PEM), or empty when none
+ * @param hostPrivateKey the host's AutoMTLS private key (PEM); a SECRET: store the JSON with
+ *     owner-only permissions. Empty when AutoMTLS is off. {@link #toString()} never prints it.
  * @param test go-plugin's test flag: a plugin in test mode is not killed on close
  */
 public record ReattachConfig(
@@ -42,6 +45,8 @@ public record ReattachConfig(
     Map<String, String> runnerAttributes,
     boolean multiplexed,
     String pluginCertificate,
+    String hostCertificate,
+    String hostPrivateKey,
     boolean test) {
 
   /** Runner kind of a plugin started as a local process. */
@@ -59,6 +64,12 @@ public record ReattachConfig(
     Objects.requireNonNull(runnerKind, "runnerKind");
     Objects.requireNonNull(runnerId, "runnerId");
     Objects.requireNonNull(pluginCertificate, "pluginCertificate");
+    Objects.requireNonNull(hostCertificate, "hostCertificate");
+    Objects.requireNonNull(hostPrivateKey, "hostPrivateKey");
+    if (hostCertificate.isEmpty() != hostPrivateKey.isEmpty()) {
+      throw new IllegalArgumentException(
+          "hostCertificate and hostPrivateKey must be given together or not at all");
+    }
     if (runnerKind.isEmpty()) {
       throw new IllegalArgumentException("runnerKind must not be empty");
     }
@@ -89,6 +100,8 @@ public record ReattachConfig(
     o.add("runner_attributes", attrs);
     o.addProperty("multiplexed", multiplexed);
     o.addProperty("plugin_certificate", pluginCertificate);
+    o.addProperty("host_certificate", hostCertificate);
+    o.addProperty("host_private_key", hostPrivateKey);
     o.addProperty("test", test);
     return GSON.toJson(o);
   }
@@ -119,12 +132,32 @@ public record ReattachConfig(
           required(o, "runner_id"),
           attrs,
           o.has("multiplexed") && o.get("multiplexed").getAsBoolean(),
-          o.has("plugin_certificate") ? o.get("plugin_certificate").getAsString() : "",
+          optional(o, "plugin_certificate"),
+          optional(o, "host_certificate"),
+          optional(o, "host_private_key"),
           o.has("test") && o.get("test").getAsBoolean());
     } catch (JsonParseException | IllegalStateException | IllegalArgumentException
         | UnsupportedOperationException e) {
       throw new PluginException("invalid reattach config: " + e.getMessage(), e);
     }
+  }
+
+  /** Whether the plugin expects AutoMTLS with the recorded host certificate. */
+  public boolean autoMtls() {
+    return !hostCertificate.isEmpty();
+  }
+
+  /** Like the record's, but never prints the private key. */
+  @Override
+  public String toString() {
+    return "ReattachConfig[protocol=" + protocol + ", protocolVersion=" + protocolVersion
+        + ", address=" + address + ", runnerKind=" + runnerKind + ", runnerId=" + runnerId
+        + ", runnerAttributes=" + runnerAttributes + ", multiplexed=" + multiplexed
+        + ", autoMtls=" + autoMtls() + ", test=" + test + "]";
+  }
+
+  private static String optional(JsonObject o, String field) {
+    return o.has(field) && !o.get(field).isJsonNull() ? o.get(field).getAsString() : "";
   }
 
   private static String required(JsonObject o, String field) {

@@ -153,6 +153,42 @@ public final class AutoMtlsCertificate {
   }
 
   /**
+   * The private key in PEM (PKCS#8). Secret: only for persisting a reattach configuration.
+   *
+   * @return a {@code -----BEGIN PRIVATE KEY-----} block
+   */
+  public String privateKeyPem() {
+    return "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(privateKey.getEncoded())
+        + "\n-----END PRIVATE KEY-----\n";
+  }
+
+  /**
+   * Restores a certificate and its key, as written by {@link #pem()} and {@link
+   * #privateKeyPem()}.
+   *
+   * @param certificatePem the certificate; not null
+   * @param privateKeyPem the PKCS#8 EC private key; not null
+   * @return the certificate with its key
+   * @throws HandshakeException if either cannot be parsed
+   */
+  public static AutoMtlsCertificate fromPem(String certificatePem, String privateKeyPem) {
+    X509Certificate cert = parsePem(certificatePem);
+    try {
+      String body =
+          privateKeyPem
+              .replace("-----BEGIN PRIVATE KEY-----", "")
+              .replace("-----END PRIVATE KEY-----", "")
+              .replaceAll("\\s", "");
+      var spec = new java.security.spec.PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));
+      PrivateKey key = java.security.KeyFactory.getInstance("EC").generatePrivate(spec);
+      return new AutoMtlsCertificate(cert, key);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new HandshakeException("cannot parse the private key PEM: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Encodes any certificate in PEM.
    *
    * @param certificate the certificate; not null

@@ -1,0 +1,737 @@
+package dev.goplugin4j.host;
+
+import dev.goplugin4j.protocol.GrpcBroker;
+import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.PluginEnv;
+import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.TlsConfig;
+import dev.goplugin4j.host.internal.client.ClientSession;
+import io.grpc.ManagedChannelBuilder;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+
+/**
+ * A host's connection to one plugin: starts it (as a process, through a {@link RunnerFactory}
+ * such as the container runner, or by reattaching to a running one), performs go-plugin's
+ * handshake, connects over gRPC and dispenses typed clients. The Java counterpart of go-plugin's
+ * {@code plugin.Client}.
+ *
+ * <pre>{@code
+ * try (PluginClient client = PluginClient.builder()
+ *     .handshake(1, "BASIC_PLUGIN", "hello")
+ *     .plugin("kv", new KvPlugin())
+ *     .command("./kv-plugin")
+ *     .build()) {
+ *   Kv kv = client.dispense("kv", Kv.class);
+ *   kv.put("hello", "world".getBytes());
+ * }
+ * }</pre>
+ *
+ * <p>Building does not start anything; {@link #start()} (or the first {@link #dispense}) does.
+ * {@link #close()} asks the plugin to shut down, waits up to 2 s, then kills it, and releases
+ * every thread, socket, file and directory the client made. All methods are thread-safe.
+ */
+public final class PluginClient implements AutoCloseable {
+  private final Config config;
+  private final ClientSession session;
+
+  private PluginClient(Config config) {
+    this.config = config;
+    this.session = new ClientSession(config);
+  }
+
+  /**
+   * A new builder with the defaults documented on each setter.
+   *
+   * @return a builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder initialised with this client's configuration, to derive a modified client.
+   *
+   * @return a builder
+   */
+  public Builder newBuilder() {
+    return new Builder(config);
+  }
+
+  /**
+   * Starts the plugin and connects, if not done yet. Blocks until connected or failed, at most
+   * the start timeout (plus the time to clean up a failed start).
+   *
+   * @throws PluginStartException if the plugin cannot be started, exits early or does not
+   *     handshake in time; the message includes the runner's diagnosis
+   * @throws HandshakeException if the handshake is malformed or incompatible
+   * @throws ChecksumMismatchException if the executable's SHA-256 differs from the configured one
+   * @throws IllegalStateException if the client was closed
+   */
+  public void start() {
+    session.start();
+  }
+
+  /**
+   * Starts the plugin if needed and returns a client for the named plugin service, made by its
+   * {@link GrpcPlugin} from the negotiated version's plugin set.
+   *
+   * @param name the plugin's name in the plugin set
+   * @param type the expected client type
+   * @param <T> the client type
+   * @return a new client (each call makes a new one over the same connection)
+   * @throws PluginException if no plugin of that name exists for the negotiated version, or the
+   *     adapter returns another type
+   */
+  public <T> T dispense(String name, Class<T> type) {
+    return session.dispense(name, type);
+  }
+
+  /**
+   * The broker of the started plugin, to offer or dial extra services directly.
+   *
+   * @return the broker
+   * @throws IllegalStateException if not started
+   */
+  public GrpcBroker broker() {
+    return session.broker();
+  }
+
+  /**
+   * Checks the plugin is alive with a gRPC health check of service {@code plugin}.
+   *
+   * @throws PluginException if the plugin does not answer SERVING within 5 s
+   */
+  public void ping() {
+    session.ping();
+  }
+
+  /**
+   * The app protocol version the plugin chose.
+   *
+   * @return the version, or empty before start
+   */
+  public Optional<Integer> negotiatedVersion() {
+    return session.negotiatedVersion();
+  }
+
+  /**
+   * What a later host needs to reconnect to this plugin; see {@link Builder#reattach}. With
+   * AutoMTLS it contains this client's private key: store it with owner-only permissions.
+   *
+   * @return the reattach config, or empty before start
+   */
+  public Optional<ReattachConfig> reattachConfig() {
+    return session.reattachConfig();
+  }
+
+  /**
+   * Whether the plugin has stopped (exited, killed, or the client closed).
+   *
+   * @return true once stopped
+   */
+  public boolean exited() {
+    return session.exited();
+  }
+
+  /**
+   * Kills the plugin at once without asking it to shut down, then releases everything. The
+   * client cannot be restarted. Idempotent.
+   */
+  public void kill() {
+    session.close(false, true);
+  }
+
+  /**
+   * Releases this client's resources but leaves the plugin running, for a later host to {@link
+   * Builder#reattach reattach}. Take {@link #reattachConfig()} first. The socket directory is kept
+   * (the plugin's socket lives there). Idempotent.
+   */
+  public void detach() {
+    session.detach();
+  }
+
+  /**
+   * Asks the plugin to shut down ({@code plugin.GRPCController/Shutdown}), waits up to 2 s for it
+   * to exit, kills it otherwise, and releases every thread, socket, file and directory the client
+   * made. Idempotent; never throws for a plugin that is already gone.
+   */
+  @Override
+  public void close() {
+    session.close(true, true);
+  }
+
+  @Override
+  public String toString() {
+    return "PluginClient[" + session.describe() + "]";
+  }
+
+  /**
+   * The immutable configuration of a client. Internal code reads it; users build it through
+   * {@link Builder}.
+   *
+   * @param protocolVersion the handshake's app protocol version (used with {@link
+   *     Builder#plugin})
+   * @param magicCookieKey the magic cookie's environment variable name
+   * @param magicCookieValue the magic cookie's value
+   * @param versionedPlugins plugin sets per app version
+   * @param command the command line, or empty
+   * @param runnerFactory the runner factory, or null
+   * @param reattach the reattach config, or null
+   * @param reattacher the reattacher for non-process reattach configs, or null
+   * @param autoMtls whether AutoMTLS is on
+   * @param tls a user TLS config, or null
+   * @param multiplexBroker whether to ask for the multiplexed broker
+   * @param unixSocketGroup the socket group, or null
+   * @param unixSocketTempDir the parent of socket dirs, or null for the system default
+   * @param startTimeout how long to wait for the handshake
+   * @param skipHostEnv whether the plugin does not inherit the host's environment
+   * @param env extra environment for the plugin
+   * @param minPort lowest TCP port for the plugin
+   * @param maxPort highest TCP port for the plugin
+   * @param stderr raw copy of the plugin's stderr, or null
+   * @param syncStdout where forwarded plugin stdout goes, or null
+   * @param syncStderr where forwarded plugin stderr goes, or null
+   * @param logger the logger for plugin logs, or null for the default
+   * @param logLineBufferSize the longest stderr line before it is split
+   * @param sha256 the executable's expected SHA-256 in lower-case hex, or null
+   * @param channelCustomizer applied to the gRPC channel builder, or null
+   */
+  public record Config(
+      int protocolVersion,
+      String magicCookieKey,
+      String magicCookieValue,
+      Map<Integer, Map<String, GrpcPlugin<?>>> versionedPlugins,
+      List<String> command,
+      RunnerFactory runnerFactory,
+      ReattachConfig reattach,
+      Reattacher reattacher,
+      boolean autoMtls,
+      TlsConfig tls,
+      boolean multiplexBroker,
+      String unixSocketGroup,
+      Path unixSocketTempDir,
+      Duration startTimeout,
+      boolean skipHostEnv,
+      Map<String, String> env,
+      int minPort,
+      int maxPort,
+      OutputStream stderr,
+      OutputStream syncStdout,
+      OutputStream syncStderr,
+      Logger logger,
+      int logLineBufferSize,
+      String sha256,
+      Consumer<ManagedChannelBuilder<?>> channelCustomizer) {
+
+    /** A short name for logs and thread names: the executable's file name, or the runner kind. */
+    public String pluginName() {
+      if (!command.isEmpty()) {
+        return Path.of(command.get(0)).getFileName().toString();
+      }
+      if (reattach != null) {
+        return reattach.runnerKind() + "-" + reattach.runnerId();
+      }
+      return "plugin";
+    }
+  }
+
+  /**
+   * Builds a {@link PluginClient}. Each setter checks its argument at once; {@link #build()}
+   * checks the combination. Not thread-safe; the built client is.
+   */
+  public static final class Builder {
+    /** Default start timeout: 1 minute, as go-plugin. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofMinutes(1);
+
+    /** Default longest stderr line before it is split: 64 KiB. */
+    public static final int DEFAULT_LOG_LINE_BUFFER_SIZE = 64 * 1024;
+
+    private Integer protocolVersion;
+    private String magicCookieKey;
+    private String magicCookieValue;
+    private final Map<Integer, Map<String, GrpcPlugin<?>>> versioned = new TreeMap<>();
+    private final Map<String, GrpcPlugin<?>> unversioned = new LinkedHashMap<>();
+    private List<String> command = List.of();
+    private RunnerFactory runnerFactory;
+    private ReattachConfig reattach;
+    private Reattacher reattacher;
+    private boolean autoMtls = true;
+    private TlsConfig tls;
+    private boolean multiplexBroker;
+    private String unixSocketGroup;
+    private Path unixSocketTempDir;
+    private Duration startTimeout = DEFAULT_START_TIMEOUT;
+    private boolean skipHostEnv;
+    private final Map<String, String> env = new LinkedHashMap<>();
+    private int minPort = PluginEnv.DEFAULT_MIN_PORT;
+    private int maxPort = PluginEnv.DEFAULT_MAX_PORT;
+    private OutputStream stderr;
+    private OutputStream syncStdout;
+    private OutputStream syncStderr;
+    private Logger logger;
+    private int logLineBufferSize = DEFAULT_LOG_LINE_BUFFER_SIZE;
+    private String sha256;
+    private Consumer<ManagedChannelBuilder<?>> channelCustomizer;
+
+    Builder() {}
+
+    Builder(Config c) {
+      protocolVersion = c.protocolVersion();
+      magicCookieKey = c.magicCookieKey();
+      magicCookieValue = c.magicCookieValue();
+      c.versionedPlugins().forEach((v, m) -> versioned.put(v, new LinkedHashMap<>(m)));
+      command = c.command();
+      runnerFactory = c.runnerFactory();
+      reattach = c.reattach();
+      reattacher = c.reattacher();
+      autoMtls = c.autoMtls();
+      tls = c.tls();
+      multiplexBroker = c.multiplexBroker();
+      unixSocketGroup = c.unixSocketGroup();
+      unixSocketTempDir = c.unixSocketTempDir();
+      startTimeout = c.startTimeout();
+      skipHostEnv = c.skipHostEnv();
+      env.putAll(c.env());
+      minPort = c.minPort();
+      maxPort = c.maxPort();
+      stderr = c.stderr();
+      syncStdout = c.syncStdout();
+      syncStderr = c.syncStderr();
+      logger = c.logger();
+      logLineBufferSize = c.logLineBufferSize();
+      sha256 = c.sha256();
+      channelCustomizer = c.channelCustomizer();
+    }
+
+    /**
+     * The handshake config, as go-plugin's {@code HandshakeConfig}. Required.
+     *
+     * @param protocolVersion the app protocol version of {@link #plugin} entries; at least 1
+     * @param magicCookieKey environment variable name the plugin checks; a valid env name
+     * @param magicCookieValue its value; not empty
+     * @return this builder
+     */
+    public Builder handshake(int protocolVersion, String magicCookieKey, String magicCookieValue) {
+      if (protocolVersion < 1) {
+        throw new IllegalArgumentException("protocolVersion must be >= 1, got " + protocolVersion);
+      }
+      Objects.requireNonNull(magicCookieKey, "magicCookieKey");
+      Objects.requireNonNull(magicCookieValue, "magicCookieValue");
+      if (magicCookieKey.isEmpty() || magicCookieKey.contains("=") || magicCookieKey.contains("\0")) {
+        throw new IllegalArgumentException(
+            "magicCookieKey must be a non-empty environment variable name without '=' or NUL, got \""
+                + magicCookieKey + "\"");
+      }
+      if (magicCookieValue.isEmpty()) {
+        throw new IllegalArgumentException("magicCookieValue must not be empty");
+      }
+      this.protocolVersion = protocolVersion;
+      this.magicCookieKey = magicCookieKey;
+      this.magicCookieValue = magicCookieValue;
+      return this;
+    }
+
+    /**
+     * Adds a plugin to the set of the handshake's protocol version.
+     *
+     * @param name the name the plugin serves under (go-plugin's plugin map key); not empty
+     * @param plugin the adapter; not null
+     * @return this builder
+     */
+    public Builder plugin(String name, GrpcPlugin<?> plugin) {
+      checkName(name);
+      unversioned.put(name, Objects.requireNonNull(plugin, "plugin"));
+      return this;
+    }
+
+    /**
+     * Sets the plugin set of one app protocol version (go-plugin's {@code VersionedPlugins}). The
+     * host offers every version that has a set; the plugin picks the highest it supports.
+     *
+     * @param version the app protocol version; at least 1
+     * @param plugins name to adapter; not empty
+     * @return this builder
+     */
+    public Builder plugins(int version, Map<String, ? extends GrpcPlugin<?>> plugins) {
+      if (version < 1) {
+        throw new IllegalArgumentException("version must be >= 1, got " + version);
+      }
+      Objects.requireNonNull(plugins, "plugins");
+      if (plugins.isEmpty()) {
+        throw new IllegalArgumentException("plugins for version " + version + " must not be empty");
+      }
+      plugins.forEach((n, p) -> {
+        checkName(n);
+        Objects.requireNonNull(p, "plugin " + n);
+      });
+      versioned.put(version, new LinkedHashMap<>(plugins));
+      return this;
+    }
+
+    /**
+     * Runs the plugin as a child process. Exactly one of command, {@link #runner} and {@link
+     * #reattach} must be set.
+     *
+     * @param executable the plugin executable; not empty
+     * @param args its arguments
+     * @return this builder
+     */
+    public Builder command(String executable, String... args) {
+      Objects.requireNonNull(executable, "executable");
+      if (executable.isEmpty()) {
+        throw new IllegalArgumentException("executable must not be empty");
+      }
+      List<String> c = new ArrayList<>();
+      c.add(executable);
+      for (String a : args) {
+        c.add(Objects.requireNonNull(a, "args element"));
+      }
+      this.command = List.copyOf(c);
+      return this;
+    }
+
+    /**
+     * Runs the plugin with a custom runner, such as the container runner.
+     *
+     * @param factory makes the runner at start; not null
+     * @return this builder
+     */
+    public Builder runner(RunnerFactory factory) {
+      this.runnerFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * Reattaches to a plugin that is already running instead of starting one. Process plugins
+     * are found by the built-in reattacher; for other kinds use {@link #reattach(ReattachConfig,
+     * Reattacher)}.
+     *
+     * @param config from an earlier client's {@link PluginClient#reattachConfig()}; not null
+     * @return this builder
+     */
+    public Builder reattach(ReattachConfig config) {
+      this.reattach = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * Reattaches with a runner-specific reattacher (e.g. the container runner's).
+     *
+     * @param config the reattach config; not null
+     * @param reattacher finds the running plugin; not null
+     * @return this builder
+     */
+    public Builder reattach(ReattachConfig config, Reattacher reattacher) {
+      this.reattach = Objects.requireNonNull(config, "config");
+      this.reattacher = Objects.requireNonNull(reattacher, "reattacher");
+      return this;
+    }
+
+    /**
+     * Whether to use go-plugin's AutoMTLS: one-off certificates on both sides, each trusting only
+     * the other's. Default true (go-plugin's default is false; we prefer the safe one). Ignored
+     * when {@link #tls} is set.
+     *
+     * @param autoMtls on or off
+     * @return this builder
+     */
+    public Builder autoMtls(boolean autoMtls) {
+      this.autoMtls = autoMtls;
+      return this;
+    }
+
+    /**
+     * Uses the given TLS material instead of AutoMTLS (the plugin must be configured to match).
+     *
+     * @param tls the key and trust material; null to clear
+     * @return this builder
+     */
+    public Builder tls(TlsConfig tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /**
+     * Asks the plugin for go-plugin's multiplexed broker ({@code PLUGIN_MULTIPLEX_GRPC}): one
+     * connection, every gRPC connection a yamux stream. Needed for plugins in gVisor. Default
+     * false. Requires go-plugin v1.6+ in the plugin.
+     *
+     * @param multiplex on or off
+     * @return this builder
+     */
+    public Builder multiplexBroker(boolean multiplex) {
+      this.multiplexBroker = multiplex;
+      return this;
+    }
+
+    /**
+     * The group (gid or name) that should own the plugin's Unix sockets, mode 0660; the socket
+     * directory is then 0770 and group-owned too. Default none (sockets private to the user).
+     *
+     * @param group a gid or group name; null to clear
+     * @return this builder
+     */
+    public Builder unixSocketGroup(String group) {
+      if (group != null && (group.isBlank() || group.contains("="))) {
+        throw new IllegalArgumentException("unixSocketGroup must be a gid or group name, got \"" + group + "\"");
+      }
+      this.unixSocketGroup = group;
+      return this;
+    }
+
+    /**
+     * Where the client creates its private socket directory. Default: the system temp dir. Keep
+     * it short: Unix socket paths must stay under 108 bytes.
+     *
+     * @param dir an existing directory; null for the default
+     * @return this builder
+     */
+    public Builder unixSocketTempDir(Path dir) {
+      if (dir != null && !Files.isDirectory(dir)) {
+        throw new IllegalArgumentException("unixSocketTempDir " + dir + " is not a directory");
+      }
+      this.unixSocketTempDir = dir;
+      return this;
+    }
+
+    /**
+     * How long to wait for the plugin's handshake and first health check. Default 1 minute.
+     *
+     * @param timeout positive; not null
+     * @return this builder
+     */
+    public Builder startTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
+      }
+      this.startTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Whether the plugin does NOT inherit the host's environment. Default false (it does, as in
+     * go-plugin). Recommended true for untrusted plugins.
+     *
+     * @param skip true to give the plugin only the go-plugin variables and {@link #env}
+     * @return this builder
+     */
+    public Builder skipHostEnv(boolean skip) {
+      this.skipHostEnv = skip;
+      return this;
+    }
+
+    /**
+     * Adds an environment variable for the plugin. go-plugin's own variables win over these.
+     *
+     * @param name a non-empty name without '='
+     * @param value the value; not null
+     * @return this builder
+     */
+    public Builder env(String name, String value) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (name.isEmpty() || name.contains("=")) {
+        throw new IllegalArgumentException("env name must be non-empty without '=', got \"" + name + "\"");
+      }
+      env.put(name, value);
+      return this;
+    }
+
+    /**
+     * The TCP port range for plugins that listen on TCP. Default 10000-25000.
+     *
+     * @param min lowest port, 1-65535
+     * @param max highest port, min-65535
+     * @return this builder
+     */
+    public Builder portRange(int min, int max) {
+      if (min < 1 || max > 65535 || min > max) {
+        throw new IllegalArgumentException(
+            "port range must satisfy 1 <= min <= max <= 65535, got " + min + "-" + max);
+      }
+      this.minPort = min;
+      this.maxPort = max;
+      return this;
+    }
+
+    /**
+     * Receives a raw copy of everything the plugin writes to stderr, line by line. Default none
+     * (plugin stderr is only logged).
+     *
+     * @param sink the stream; written from one client thread; null to clear
+     * @return this builder
+     */
+    public Builder stderr(OutputStream sink) {
+      this.stderr = sink;
+      return this;
+    }
+
+    /**
+     * Receives what the plugin's code writes to its stdout after the handshake, forwarded over
+     * {@code plugin.GRPCStdio}. Default: discarded.
+     *
+     * @param sink the stream; null to clear
+     * @return this builder
+     */
+    public Builder syncStdout(OutputStream sink) {
+      this.syncStdout = sink;
+      return this;
+    }
+
+    /**
+     * Receives what the plugin's code writes to its stderr, forwarded over {@code
+     * plugin.GRPCStdio}. Default: discarded.
+     *
+     * @param sink the stream; null to clear
+     * @return this builder
+     */
+    public Builder syncStderr(OutputStream sink) {
+      this.syncStderr = sink;
+      return this;
+    }
+
+    /**
+     * The SLF4J logger for the plugin's logs (its stderr). Default: a logger named {@code
+     * goplugin4j.plugin.<executable name>}.
+     *
+     * @param logger the logger; null for the default
+     * @return this builder
+     */
+    public Builder logger(Logger logger) {
+      this.logger = logger;
+      return this;
+    }
+
+    /**
+     * The longest stderr line kept whole; longer ones are split, never dropped. Default 64 KiB.
+     *
+     * @param bytes 1 KiB to 16 MiB
+     * @return this builder
+     */
+    public Builder logLineBufferSize(int bytes) {
+      if (bytes < 1024 || bytes > 16 * 1024 * 1024) {
+        throw new IllegalArgumentException("logLineBufferSize must be 1 KiB..16 MiB, got " + bytes);
+      }
+      this.logLineBufferSize = bytes;
+      return this;
+    }
+
+    /**
+     * Verifies the executable's SHA-256 before running it (go-plugin's {@code SecureConfig}).
+     * Only with {@link #command}. Default: no check.
+     *
+     * @param hex 64 hex digits; null to clear
+     * @return this builder
+     */
+    public Builder sha256(String hex) {
+      if (hex == null) {
+        this.sha256 = null;
+        return this;
+      }
+      if (!hex.matches("[0-9a-fA-F]{64}")) {
+        throw new IllegalArgumentException("sha256 must be 64 hex digits, got \"" + hex + "\"");
+      }
+      this.sha256 = hex.toLowerCase(java.util.Locale.ROOT);
+      return this;
+    }
+
+    /**
+     * Customises the gRPC channel to the plugin (interceptors, keepalive, ...). Applied last.
+     *
+     * @param customizer called once per connection; null to clear
+     * @return this builder
+     */
+    public Builder channelCustomizer(Consumer<ManagedChannelBuilder<?>> customizer) {
+      this.channelCustomizer = customizer;
+      return this;
+    }
+
+    /**
+     * Checks the combination and builds the client. Nothing is started.
+     *
+     * @return the client
+     * @throws IllegalStateException naming the fields of an impossible combination
+     */
+    public PluginClient build() {
+      int sources = (command.isEmpty() ? 0 : 1) + (runnerFactory == null ? 0 : 1) + (reattach == null ? 0 : 1);
+      if (sources != 1) {
+        throw new IllegalStateException(
+            "exactly one of command, runner and reattach must be set; got "
+                + (sources == 0 ? "none" : sources));
+      }
+      if (reattach == null && protocolVersion == null) {
+        throw new IllegalStateException("handshake(protocolVersion, magicCookieKey, magicCookieValue) is required");
+      }
+      Map<Integer, Map<String, GrpcPlugin<?>>> sets = new TreeMap<>();
+      versioned.forEach((v, m) -> sets.put(v, Map.copyOf(m)));
+      if (!unversioned.isEmpty()) {
+        int v = protocolVersion == null ? reattach.protocolVersion() : protocolVersion;
+        Map<String, GrpcPlugin<?>> merged = new LinkedHashMap<>(sets.getOrDefault(v, Map.of()));
+        merged.putAll(unversioned);
+        sets.put(v, Map.copyOf(merged));
+      }
+      if (sets.isEmpty()) {
+        throw new IllegalStateException("at least one plugin is required: call plugin(name, adapter) or plugins(version, map)");
+      }
+      if (sha256 != null && command.isEmpty()) {
+        throw new IllegalStateException("sha256 can only be checked with command(...); a runner or reattach has no executable to hash");
+      }
+      if (reattach != null && reattacher == null
+          && !ReattachConfig.KIND_PROCESS.equals(reattach.runnerKind())) {
+        throw new IllegalStateException(
+            "reattach config of kind \"" + reattach.runnerKind()
+                + "\" needs its runner's reattacher: use reattach(config, reattacher)");
+      }
+      if (reattach != null && tls != null) {
+        throw new IllegalStateException("tls cannot be combined with reattach: the TLS material comes from the reattach config");
+      }
+      return new PluginClient(
+          new Config(
+              protocolVersion == null ? reattach.protocolVersion() : protocolVersion,
+              magicCookieKey,
+              magicCookieValue,
+              Map.copyOf(sets),
+              command,
+              runnerFactory,
+              reattach,
+              reattacher,
+              autoMtls,
+              tls,
+              multiplexBroker,
+              unixSocketGroup,
+              unixSocketTempDir,
+              startTimeout,
+              skipHostEnv,
+              Map.copyOf(env),
+              minPort,
+              maxPort,
+              stderr,
+              syncStdout,
+              syncStderr,
+              logger,
+              logLineBufferSize,
+              sha256,
+              channelCustomizer));
+    }
+
+    private static void checkName(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isEmpty()) {
+        throw new IllegalArgumentException("plugin name must not be empty");
+      }
+    }
+  }
+}

@@ -1,0 +1,808 @@
+package dev.goplugin4j.host.internal.client;
+
+import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.GrpcPlugin;
+import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.host.PluginCommand;
+import dev.goplugin4j.host.PluginStartException;
+import dev.goplugin4j.host.ReattachConfig;
+import dev.goplugin4j.host.Reattacher;
+import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.host.internal.log.StderrPump;
+import dev.goplugin4j.host.internal.process.Checksums;
+import dev.goplugin4j.host.internal.process.ProcessReattacher;
+import dev.goplugin4j.host.internal.process.ProcessRunner;
+import dev.goplugin4j.protocol.AutoMtlsCertificate;
+import dev.goplugin4j.protocol.GrpcBroker;
+import dev.goplugin4j.protocol.Handshake;
+import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginEnv;
+import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
+import dev.goplugin4j.protocol.internal.proto.ConnInfo;
+import dev.goplugin4j.protocol.internal.proto.Empty;
+import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
+import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
+import dev.goplugin4j.protocol.internal.proto.GRPCStdioGrpc;
+import dev.goplugin4j.protocol.internal.proto.StdioData;
+import dev.goplugin4j.protocol.internal.tls.TlsContexts;
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.stub.StreamObserver;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine behind {@link PluginClient}: NEW → RUNNING → CLOSED (or NEW → CLOSED on a
+ * failed start). Every resource it makes is recorded in a field and released by {@link
+ * #teardown}, whichever path we leave by.
+ */
+public final class ClientSession {
+  private static final Logger log = LoggerFactory.getLogger(PluginClient.class);
+  /** How long a plugin gets to exit after Shutdown before it is killed, as go-plugin. */
+  private static final long GRACE_MILLIS = 2_000;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private enum State {
+    NEW,
+    RUNNING,
+    CLOSED
+  }
+
+  private final PluginClient.Config config;
+  private final String name;
+  private final Logger pluginLog;
+  private final Object lock = new Object();
+
+  private State state = State.NEW;
+  private volatile boolean exited;
+  private volatile boolean closing;
+
+  private ScheduledExecutorService timer;
+  private ExecutorService grpcExecutor;
+  private EventLoopGroup group;
+  private Path socketDir;
+  private boolean deleteSocketDir;
+  private AttachedRunner runner;
+  private StderrPump stderrPump;
+  private Thread stdoutThread;
+  private AutoMtlsCertificate hostCert;
+  private X509Certificate pluginCert;
+  private String pluginCertBase64 = "";
+  private NetAddress address;
+  private int version;
+  private Map<String, GrpcPlugin<?>> pluginSet;
+  private ManagedChannel channel;
+  private BrokerImpl broker;
+  private StreamObserver<ConnInfo> brokerOut;
+  private Context.CancellableContext stdioContext;
+  private ReattachConfig reattachConfig;
+
+  public ClientSession(PluginClient.Config config) {
+    this.config = config;
+    this.name = config.pluginName();
+    this.pluginLog =
+        config.logger() != null
+            ? config.logger()
+            : LoggerFactory.getLogger("goplugin4j.plugin." + name.replaceAll("[^A-Za-z0-9_-]", "_"));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // start
+
+  public void start() {
+    synchronized (lock) {
+      if (state == State.RUNNING) {
+        return;
+      }
+      if (state == State.CLOSED) {
+        throw new IllegalStateException("the plugin client is closed; build a new one");
+      }
+      try {
+        if (config.reattach() != null) {
+          doReattach();
+        } else {
+          doLaunch();
+        }
+        state = State.RUNNING;
+      } catch (RuntimeException | Error e) {
+        state = State.CLOSED;
+        teardown(true, true);
+        throw e;
+      }
+    }
+  }
+
+  private void doLaunch() {
+    long deadline = System.nanoTime() + config.startTimeout().toNanos();
+    initExecutors();
+    socketDir = createSocketDir();
+    deleteSocketDir = true;
+    Map<String, String> env = pluginEnv();
+    if (config.sha256() != null) {
+      Checksums.verify(resolveExecutable(config.command().get(0)), HexFormat.of().parseHex(config.sha256()));
+    }
+    PluginCommand command = new PluginCommand(config.command(), env);
+    Runner r =
+        config.runnerFactory() != null
+            ? config.runnerFactory().create(command, socketDir)
+            : new ProcessRunner(command);
+    runner = r;
+    r.start();
+    log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
+
+    stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(), config.logLineBufferSize());
+
+    CompletableFuture<String> firstLine = new CompletableFuture<>();
+    stdoutThread = newThread("goplugin4j-stdout-" + name, () -> readStdout(r, firstLine));
+    stdoutThread.start();
+
+    String line = awaitHandshakeLine(r, firstLine, deadline);
+    Handshake h = parseHandshake(line, r);
+    negotiate(h, r);
+    address = r.pluginToHost(h.address());
+    connect(deadline, r);
+    reattachConfig = reattachConfigFor(r);
+    r.onExit().thenAccept(this::onPluginExit);
+  }
+
+  private void doReattach() {
+    ReattachConfig rc = config.reattach();
+    Reattacher reattacher =
+        config.reattacher() != null ? config.reattacher() : new ProcessReattacher();
+    long deadline = System.nanoTime() + config.startTimeout().toNanos();
+    initExecutors();
+    runner = reattacher.reattach(rc);
+    version = rc.protocolVersion();
+    pluginSet = config.versionedPlugins().get(version);
+    if (pluginSet == null) {
+      throw new HandshakeException(
+          "the reattached plugin speaks protocol version " + version
+              + " but this client has plugins only for versions " + config.versionedPlugins().keySet());
+    }
+    if (!Handshake.GRPC.equals(rc.protocol())) {
+      throw new HandshakeException("cannot reattach to a \"" + rc.protocol() + "\" plugin; only grpc is supported");
+    }
+    if (rc.multiplexed() != config.multiplexBroker()) {
+      throw new HandshakeException(
+          "the reattach config says multiplexed=" + rc.multiplexed()
+              + " but the client has multiplexBroker(" + config.multiplexBroker() + "); set them alike");
+    }
+    if (rc.autoMtls()) {
+      hostCert = AutoMtlsCertificate.fromPem(rc.hostCertificate(), rc.hostPrivateKey());
+      pluginCertBase64 = rc.pluginCertificate();
+      pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
+    }
+    String dir = rc.runnerAttributes().get("socket_dir");
+    if (dir != null) {
+      socketDir = Path.of(dir);
+      deleteSocketDir = socketDir.getFileName().toString().startsWith("goplugin4j-");
+    }
+    address = rc.address();
+    connect(deadline, runner);
+    reattachConfig = rc;
+    runner.onExit().thenAccept(this::onPluginExit);
+  }
+
+  private void initExecutors() {
+    timer = Executors.newSingleThreadScheduledExecutor(daemon("goplugin4j-timer-" + name));
+    grpcExecutor = Executors.newCachedThreadPool(daemon("goplugin4j-grpc-" + name));
+    group = GrpcTransport.newEventLoopGroup(2, "goplugin4j-io-" + name);
+  }
+
+  private Path createSocketDir() {
+    try {
+      Path parent = config.unixSocketTempDir() != null
+          ? config.unixSocketTempDir()
+          : Path.of(System.getProperty("java.io.tmpdir"));
+      Path dir = Files.createTempDirectory(parent, "goplugin4j-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      if (config.unixSocketGroup() != null) {
+        setGroup(dir, config.unixSocketGroup());
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new PluginStartException(
+          "cannot create the plugin's socket directory under "
+              + (config.unixSocketTempDir() == null ? "the system temp dir" : config.unixSocketTempDir())
+              + ": " + e.getMessage() + ". Set unixSocketTempDir to a writable, short path", e);
+    }
+  }
+
+  private static void setGroup(Path path, String group) throws IOException {
+    GroupPrincipal gp;
+    if (group.chars().allMatch(Character::isDigit)) {
+      // The JDK looks groups up by name only; a numeric gid goes through chgrp semantics.
+      Files.setAttribute(path, "unix:gid", Integer.parseInt(group));
+      return;
+    }
+    try {
+      gp = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+    } catch (IOException e) {
+      throw new IOException("unknown group \"" + group + "\" for unixSocketGroup", e);
+    }
+    Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(gp);
+  }
+
+  private Map<String, String> pluginEnv() {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (!config.skipHostEnv()) {
+      env.putAll(System.getenv());
+    }
+    env.putAll(config.env());
+    env.put(config.magicCookieKey(), config.magicCookieValue());
+    env.put(PluginEnv.MIN_PORT, Integer.toString(config.minPort()));
+    env.put(PluginEnv.MAX_PORT, Integer.toString(config.maxPort()));
+    env.put(PluginEnv.PROTOCOL_VERSIONS,
+        String.join(",", config.versionedPlugins().keySet().stream().map(String::valueOf).toList()));
+    if (config.multiplexBroker()) {
+      env.put(PluginEnv.MULTIPLEX_GRPC, "true");
+    } else {
+      env.remove(PluginEnv.MULTIPLEX_GRPC);
+    }
+    if (config.tls() == null && config.autoMtls()) {
+      hostCert = AutoMtlsCertificate.generate();
+      env.put(PluginEnv.CLIENT_CERT, hostCert.pem());
+    } else {
+      env.remove(PluginEnv.CLIENT_CERT);
+    }
+    if (config.unixSocketGroup() != null) {
+      env.put(PluginEnv.UNIX_SOCKET_GROUP, config.unixSocketGroup());
+    } else {
+      env.remove(PluginEnv.UNIX_SOCKET_GROUP);
+    }
+    env.put(PluginEnv.UNIX_SOCKET_DIR, socketDir.toString());
+    return env;
+  }
+
+  private static Path resolveExecutable(String exe) {
+    if (exe.contains("/")) {
+      return Path.of(exe);
+    }
+    String pathVar = System.getenv("PATH");
+    if (pathVar != null) {
+      for (String dir : pathVar.split(":")) {
+        Path p = Path.of(dir.isEmpty() ? "." : dir, exe);
+        if (Files.isExecutable(p)) {
+          return p;
+        }
+      }
+    }
+    return Path.of(exe);
+  }
+
+  private void readStdout(Runner r, CompletableFuture<String> firstLine) {
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(r.stdout(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!firstLine.isDone()) {
+          firstLine.complete(line);
+        } else {
+          pluginLog.debug("plugin stdout: {}", line);
+        }
+      }
+    } catch (IOException e) {
+      if (!closing) {
+        log.debug("error reading plugin stdout: {}", e.toString());
+      }
+    } finally {
+      firstLine.complete(null);
+    }
+  }
+
+  private String awaitHandshakeLine(Runner r, CompletableFuture<String> firstLine, long deadline) {
+    // A line wins over an exit that raced it: the line has the better story.
+    CompletableFuture<Object> first = CompletableFuture.anyOf(firstLine, r.onExit());
+    try {
+      first.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new PluginStartException(failure(
+          "timeout while waiting for plugin to start: no handshake line on stdout within "
+              + config.startTimeout().toMillis() + " ms", r));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PluginStartException(failure("interrupted while waiting for the plugin to start", r), e);
+    } catch (ExecutionException e) {
+      throw new PluginStartException(failure("error waiting for the plugin to start", r), e.getCause());
+    }
+    String line = firstLine.getNow(null);
+    if (line == null && r.onExit().isDone()) {
+      // the stdout reader may still be finishing the last line
+      try {
+        line = firstLine.get(500, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        line = null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (line == null) {
+      Integer code = r.onExit().getNow(null);
+      throw new PluginStartException(failure(
+          "plugin exited before we could connect"
+              + (code == null ? "" : " (exit status " + code + ")"), r));
+    }
+    return line;
+  }
+
+  private Handshake parseHandshake(String line, Runner r) {
+    try {
+      return Handshake.parse(line);
+    } catch (HandshakeException e) {
+      String hint = "\nLikely cause: the plugin printed to stdout before its handshake line (\""
+          + abbreviate(line) + "\"). A go-plugin plugin must not write to stdout before"
+          + " plugin.Serve prints the handshake; if it is not a go-plugin plugin, check the command.";
+      throw new HandshakeException(failure(e.getMessage() + hint, r), e);
+    }
+  }
+
+  private void negotiate(Handshake h, Runner r) {
+    try {
+      h.checkCoreVersion();
+      h.checkAppVersion(config.versionedPlugins().keySet());
+      h.checkGrpc();
+      if (config.multiplexBroker()) {
+        h.checkMultiplexSupported();
+      }
+      if (config.tls() == null && config.autoMtls()) {
+        if (!h.hasCertificate()) {
+          throw new HandshakeException(
+              "AutoMTLS is on but the plugin returned no certificate in its handshake: the plugin"
+                  + " does not support AutoMTLS. Turn autoMtls(false) for this plugin or give it TLS"
+                  + " material of its own");
+        }
+        pluginCertBase64 = h.certificate();
+        pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
+      }
+    } catch (HandshakeException e) {
+      throw new HandshakeException(failure(e.getMessage(), r), e);
+    }
+    version = h.appVersion();
+    pluginSet = config.versionedPlugins().get(version);
+    log.debug("plugin {} negotiated protocol version {} at {}", name, version, h.address());
+  }
+
+  private void connect(long deadline, AttachedRunner r) {
+    if (config.multiplexBroker()) {
+      throw new PluginException(
+          "the multiplexed broker is not available in this build yet; use multiplexBroker(false)");
+    }
+    SslContext clientTls = null;
+    SslContext serverTls = null;
+    if (config.tls() != null) {
+      clientTls = TlsContexts.client(config.tls());
+      serverTls = TlsContexts.server(config.tls());
+    } else if (hostCert != null && pluginCert != null) {
+      clientTls = TlsContexts.client(hostCert, pluginCert);
+      serverTls = TlsContexts.server(hostCert, pluginCert);
+    }
+    var customizer = config.channelCustomizer();
+    ExecutorService exec = grpcExecutor;
+    channel = GrpcTransport.channel(address, clientTls, group, b -> {
+      b.executor(exec);
+      if (customizer != null) {
+        customizer.accept(b);
+      }
+    });
+    healthCheck(deadline, r);
+    startBroker(serverTls, clientTls, r);
+    startStdio();
+  }
+
+  private void healthCheck(long deadline, AttachedRunner r) {
+    long remaining = Math.max(1, deadline - System.nanoTime());
+    try {
+      HealthCheckResponse resp =
+          HealthGrpc.newBlockingStub(channel)
+              .withWaitForReady()
+              .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+              .check(HealthCheckRequest.newBuilder().setService("plugin").build());
+      if (resp.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+        throw new PluginStartException(failure(
+            "the plugin at " + address + " reports health " + resp.getStatus() + ", not SERVING", r));
+      }
+    } catch (StatusRuntimeException e) {
+      String hint = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
+          ? "timeout while waiting for plugin to start: it handshook but its gRPC server at "
+              + address + " did not answer a health check in time"
+          : "cannot reach the plugin's gRPC server at " + address + ": " + e.getStatus()
+              + (e.getCause() != null ? " (" + e.getCause() + ")" : "")
+              + ". If TLS failed, check that both sides use AutoMTLS or matching TLS material";
+      throw new PluginStartException(failure(hint, r), e);
+    }
+  }
+
+  private void startBroker(SslContext serverTls, SslContext clientTls, AttachedRunner r) {
+    AtomicInteger seq = new AtomicInteger();
+    BrokerImpl.Listeners listeners = new BrokerImpl.Listeners() {
+      @Override
+      public NetAddress newAddress() {
+        Path dir = socketDir != null ? socketDir : Path.of(System.getProperty("java.io.tmpdir"));
+        return NetAddress.unix(dir.resolve("host" + seq.incrementAndGet() + "-"
+            + Integer.toHexString(RANDOM.nextInt(0x10000)) + ".sock").toString());
+      }
+
+      @Override
+      public void prepare(NetAddress listening) {
+        if (config.unixSocketGroup() != null) {
+          Path p = Path.of(listening.address());
+          try {
+            setGroup(p, config.unixSocketGroup());
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw----"));
+          } catch (IOException e) {
+            throw new PluginException("cannot give broker socket " + p + " to group "
+                + config.unixSocketGroup() + ": " + e.getMessage(), e);
+          }
+        }
+      }
+    };
+    broker = new BrokerImpl(
+        msg -> brokerOut.onNext(msg), serverTls, clientTls, listeners,
+        r::hostToPlugin, r::pluginToHost, group, null, timer);
+    BrokerImpl b = broker;
+    brokerOut = GRPCBrokerGrpc.newStub(channel).startStream(new StreamObserver<>() {
+      @Override
+      public void onNext(ConnInfo value) {
+        b.onMessage(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (!closing) {
+          log.debug("broker stream of plugin {} ended: {}", name, t.toString());
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        log.debug("broker stream of plugin {} completed", name);
+      }
+    });
+  }
+
+  private void startStdio() {
+    stdioContext = Context.current().withCancellation();
+    stdioContext.run(() -> GRPCStdioGrpc.newStub(channel).streamStdio(
+        com.google.protobuf.Empty.getDefaultInstance(), new StreamObserver<StdioData>() {
+          @Override
+          public void onNext(StdioData d) {
+            OutputStream sink = d.getChannel() == StdioData.Channel.STDOUT ? config.syncStdout()
+                : d.getChannel() == StdioData.Channel.STDERR ? config.syncStderr() : null;
+            if (sink == null) {
+              return;
+            }
+            try {
+              synchronized (sink) {
+                d.getData().writeTo(sink);
+                sink.flush();
+              }
+            } catch (IOException e) {
+              log.debug("cannot forward plugin stdio: {}", e.toString());
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            Status.Code c = Status.fromThrowable(t).getCode();
+            if (c == Status.Code.UNIMPLEMENTED || c == Status.Code.UNAVAILABLE || c == Status.Code.CANCELLED) {
+              log.debug("plugin {} stdio stream ended: {}", name, c);
+            } else if (!closing) {
+              log.warn("plugin {} stdio stream failed: {}", name, t.toString());
+            }
+          }
+
+          @Override
+          public void onCompleted() {}
+        }));
+  }
+
+  private ReattachConfig reattachConfigFor(AttachedRunner r) {
+    Map<String, String> attrs = new HashMap<>(r.reattachAttributes());
+    String kind = r.kind();
+    if (socketDir != null) {
+      attrs.putIfAbsent("socket_dir", socketDir.toString());
+    }
+    return new ReattachConfig(
+        Handshake.GRPC, version, address, kind, r.id(), attrs, config.multiplexBroker(),
+        pluginCertBase64,
+        hostCert == null ? "" : hostCert.pem(),
+        hostCert == null ? "" : hostCert.privateKeyPem(),
+        false);
+  }
+
+  private void onPluginExit(Integer code) {
+    exited = true;
+    if (!closing) {
+      log.debug("plugin {} exited with status {}", name, code);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // use
+
+  public <T> T dispense(String pluginName, Class<T> type) {
+    start();
+    GrpcPlugin<?> p;
+    ManagedChannel ch;
+    BrokerImpl b;
+    synchronized (lock) {
+      if (state != State.RUNNING) {
+        throw new IllegalStateException("the plugin client is closed");
+      }
+      p = pluginSet.get(pluginName);
+      ch = channel;
+      b = broker;
+    }
+    if (p == null) {
+      throw new PluginException("unknown plugin type \"" + pluginName + "\"; protocol version "
+          + version + " has " + new TreeSet<>(pluginSet.keySet()));
+    }
+    Object client = p.client(ch, b);
+    if (!type.isInstance(client)) {
+      throw new PluginException("plugin \"" + pluginName + "\" gave a "
+          + (client == null ? "null" : client.getClass().getName()) + ", not a " + type.getName()
+          + "; check the GrpcPlugin registered under that name");
+    }
+    return type.cast(client);
+  }
+
+  public GrpcBroker broker() {
+    synchronized (lock) {
+      if (state != State.RUNNING) {
+        throw new IllegalStateException("the plugin client is not running; call start() first");
+      }
+      return broker;
+    }
+  }
+
+  public void ping() {
+    ManagedChannel ch;
+    synchronized (lock) {
+      if (state != State.RUNNING) {
+        throw new IllegalStateException("the plugin client is not running; call start() first");
+      }
+      ch = channel;
+    }
+    try {
+      HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService("plugin").build());
+      if (r.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+        throw new PluginException("plugin " + name + " is " + r.getStatus());
+      }
+    } catch (StatusRuntimeException e) {
+      throw new PluginException("plugin " + name + " does not answer its health check: " + e.getStatus(), e);
+    }
+  }
+
+  public Optional<Integer> negotiatedVersion() {
+    synchronized (lock) {
+      return state == State.NEW || pluginSet == null ? Optional.empty() : Optional.of(version);
+    }
+  }
+
+  public Optional<ReattachConfig> reattachConfig() {
+    synchronized (lock) {
+      return Optional.ofNullable(reattachConfig);
+    }
+  }
+
+  public boolean exited() {
+    return exited || state == State.CLOSED;
+  }
+
+  public String describe() {
+    synchronized (lock) {
+      return name + ", " + state.name().toLowerCase(java.util.Locale.ROOT)
+          + (runner != null ? ", id " + runner.id() : "")
+          + (address != null ? ", at " + address : "");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // stop
+
+  public void close(boolean graceful, boolean kill) {
+    synchronized (lock) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      boolean wasRunning = state == State.RUNNING;
+      state = State.CLOSED;
+      if (!wasRunning) {
+        return;
+      }
+      boolean testMode = reattachConfig != null && reattachConfig.test();
+      if (graceful && !exited && !testMode) {
+        shutdownGracefully();
+      }
+      teardown(!testMode && kill, !testMode);
+    }
+  }
+
+  public void detach() {
+    synchronized (lock) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.CLOSED;
+      teardown(false, false);
+    }
+  }
+
+  private void shutdownGracefully() {
+    try {
+      GRPCControllerGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(GRACE_MILLIS, TimeUnit.MILLISECONDS)
+          .shutdown(Empty.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      // The plugin may exit before answering; that is the point.
+      log.debug("plugin {} shutdown call: {}", name, e.getStatus());
+    }
+    try {
+      runner.onExit().get(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn("plugin {} failed to exit gracefully within {} ms; killing it", name, GRACE_MILLIS);
+    } catch (ExecutionException e) {
+      log.debug("waiting for plugin {} exit: {}", name, e.getCause().toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Releases everything; each step guarded so one failure does not leak the rest. */
+  private void teardown(boolean killPlugin, boolean removeSocketDir) {
+    closing = true;
+    if (stdioContext != null) {
+      stdioContext.cancel(null);
+    }
+    if (brokerOut != null) {
+      quietly(() -> brokerOut.onCompleted());
+    }
+    if (broker != null) {
+      quietly(broker::close);
+    }
+    if (killPlugin && runner != null) {
+      quietly(runner::kill);
+    }
+    if (channel != null) {
+      channel.shutdownNow();
+      quietly(() -> channel.awaitTermination(2, TimeUnit.SECONDS));
+    }
+    if (stderrPump != null) {
+      quietly(stderrPump::close);
+    }
+    if (stdoutThread != null) {
+      if (killPlugin) {
+        quietly(() -> stdoutThread.join(2_000));
+      }
+      if (stdoutThread.isAlive()) {
+        // a detached plugin keeps its stdout open; closing it ends our reader
+        quietly(() -> ((Runner) runner).stdout().close());
+        quietly(() -> stdoutThread.join(2_000));
+      }
+    }
+    if (group != null) {
+      quietly(() -> GrpcTransport.shutdown(group));
+    }
+    if (grpcExecutor != null) {
+      grpcExecutor.shutdownNow();
+      quietly(() -> grpcExecutor.awaitTermination(2, TimeUnit.SECONDS));
+    }
+    if (timer != null) {
+      timer.shutdownNow();
+    }
+    if (removeSocketDir && deleteSocketDir && socketDir != null) {
+      deleteRecursively(socketDir);
+    }
+    exited = exited || killPlugin;
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      List<Path> paths = new ArrayList<>(s.sorted(Comparator.reverseOrder()).toList());
+      for (Path p : paths) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("cannot remove plugin socket directory {}: {}", dir, e.toString());
+    }
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static void quietly(Step s) {
+    try {
+      s.run();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.debug("cleanup step failed: {}", e.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // diagnosis
+
+  private String failure(String what, AttachedRunner r) {
+    StringBuilder sb = new StringBuilder(what);
+    if (stderrPump != null) {
+      stderrPump.awaitDrained(java.time.Duration.ofMillis(500));
+      List<String> tail = stderrPump.recentLines();
+      if (!tail.isEmpty()) {
+        sb.append("\nPlugin stderr (last ").append(tail.size()).append(" lines):");
+        tail.forEach(l -> sb.append("\n  ").append(abbreviate(l)));
+      }
+    }
+    if (r instanceof Runner runnerWithDiag) {
+      String d;
+      try {
+        d = runnerWithDiag.diagnose();
+      } catch (RuntimeException e) {
+        d = "(diagnose failed: " + e + ")";
+      }
+      if (d != null && !d.isBlank()) {
+        sb.append("\nDiagnosis: ").append(d.strip());
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+  }
+
+  private static Thread newThread(String name, Runnable r) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> newThread(prefix + "-" + n.incrementAndGet(), r);
+  }
+}

@@ -1,0 +1,352 @@
+package dev.goplugin4j.protocol.internal.broker;
+
+import dev.goplugin4j.protocol.GrpcBroker;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.internal.proto.ConnInfo;
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * go-plugin's gRPC broker, shared by host and plugin. Messages travel over the {@code
+ * plugin.GRPCBroker/StartStream} stream, whichever side opened it: the owner feeds received
+ * messages to {@link #onMessage} and gives a sender for outgoing ones.
+ *
+ * <p>Without a {@link Muxer}, {@link #acceptAndServe} listens on a new Unix socket (or TCP port)
+ * and announces its address; {@link #dial} waits up to 5 s for the other side's announcement.
+ * With a muxer, the dialler knocks, the acceptor acks (or answers "no listener for id N"), and
+ * the connection is a new multiplexed stream.
+ */
+public final class BrokerImpl implements GrpcBroker, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BrokerImpl.class);
+
+  /** How long dial waits for the other side's address or knock answer, as go-plugin. */
+  public static final long WAIT_MILLIS = 5_000;
+
+  /** Where and how a non-multiplexed broker listens. */
+  public interface Listeners {
+    /** A fresh address to listen on (a new socket path inside the socket dir, or a TCP port). */
+    NetAddress newAddress();
+
+    /** Called once the server listens: e.g. chown the socket to the socket group. */
+    default void prepare(NetAddress listening) {}
+  }
+
+  private final Consumer<ConnInfo> sender;
+  private final SslContext serverTls;
+  private final SslContext clientTls;
+  private final Listeners listeners;
+  private final UnaryOperator<NetAddress> toPeer;
+  private final UnaryOperator<NetAddress> fromPeer;
+  private final EventLoopGroup group;
+  private final Muxer muxer;
+  private final ScheduledExecutorService timer;
+
+  private final AtomicInteger nextId = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  /** Announcements received (or awaited) for ids this side dials; also knock answers. */
+  private final Map<Integer, CompletableFuture<ConnInfo>> clientPending = new ConcurrentHashMap<>();
+  private final Map<Integer, Served> servers = new ConcurrentHashMap<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final Object sendLock = new Object();
+
+  /**
+   * @param sender sends one message on the broker stream; called under a lock, so it need not be
+   *     thread-safe
+   * @param serverTls TLS for brokered servers, or null for plaintext
+   * @param clientTls TLS for dialled connections, or null
+   * @param listeners where a non-multiplexed broker listens; unused with a muxer
+   * @param toPeer translates an address this side listens on into one the peer can dial
+   * @param fromPeer translates an address the peer sent into one this side can dial
+   * @param group event loops for brokered servers and channels (owned by the caller)
+   * @param muxer the multiplexed transport, or null for the classic one
+   * @param timer for dial timeouts and stale-announcement cleanup (owned by the caller)
+   */
+  public BrokerImpl(
+      Consumer<ConnInfo> sender,
+      SslContext serverTls,
+      SslContext clientTls,
+      Listeners listeners,
+      UnaryOperator<NetAddress> toPeer,
+      UnaryOperator<NetAddress> fromPeer,
+      EventLoopGroup group,
+      Muxer muxer,
+      ScheduledExecutorService timer) {
+    this.sender = Objects.requireNonNull(sender, "sender");
+    this.serverTls = serverTls;
+    this.clientTls = clientTls;
+    this.listeners = listeners;
+    this.toPeer = Objects.requireNonNull(toPeer, "toPeer");
+    this.fromPeer = Objects.requireNonNull(fromPeer, "fromPeer");
+    this.group = Objects.requireNonNull(group, "group");
+    this.muxer = muxer;
+    this.timer = Objects.requireNonNull(timer, "timer");
+  }
+
+  @Override
+  public int nextId() {
+    return nextId.incrementAndGet();
+  }
+
+  @Override
+  public BrokeredServer acceptAndServe(int id, List<?> services) {
+    checkOpen();
+    if (services == null || services.isEmpty()) {
+      throw new IllegalArgumentException("services must not be empty");
+    }
+    if (servers.containsKey(id)) {
+      throw new IllegalStateException("a brokered server already serves id " + id);
+    }
+    Served served;
+    if (muxer != null) {
+      served = new Served(id, muxer.serve(id, services, serverTls), null, null);
+    } else {
+      NetAddress addr = listeners.newAddress();
+      Server server = GrpcTransport.server(addr, serverTls, group, group, services);
+      try {
+        listeners.prepare(addr);
+        NetAddress advertised = toPeer.apply(addr);
+        send(
+            ConnInfo.newBuilder()
+                .setServiceId(id)
+                .setNetwork(advertised.network())
+                .setAddress(advertised.address())
+                .build());
+      } catch (RuntimeException e) {
+        server.shutdownNow();
+        deleteSocket(addr);
+        throw e;
+      }
+      served = new Served(id, null, server, addr);
+    }
+    servers.put(id, served);
+    if (closed.get()) {
+      served.close();
+      checkOpen();
+    }
+    return served;
+  }
+
+  @Override
+  public ManagedChannel dial(int id) {
+    checkOpen();
+    ManagedChannel channel;
+    if (muxer != null) {
+      channel = muxer.dial(id, () -> knock(id), clientTls);
+    } else {
+      ConnInfo info = await(id, "timeout waiting for connection info for broker id " + id
+          + ": the other side did not call acceptAndServe(" + id + ") within 5 s");
+      NetAddress addr = fromPeer.apply(new NetAddress(info.getNetwork(), info.getAddress()));
+      channel = GrpcTransport.channel(addr, clientTls, group, null);
+    }
+    synchronized (channels) {
+      channels.add(channel);
+    }
+    if (closed.get()) {
+      channel.shutdownNow();
+      checkOpen();
+    }
+    return channel;
+  }
+
+  /** Dispatches one message received on the broker stream. */
+  public void onMessage(ConnInfo msg) {
+    int id = msg.getServiceId();
+    if (msg.hasKnock() && msg.getKnock().getKnock() && !msg.getKnock().getAck()) {
+      answerKnock(id);
+      return;
+    }
+    CompletableFuture<ConnInfo> f = pending(id);
+    if (!f.complete(msg)) {
+      log.debug("dropping duplicate broker message for id {}", id);
+      return;
+    }
+    // An announcement nobody dials within the wait is dropped, as go-plugin does.
+    timer.schedule(() -> clientPending.remove(id, f), WAIT_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private void answerKnock(int id) {
+    String error;
+    if (!servers.containsKey(id)) {
+      error = "no listener for id " + id;
+    } else {
+      error = muxer == null ? "multiplexing is not enabled" : muxer.acceptKnock(id);
+    }
+    ConnInfo.Knock.Builder k = ConnInfo.Knock.newBuilder().setKnock(true).setAck(true);
+    if (error != null) {
+      k.setError(error);
+    }
+    try {
+      send(ConnInfo.newBuilder().setServiceId(id).setKnock(k).build());
+    } catch (RuntimeException e) {
+      log.debug("cannot answer knock for id {}: {}", id, e.toString());
+    }
+  }
+
+  /** Knocks for {@code id} and waits for the ack; throws when refused or unanswered. */
+  private void knock(int id) {
+    CompletableFuture<ConnInfo> f = new CompletableFuture<>();
+    clientPending.put(id, f);
+    send(
+        ConnInfo.newBuilder()
+            .setServiceId(id)
+            .setKnock(ConnInfo.Knock.newBuilder().setKnock(true))
+            .build());
+    ConnInfo answer =
+        await(id, "timeout waiting for multiplexing knock handshake on id " + id
+            + ": the other side did not answer within 5 s");
+    if (!answer.hasKnock() || !answer.getKnock().getAck()) {
+      throw new PluginException(
+          "handshake failed for multiplexing on id " + id + ": expected knock and ack, got " + answer);
+    }
+    if (!answer.getKnock().getError().isEmpty()) {
+      throw new PluginException(
+          "failed to knock for id " + id + ": " + answer.getKnock().getError()
+              + " (the other side has no brokered server for this id; it must call"
+              + " acceptAndServe before sending the id)");
+    }
+  }
+
+  private CompletableFuture<ConnInfo> pending(int id) {
+    return clientPending.computeIfAbsent(id, k -> new CompletableFuture<>());
+  }
+
+  private ConnInfo await(int id, String timeoutMessage) {
+    CompletableFuture<ConnInfo> f = pending(id);
+    try {
+      return f.get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new PluginException(timeoutMessage);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PluginException("interrupted while waiting for broker id " + id, e);
+    } catch (ExecutionException e) {
+      throw new PluginException("broker closed while waiting for id " + id, e.getCause());
+    } finally {
+      clientPending.remove(id, f);
+    }
+  }
+
+  private void send(ConnInfo msg) {
+    checkOpen();
+    synchronized (sendLock) {
+      sender.accept(msg);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new PluginException("the broker is closed (the plugin connection was shut down)");
+    }
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /** Stops every brokered server and channel; idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    PluginException closedEx = new PluginException("the broker is closed");
+    clientPending.values().forEach(f -> f.completeExceptionally(closedEx));
+    clientPending.clear();
+    for (Served s : List.copyOf(servers.values())) {
+      s.close();
+    }
+    List<ManagedChannel> toClose;
+    synchronized (channels) {
+      toClose = List.copyOf(channels);
+      channels.clear();
+    }
+    for (ManagedChannel c : toClose) {
+      c.shutdownNow();
+    }
+    for (ManagedChannel c : toClose) {
+      awaitQuietly(c);
+    }
+  }
+
+  private static void awaitQuietly(ManagedChannel c) {
+    try {
+      c.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void deleteSocket(NetAddress addr) {
+    if (NetAddress.UNIX.equals(addr.network())) {
+      try {
+        Files.deleteIfExists(Path.of(addr.address()));
+      } catch (IOException e) {
+        log.debug("cannot delete broker socket {}: {}", addr.address(), e.toString());
+      }
+    }
+  }
+
+  private final class Served implements BrokeredServer {
+    private final int id;
+    private final BrokeredServer muxed;
+    private final Server server;
+    private final NetAddress address;
+    private final AtomicBoolean done = new AtomicBoolean();
+
+    Served(int id, BrokeredServer muxed, Server server, NetAddress address) {
+      this.id = id;
+      this.muxed = muxed;
+      this.server = server;
+      this.address = address;
+    }
+
+    @Override
+    public int id() {
+      return id;
+    }
+
+    @Override
+    public void close() {
+      if (!done.compareAndSet(false, true)) {
+        return;
+      }
+      servers.remove(id, this);
+      if (muxed != null) {
+        muxed.close();
+      }
+      if (server != null) {
+        server.shutdownNow();
+        try {
+          server.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        deleteSocket(address);
+      }
+    }
+  }
+}

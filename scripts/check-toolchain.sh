@@ -1,0 +1,24 @@
+#!/bin/bash
+# Checks (and where Debian can, installs) the build toolchain: JDK 17+, Maven 3.8+, Go 1.24+.
+# Go comes from go.dev, not Debian (Debian 12's golang is 1.19, too old for go-plugin v1.8).
+set -euo pipefail
+say() { printf 'toolchain: %s\n' "$*"; }
+die() { printf 'toolchain: ERROR: %s\n' "$*" >&2; exit 1; }
+
+need=()
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || die "missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root"
+  say "installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+jv=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
+[ "${jv%%.*}" -ge 17 ] || die "JDK 17 or newer needed, found $jv"
+export PATH=/usr/local/go/bin:$PATH
+command -v go >/dev/null 2>&1 || die "Go 1.24+ is needed to build the Go test peers: install it from https://go.dev/dl (e.g. into /usr/local/go)"
+gv=$(go env GOVERSION | sed 's/^go//')
+major=${gv%%.*}; rest=${gv#*.}; minor=${rest%%.*}
+{ [ "$major" -gt 1 ] || [ "$minor" -ge 24 ]; } || die "Go 1.24+ needed (go-plugin v1.8.0), found $gv"
+say "java $jv, $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'), go $gv"

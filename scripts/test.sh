@@ -1,0 +1,19 @@
+#!/bin/bash
+# Sets up everything the tests need (container engine with runc and gVisor, toolchain) and runs
+# every test: unit tests and integration tests against real Go plugins and the real engine.
+# Then builds and runs the unit tests once more on JDK 25 when it is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+scripts/check-toolchain.sh
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/setup-engine.sh
+else
+  echo "test: not root: assuming the engine is already set up (scripts/setup-engine.sh as root does it)"
+fi
+mvn -B -ntp verify "$@"
+jdk25=$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -1 || true)
+if [ -n "$jdk25" ]; then
+  echo "test: building and running unit tests on $jdk25"
+  JAVA_HOME=$jdk25 mvn -B -ntp -q -DskipITs verify "$@"
+fi
