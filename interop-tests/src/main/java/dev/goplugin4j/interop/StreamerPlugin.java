@@ -1,0 +1,145 @@
+package dev.goplugin4j.interop;
+
+import com.google.protobuf.ByteString;
+import dev.goplugin4j.host.GrpcPlugin;
+import dev.goplugin4j.interop.proto.streaming.Configure;
+import dev.goplugin4j.interop.proto.streaming.Read;
+import dev.goplugin4j.interop.proto.streaming.StreamerServiceGrpc;
+import dev.goplugin4j.interop.proto.streaming.Write;
+import dev.goplugin4j.protocol.GrpcBroker;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.ByteArrayOutputStream;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Host adapter for the {@code proto.StreamerService} of go-plugin's examples/streaming (the
+ * counterpart of its {@code shared.StreamerGRPCClient}): a unary configure call, a server-streaming
+ * read and a client-streaming write that honours gRPC flow control. Stateless and thread-safe;
+ * the clients it makes are not (see {@link Streamer}).
+ */
+public final class StreamerPlugin implements GrpcPlugin<Streamer> {
+  /** Creates the adapter. */
+  public StreamerPlugin() {}
+
+  @Override
+  public Streamer client(Channel channel, GrpcBroker broker) {
+    return new Client(StreamerServiceGrpc.newBlockingStub(channel), StreamerServiceGrpc.newStub(channel));
+  }
+
+  private static final class Client implements Streamer {
+    private final StreamerServiceGrpc.StreamerServiceBlockingStub blocking;
+    private final StreamerServiceGrpc.StreamerServiceStub async;
+    private int chunkSize;
+
+    Client(StreamerServiceGrpc.StreamerServiceBlockingStub blocking, StreamerServiceGrpc.StreamerServiceStub async) {
+      this.blocking = blocking;
+      this.async = async;
+    }
+
+    @Override
+    public void configure(String path, long chunkSize) {
+      Objects.requireNonNull(path, "path");
+      if (chunkSize < 1 || chunkSize > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("chunkSize must be in [1, 2^31-1], got " + chunkSize);
+      }
+      blocking.configure(Configure.Request.newBuilder().setPath(path).setChunkSize(chunkSize).build());
+      this.chunkSize = (int) chunkSize;
+    }
+
+    @Override
+    public byte[] read() {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      Iterator<Read.ResponseChunk> chunks = blocking.read(Read.Request.getDefaultInstance());
+      while (chunks.hasNext()) {
+        out.writeBytes(chunks.next().getReadBytes().toByteArray());
+      }
+      return out.toByteArray();
+    }
+
+    @Override
+    public void write(byte[] data) {
+      Objects.requireNonNull(data, "data");
+      if (chunkSize == 0) {
+        throw new IllegalStateException("call configure(path, chunkSize) before write");
+      }
+      WriteCall call = new WriteCall();
+      async.write(call);
+      call.send(data, chunkSize);
+    }
+  }
+
+  /** One client-streaming Write: sends chunks only while the transport is ready. */
+  private static final class WriteCall implements ClientResponseObserver<Write.RequestChunk, Write.Response> {
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final Object readiness = new Object();
+    private ClientCallStreamObserver<Write.RequestChunk> requests;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Write.RequestChunk> requestStream) {
+      this.requests = requestStream;
+      requestStream.setOnReadyHandler(this::wake);
+    }
+
+    void send(byte[] data, int chunkSize) {
+      try {
+        for (int off = 0; off < data.length && !done.isDone(); off += chunkSize) {
+          awaitReady();
+          int len = Math.min(chunkSize, data.length - off);
+          requests.onNext(
+              Write.RequestChunk.newBuilder().setBytesToWrite(ByteString.copyFrom(data, off, len)).build());
+        }
+        if (!done.isDone()) {
+          requests.onCompleted();
+        }
+      } catch (InterruptedException e) {
+        requests.cancel("interrupted", e);
+        Thread.currentThread().interrupt();
+        throw new CancellationException("interrupted while writing to the streamer plugin");
+      }
+      try {
+        done.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof StatusRuntimeException s) {
+          throw s;
+        }
+        throw e;
+      }
+    }
+
+    private void awaitReady() throws InterruptedException {
+      synchronized (readiness) {
+        while (!requests.isReady() && !done.isDone()) {
+          readiness.wait(1000);
+        }
+      }
+    }
+
+    private void wake() {
+      synchronized (readiness) {
+        readiness.notifyAll();
+      }
+    }
+
+    @Override
+    public void onNext(Write.Response value) {}
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+      wake();
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(null);
+      wake();
+    }
+  }
+}
