@@ -1,0 +1,265 @@
+package dev.goplugin4j.host.internal.process;
+
+import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.PluginStartException;
+import dev.goplugin4j.host.ReattachConfig;
+import dev.goplugin4j.host.Reattacher;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-acquires a plugin process from a {@link ReattachConfig} of kind {@value
+ * ReattachConfig#KIND_PROCESS}: the runner id is the pid, and the attribute {@value
+ * #START_TIME_ATTRIBUTE} its start time, so a pid reused by another process is never taken for the
+ * plugin, neither when reattaching nor when killing.
+ *
+ * <p>Start times are compared with a tolerance of {@link #START_TIME_TOLERANCE}: on Linux the JDK
+ * computes them from the boot time, which {@code /proc/stat} gives in whole seconds and which moves
+ * when the wall clock is stepped, so two JVMs may disagree by a second about the same process. A
+ * pid reused within that second of the plugin's start is not a realistic risk.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class ProcessReattacher implements Reattacher {
+  /** Runner attribute holding the process start time, epoch milliseconds in decimal. */
+  public static final String START_TIME_ATTRIBUTE = "start_time";
+
+  /** Largest difference between the recorded and the observed start time still taken as equal. */
+  public static final Duration START_TIME_TOLERANCE = Duration.ofSeconds(1);
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessReattacher.class);
+
+  /** Creates the reattacher. */
+  public ProcessReattacher() {}
+
+  /**
+   * The runner attributes to record for a process in its reattach config.
+   *
+   * @param process the plugin process; not null
+   * @return {@value #START_TIME_ATTRIBUTE} → start time in epoch milliseconds; empty when the JDK
+   *     cannot report the start time on this OS (reattaching will then refuse, with a clear message)
+   */
+  public static Map<String, String> attributesFor(ProcessHandle process) {
+    Objects.requireNonNull(process, "process");
+    return process
+        .info()
+        .startInstant()
+        .map(start -> Map.of(START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())))
+        .orElse(Map.of());
+  }
+
+  /**
+   * Finds the process and checks it is the one recorded.
+   *
+   * @param config a config of kind {@value ReattachConfig#KIND_PROCESS}; not null
+   * @return a runner attached to the process; its exit status is unknown ({@code -1})
+   * @throws PluginStartException if the process is not running, is another process with the same
+   *     pid, or its identity cannot be verified
+   * @throws PluginException if the config is not a process config or its pid is malformed
+   */
+  @Override
+  public AttachedRunner reattach(ReattachConfig config) {
+    Objects.requireNonNull(config, "config");
+    if (!ReattachConfig.KIND_PROCESS.equals(config.runnerKind())) {
+      throw new PluginException(
+          "the process reattacher cannot reattach a runner of kind \""
+              + config.runnerKind()
+              + "\"; configure the reattacher of that runner (for example the container runner's)");
+    }
+    long pid = parsePid(config.runnerId());
+    String recorded = config.runnerAttributes().get(START_TIME_ATTRIBUTE);
+    if (recorded == null) {
+      throw new PluginStartException(
+          "the reattach config for plugin process "
+              + pid
+              + " has no \""
+              + START_TIME_ATTRIBUTE
+              + "\" runner attribute, so the process cannot be told apart from another one that"
+              + " reused its pid; refusing to reattach. Start a new client instead");
+    }
+    Instant expected = parseStartTime(pid, recorded);
+    Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessTrees::isRunning);
+    if (handle.isEmpty()) {
+      throw notRunning(pid);
+    }
+    Instant actual = startInstant(handle.get(), pid);
+    if (!sameStart(expected, actual)) {
+      throw new PluginStartException(
+          "process "
+              + pid
+              + " is not the plugin: it started at "
+              + actual
+              + " but the reattach config records "
+              + expected
+              + "; the plugin exited and its pid was reused. Start a new client instead of"
+              + " reattaching");
+    }
+    return new AttachedProcess(handle.get(), expected, config.runnerAttributes());
+  }
+
+  private static long parsePid(String runnerId) {
+    try {
+      long pid = Long.parseLong(runnerId);
+      if (pid > 0) {
+        return pid;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new PluginException(
+        "invalid runner id \"" + runnerId + "\" in a process reattach config: expected a pid");
+  }
+
+  private static Instant parseStartTime(long pid, String recorded) {
+    try {
+      return Instant.ofEpochMilli(Long.parseLong(recorded));
+    } catch (NumberFormatException e) {
+      throw new PluginException(
+          "invalid \""
+              + START_TIME_ATTRIBUTE
+              + "\" attribute \""
+              + recorded
+              + "\" in the reattach config of process "
+              + pid
+              + ": expected epoch milliseconds",
+          e);
+    }
+  }
+
+  private static Instant startInstant(ProcessHandle handle, long pid) {
+    return handle
+        .info()
+        .startInstant()
+        .orElseThrow(
+            () ->
+                new PluginStartException(
+                    "cannot verify that process "
+                        + pid
+                        + " is the plugin: this JDK does not report process start times on "
+                        + System.getProperty("os.name")
+                        + "; refusing to reattach rather than risk killing an unrelated process"));
+  }
+
+  private static boolean sameStart(Instant expected, Instant actual) {
+    return Duration.between(expected, actual).abs().compareTo(START_TIME_TOLERANCE) <= 0;
+  }
+
+  private static PluginStartException notRunning(long pid) {
+    return new PluginStartException(
+        "plugin process "
+            + pid
+            + " is not running; start a new client instead of reattaching");
+  }
+
+  /**
+   * A plugin process this JVM did not start (or no longer owns as a {@link Process}), identified
+   * by pid and recorded start time. Package-private for tests that simulate a reused pid.
+   */
+  static final class AttachedProcess implements AttachedRunner {
+    private final ProcessHandle handle;
+    private final Instant startTime;
+    private final Map<String, String> attributes;
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+
+    AttachedProcess(ProcessHandle handle, Instant startTime, Map<String, String> attributes) {
+      this.handle = handle;
+      this.startTime = startTime;
+      this.attributes = Map.copyOf(attributes);
+      handle.onExit().whenComplete((h, e) -> exit.complete(-1));
+    }
+
+    /** Completes with {@code -1} (the status of a process that is not our child is unknown). */
+    @Override
+    public CompletableFuture<Integer> onExit() {
+      return exit.copy();
+    }
+
+    /**
+     * Kills the process tree, after checking again that the pid still belongs to the plugin: if
+     * it has been reused, the plugin is gone and nothing is killed.
+     */
+    @Override
+    public void kill() {
+      long pid = handle.pid();
+      Optional<ProcessHandle> current = ProcessHandle.of(pid).filter(ProcessTrees::isRunning);
+      if (current.isEmpty()) {
+        exit.complete(-1);
+        return;
+      }
+      Optional<Instant> start = current.get().info().startInstant();
+      if (start.isEmpty() || !sameStart(startTime, start.get())) {
+        LOG.warn(
+            "not killing process {}: it started at {}, not at {} as the plugin did; the plugin is"
+                + " gone and its pid was reused",
+            pid,
+            start.map(Instant::toString).orElse("an unknown time"),
+            startTime);
+        exit.complete(-1);
+        return;
+      }
+      List<ProcessHandle> descendants = ProcessTrees.destroyTree(current.get());
+      try {
+        if (!ProcessTrees.awaitGone(List.of(current.get()), ProcessRunner.KILL_TIMEOUT).isEmpty()) {
+          throw new PluginException(
+              "plugin process "
+                  + pid
+                  + " did not exit within "
+                  + ProcessRunner.KILL_TIMEOUT.toSeconds()
+                  + " s of SIGKILL; it is probably stuck in the kernel (uninterruptible I/O)");
+        }
+        List<ProcessHandle> left = ProcessTrees.awaitGone(descendants, ProcessRunner.KILL_TIMEOUT);
+        if (!left.isEmpty()) {
+          LOG.warn(
+              "child processes {} of plugin process {} did not exit within {} s of SIGKILL",
+              left.stream().map(ProcessHandle::pid).toList(),
+              pid,
+              ProcessRunner.KILL_TIMEOUT.toSeconds());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PluginException(
+            "interrupted while waiting for plugin process " + pid + " to exit", e);
+      }
+      exit.complete(-1);
+    }
+
+    @Override
+    public String id() {
+      return Long.toString(handle.pid());
+    }
+
+    @Override
+    public String kind() {
+      return ReattachConfig.KIND_PROCESS;
+    }
+
+    @Override
+    public Map<String, String> reattachAttributes() {
+      return attributes;
+    }
+
+    @Override
+    public NetAddress pluginToHost(NetAddress pluginAddress) {
+      return pluginAddress;
+    }
+
+    @Override
+    public NetAddress hostToPlugin(NetAddress hostAddress) {
+      return hostAddress;
+    }
+
+    @Override
+    public String toString() {
+      return "AttachedProcess[pid " + handle.pid() + "]";
+    }
+  }
+}
