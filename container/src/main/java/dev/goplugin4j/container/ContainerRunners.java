@@ -1,0 +1,118 @@
+package dev.goplugin4j.container;
+
+import dev.goplugin4j.container.internal.ContainerRunner;
+import dev.goplugin4j.container.internal.ReattachedContainer;
+import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.ReattachConfig;
+import dev.goplugin4j.host.Reattacher;
+import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.host.RunnerFactory;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Entry points of the container runner besides {@link ContainerConfig} itself: a {@link
+ * RunnerFactory}, reattaching to running plugin containers (the counterpart of plugincontainer's
+ * {@code ReattachFunc}), and the attributes a host records so a later host can reattach.
+ *
+ * <pre>{@code
+ * // first host: record how to find the plugin again
+ * Map<String, String> attrs = ContainerRunners.reattachAttributes(runner);
+ * // later host:
+ * AttachedRunner plugin = ContainerRunners.reattacher().reattach(reattachConfig);
+ * }</pre>
+ *
+ * <p>All methods are thread-safe.
+ */
+public final class ContainerRunners {
+  /** Reattach attribute: the host socket directory bind-mounted into the container. */
+  public static final String ATTR_SOCKET_DIR = "socket_dir";
+
+  /** Reattach attribute: the engine endpoint the container runs on. */
+  public static final String ATTR_ENGINE = "engine";
+
+  private ContainerRunners() {}
+
+  /**
+   * The runner factory for a configuration (the configuration itself).
+   *
+   * @param config the configuration; not null
+   * @return a factory creating one container runner per plugin start
+   */
+  public static RunnerFactory factory(ContainerConfig config) {
+    return Objects.requireNonNull(config, "config");
+  }
+
+  /**
+   * Reattaches to a running plugin container, discovering the engine as {@link ContainerConfig}
+   * does. The container must carry the runner's {@code dev.goplugin4j.managed} label, be
+   * running, and have {@code socketDir} mounted at {@value ContainerConfig#CONTAINER_SOCKET_DIR}.
+   * {@link AttachedRunner#kill()} stops and removes it.
+   *
+   * @param containerId the container ID (or a unique prefix, or name); not empty
+   * @param socketDir the host socket directory of the plugin; not null
+   * @return the attached container
+   * @throws ContainerException if it is gone, not running, not ours or not using {@code
+   *     socketDir}; {@link EngineUnavailableException} if no engine answers
+   */
+  public static AttachedRunner reattach(String containerId, Path socketDir) {
+    return ReattachedContainer.attach(null, System.getenv(), containerId,
+        Objects.requireNonNull(socketDir, "socketDir"));
+  }
+
+  /**
+   * As {@link #reattach(String, Path)}, on an explicit engine endpoint.
+   *
+   * @param containerId the container ID; not empty
+   * @param socketDir the host socket directory; not null
+   * @param engineEndpoint a {@code unix://} or {@code tcp://} URI; not null
+   * @return the attached container
+   */
+  public static AttachedRunner reattach(String containerId, Path socketDir,
+      String engineEndpoint) {
+    Objects.requireNonNull(engineEndpoint, "engineEndpoint");
+    return ReattachedContainer.attach(engineEndpoint, System.getenv(), containerId,
+        Objects.requireNonNull(socketDir, "socketDir"));
+  }
+
+  /**
+   * A {@link Reattacher} for {@link ReattachConfig}s of kind {@value
+   * ReattachConfig#KIND_CONTAINER}: the runner id is the container ID, and the attributes hold
+   * {@value #ATTR_SOCKET_DIR} and optionally {@value #ATTR_ENGINE}.
+   *
+   * @return the reattacher
+   */
+  public static Reattacher reattacher() {
+    return config -> {
+      if (!ReattachConfig.KIND_CONTAINER.equals(config.runnerKind())) {
+        throw new ContainerException("the container reattacher cannot reattach a runner of kind \""
+            + config.runnerKind() + "\"");
+      }
+      String dir = config.runnerAttributes().get(ATTR_SOCKET_DIR);
+      if (dir == null || dir.isEmpty()) {
+        throw new ContainerException("reattach config of container " + config.runnerId()
+            + " lacks the attribute \"" + ATTR_SOCKET_DIR + "\" (the host socket directory)");
+      }
+      return ReattachedContainer.attach(config.runnerAttributes().get(ATTR_ENGINE),
+          System.getenv(), config.runnerId(), Path.of(dir));
+    };
+  }
+
+  /**
+   * The attributes to record in a {@link ReattachConfig} for a started container runner.
+   *
+   * @param runner a runner made by {@link ContainerConfig#create}, started
+   * @return {@value #ATTR_SOCKET_DIR} and {@value #ATTR_ENGINE}
+   * @throws IllegalArgumentException if the runner is not a started container runner
+   */
+  public static Map<String, String> reattachAttributes(Runner runner) {
+    if (!(runner instanceof ContainerRunner)) {
+      throw new IllegalArgumentException("not a container runner: " + runner);
+    }
+    ContainerRunner r = (ContainerRunner) runner;
+    String engine = r.engineEndpoint().orElseThrow(
+        () -> new IllegalArgumentException("the container runner has not been started"));
+    return Map.of(ATTR_SOCKET_DIR, r.socketDir().toString(), ATTR_ENGINE, engine);
+  }
+}

@@ -1,0 +1,478 @@
+package dev.goplugin4j.container.internal;
+
+import dev.goplugin4j.container.ContainerConfig;
+import dev.goplugin4j.container.ContainerException;
+import dev.goplugin4j.container.ContainerStartException;
+import dev.goplugin4j.container.ImageNotFoundException;
+import dev.goplugin4j.container.Sha256MismatchException;
+import dev.goplugin4j.host.PluginCommand;
+import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginEnv;
+import dev.goplugin4j.protocol.PluginException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one plugin in a container: the counterpart of plugincontainer's {@code containerRunner}.
+ *
+ * <p>Start: connect to the engine, check the SHA256 pin, create the container, attach to its
+ * stdout/stderr and register a wait for its exit (both before start, so no byte of the handshake
+ * and no exit can be missed), start it, and demultiplex the attach stream into {@link #stdout()}
+ * and {@link #stderr()} on one daemon thread. Kill: stop with a short grace, remove (also a debug
+ * container), close everything.
+ */
+public final class ContainerRunner implements Runner {
+  private static final Logger LOG = LoggerFactory.getLogger(ContainerRunner.class);
+
+  /** Unread plugin output held per stream before the engine's stream is back-pressured. */
+  static final int PIPE_CAPACITY = 1 << 20;
+
+  private final ContainerConfig config;
+  private final SocketDirTranslator translator;
+  private final Path socketDir;
+  private final EngineLocator locator;
+  private final ContainerSpec spec;
+  private final BytePipe stdout = new BytePipe(PIPE_CAPACITY);
+  private final BytePipe stderr = new BytePipe(PIPE_CAPACITY);
+  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+
+  private final Object lock = new Object();
+  private boolean started;
+  private boolean killed;
+  private Engine engine;
+  private volatile String id = "";
+  private InputStream attachStream;
+  private Thread pump;
+  private volatile String snapshot = "";
+
+  /**
+   * A runner for one start.
+   *
+   * @param environment the process environment for engine discovery
+   */
+  public ContainerRunner(ContainerConfig config, PluginCommand command, Path socketDir,
+      Map<String, String> environment) {
+    this.config = config;
+    this.socketDir = socketDir.toAbsolutePath().normalize();
+    this.translator = new SocketDirTranslator(this.socketDir);
+    this.locator = new EngineLocator(config.engineEndpoint().orElse(null), environment);
+    this.spec = spec(config, command, this.socketDir, HostId.current());
+  }
+
+  /** The container the config and host environment describe. */
+  static ContainerSpec spec(ContainerConfig c, PluginCommand command, Path socketDir,
+      HostId owner) {
+    // Host env first (sorted for a stable order), the socket dir replaced by the in-container
+    // path so it appears exactly once, then the config's env, which overrides.
+    Map<String, String> env = new LinkedHashMap<>(new TreeMap<>(command.env()));
+    env.put(PluginEnv.UNIX_SOCKET_DIR, ContainerConfig.CONTAINER_SOCKET_DIR);
+    env.putAll(c.env());
+    List<String> envList = new ArrayList<>();
+    env.forEach((k, v) -> envList.add(k + "=" + v));
+
+    Map<String, String> labels = new TreeMap<>(c.labels());
+    if (c.ownerLabels()) {
+      labels.put(Labels.MANAGED, "true");
+      labels.put(Labels.OWNER, owner.toString());
+      labels.put(Labels.PLUGIN, c.pluginName());
+    }
+    List<String> capAdd = new ArrayList<>();
+    if (c.capIpcLock()) {
+      capAdd.add("IPC_LOCK");
+    }
+    if (c.rootless()) {
+      capAdd.add("DAC_OVERRIDE");
+    }
+    List<String> groupAdd = new ArrayList<>();
+    c.groupAdd().ifPresent(g -> groupAdd.add(Integer.toString(g)));
+    List<String> securityOpt = new ArrayList<>();
+    if (c.noNewPrivileges()) {
+      securityOpt.add("no-new-privileges");
+    }
+    Map<String, String> tmpfs = new TreeMap<>();
+    if (c.readOnlyRootFs()) {
+      tmpfs.put("/tmp", "rw,nosuid,nodev,noexec,mode=1777,size=" + c.tmpSize());
+    }
+    return new ContainerSpec(
+        c.imageRef(),
+        List.copyOf(envList),
+        c.entrypoint().orElse(null),
+        c.args().orElse(null),
+        c.disableNetwork(),
+        labels,
+        !c.debug(),
+        c.runtime(),
+        c.nanoCpus(),
+        c.memory(),
+        c.cgroupParent(),
+        List.of("ALL"),
+        capAdd,
+        groupAdd,
+        securityOpt,
+        c.pidsLimit(),
+        c.readOnlyRootFs(),
+        tmpfs,
+        socketDir.toString(),
+        ContainerConfig.CONTAINER_SOCKET_DIR,
+        c.endpointsConfig());
+  }
+
+  /** What will be sent to the engine (tests, diagnosis). */
+  public ContainerSpec spec() {
+    return spec;
+  }
+
+  /** The host socket directory. */
+  public Path socketDir() {
+    return socketDir;
+  }
+
+  /** The engine endpoint in use, or empty before start. */
+  public Optional<String> engineEndpoint() {
+    synchronized (lock) {
+      return Optional.ofNullable(engine).map(Engine::endpoint);
+    }
+  }
+
+  @Override
+  public void start() {
+    synchronized (lock) {
+      if (started) {
+        throw new IllegalStateException("a ContainerRunner starts once; create a new one");
+      }
+      started = true;
+      if (killed) {
+        throw new ContainerException("runner was killed before it started");
+      }
+    }
+    long t0 = System.nanoTime();
+    Engine e = locator.connect();
+    synchronized (lock) {
+      engine = e;
+    }
+    try {
+      doStart(e);
+    } catch (RuntimeException failure) {
+      snapshot = collectDiagnosis(e, true);
+      cleanUp(e, false);
+      throw failure;
+    }
+    LOG.debug("started container {} from {} in {} ms", DockerJavaEngine.shortId(id),
+        spec.image(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  private void doStart(Engine e) {
+    if (config.rootless()) {
+      PosixAcl.setDefaultUserRw(socketDir, PosixAcl.geteuid());
+    }
+    if (!config.sha256().isEmpty()) {
+      verifyPinnedImage(e);
+    }
+    String created;
+    try {
+      created = e.createContainer(spec);
+    } catch (EngineException ex) {
+      if (ex.status() == 404) {
+        throw new ImageNotFoundException(
+            "image " + spec.image() + (config.sha256().isEmpty() ? "" : " (" + config.namedRef()
+                + ")") + " is not present in the engine at " + e.endpoint()
+                + "; the runner never pulls: build, load or pull it first", spec.image(), ex);
+      }
+      throw new ContainerStartException(
+          "error creating container from " + spec.image() + ": " + ex.getMessage()
+              + runtimeHint(e).map(h -> "\n" + h).orElse(""), ex);
+    }
+    synchronized (lock) {
+      id = created;
+    }
+    InputStream attached = e.attach(created);
+    synchronized (lock) {
+      attachStream = attached;
+    }
+    e.waitForExit(created, true)
+        .whenComplete((status, err) -> exit.complete(err == null ? status.intValue() : -1));
+    Thread t = new Thread(this::pumpOutput,
+        "goplugin4j-container-output-" + DockerJavaEngine.shortId(created));
+    t.setDaemon(true);
+    synchronized (lock) {
+      pump = t;
+    }
+    t.start();
+    try {
+      e.start(created);
+    } catch (EngineException ex) {
+      throw new ContainerStartException(
+          "error starting container " + DockerJavaEngine.shortId(created) + " from "
+              + spec.image() + ": " + ex.getMessage()
+              + runtimeHint(e).map(h -> "\n" + h).orElse(""), ex);
+    }
+  }
+
+  private void verifyPinnedImage(Engine e) {
+    String named = config.namedRef();
+    List<String> ids;
+    try {
+      ids = e.imageIds(named);
+    } catch (EngineException ex) {
+      throw new ContainerException("failed to verify that image " + named
+          + " matches the pinned SHA256 " + config.sha256() + ": " + ex.getMessage(), ex);
+    }
+    if (ids.isEmpty()) {
+      throw new ImageNotFoundException(
+          "no image named " + named + " is present in the engine at " + e.endpoint()
+              + ", so the pinned SHA256 " + config.sha256() + " cannot be verified; the runner"
+              + " never pulls: build, load or pull it first", named, null);
+    }
+    if (!ids.contains("sha256:" + config.sha256())) {
+      throw new Sha256MismatchException(config.image(), config.tag(), config.sha256(), ids);
+    }
+  }
+
+  private void pumpOutput() {
+    InputStream in;
+    synchronized (lock) {
+      in = attachStream;
+    }
+    try {
+      FrameDemuxer.copy(in, stdout.out(), stderr.out());
+    } catch (IOException | RuntimeException e) {
+      boolean expected;
+      synchronized (lock) {
+        expected = killed;
+      }
+      if (!expected) {
+        LOG.debug("output stream of container {} ended: {}", DockerJavaEngine.shortId(id),
+            e.toString());
+      }
+    } finally {
+      stdout.closeWriter();
+      stderr.closeWriter();
+    }
+  }
+
+  /** A hint when the configured runtime is not registered, or runsc lacks --host-uds. */
+  private Optional<String> runtimeHint(Engine e) {
+    if (config.runtime().isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, List<String>> runtimes;
+    try {
+      runtimes = e.runtimes();
+    } catch (RuntimeException ex) {
+      return Optional.empty();
+    }
+    return RuntimeHints.hint(config.runtime(), runtimes, e.endpoint());
+  }
+
+  @Override
+  public String diagnose() {
+    Engine e;
+    synchronized (lock) {
+      e = engine;
+    }
+    if (e == null || !snapshot.isEmpty()) {
+      return configNotes() + snapshot;
+    }
+    return configNotes() + collectDiagnosis(e, false);
+  }
+
+  private String configNotes() {
+    StringBuilder n = new StringBuilder("Config:\n");
+    n.append("Image ref: ").append(spec.image()).append('\n');
+    if (!config.sha256().isEmpty()) {
+      n.append("Pinned image: ").append(config.namedRef()).append('\n');
+    }
+    if (spec.entrypoint() != null) {
+      n.append("Entrypoint: ").append(String.join(" ", spec.entrypoint())).append('\n');
+    }
+    if (spec.cmd() != null) {
+      n.append("Cmd: ").append(spec.cmd()).append('\n');
+    }
+    if (!spec.runtime().isEmpty()) {
+      n.append("Runtime: ").append(spec.runtime()).append('\n');
+    }
+    n.append("GroupAdd: ").append(spec.groupAdd()).append('\n');
+    n.append("Socket dir: ").append(socketDir).append(" -> ")
+        .append(ContainerConfig.CONTAINER_SOCKET_DIR).append('\n');
+    return n.toString();
+  }
+
+  /** Everything the engine can tell; never throws. */
+  private String collectDiagnosis(Engine e, boolean atFailure) {
+    StringBuilder n = new StringBuilder();
+    try {
+      n.append("Engine: ").append(e.describe()).append('\n');
+      runtimeHint(e).ifPresent(h -> n.append(h).append('\n'));
+      if (!config.debug()) {
+        return n.toString();
+      }
+      n.append("Env:\n");
+      spec.env().forEach(v -> n.append(v).append('\n'));
+      String cid = id;
+      if (cid.isEmpty()) {
+        return n.toString();
+      }
+      Optional<ContainerInfo> info = e.inspect(cid);
+      if (info.isEmpty()) {
+        n.append("Container ").append(DockerJavaEngine.shortId(cid)).append(" no longer exists\n");
+        return n.toString();
+      }
+      ContainerInfo i = info.get();
+      n.append("\nContainer config:\n");
+      n.append("Container ID: ").append(i.id()).append('\n');
+      n.append("Image: ").append(i.image()).append('\n');
+      n.append("Entrypoint: ").append(i.entrypoint()).append('\n');
+      if (!i.cmd().isEmpty()) {
+        n.append("Cmd: ").append(i.cmd()).append('\n');
+      }
+      n.append("State: ").append(i.status()).append('\n');
+      if (!i.error().isEmpty()) {
+        n.append("Container state error: ").append(i.error()).append('\n');
+      }
+      if (i.running()) {
+        n.append("Plugin is running but may have printed something unexpected to stdout, where"
+            + " it should have printed '|' separated protocol negotiation info. Check stdout in"
+            + " the logs below.\n");
+      } else if (!"created".equals(i.status())) {
+        n.append(ExitHints.describe(i.exitCode(), i.oomKilled())).append('\n');
+      }
+      Engine.Logs logs = e.logs(cid);
+      if (logs.stdout().isEmpty() && logs.stderr().isEmpty()) {
+        n.append("No log lines from container\n");
+      } else {
+        n.append("--- Container Logs ---\nStdout:\n").append(logs.stdout())
+            .append("\nStderr:\n").append(logs.stderr()).append("\n--- End Logs ---\n");
+      }
+    } catch (RuntimeException ex) {
+      n.append("(diagnosis incomplete: ").append(ex.getMessage()).append(")\n");
+    }
+    return n.toString();
+  }
+
+  @Override
+  public InputStream stdout() {
+    return stdout.in();
+  }
+
+  @Override
+  public InputStream stderr() {
+    return stderr.in();
+  }
+
+  @Override
+  public String name() {
+    return spec.image();
+  }
+
+  @Override
+  public CompletableFuture<Integer> onExit() {
+    return exit;
+  }
+
+  @Override
+  public void kill() {
+    Engine e;
+    synchronized (lock) {
+      if (killed) {
+        return;
+      }
+      killed = true;
+      e = engine;
+    }
+    if (e == null) {
+      stdout.closeWriter();
+      stderr.closeWriter();
+      exit.complete(-1);
+      return;
+    }
+    if (config.debug() && snapshot.isEmpty() && !id.isEmpty()) {
+      snapshot = collectDiagnosis(e, false);
+    }
+    cleanUp(e, true);
+  }
+
+  /** Stops and removes the container, ends the streams, closes the engine. */
+  private void cleanUp(Engine e, boolean throwOnFailure) {
+    String cid = id;
+    PluginException failure = null;
+    try {
+      if (!cid.isEmpty()) {
+        ContainerLifecycle.stopAndRemove(e, cid, (int) config.killGrace().toSeconds());
+      }
+    } catch (PluginException ex) {
+      failure = ex;
+    }
+    // With the container gone the engine ends the attach stream and answers the wait; give
+    // both a moment so onExit() carries the real status, then cut whatever is left.
+    Thread t;
+    synchronized (lock) {
+      t = pump;
+    }
+    try {
+      exit.get(2, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      exit.complete(-1);
+    }
+    InputStream a;
+    synchronized (lock) {
+      a = attachStream;
+      killed = true;
+    }
+    if (a != null) {
+      try {
+        a.close();
+      } catch (IOException ex) {
+        LOG.debug("closing attach stream", ex);
+      }
+    }
+    if (t != null) {
+      try {
+        t.join(2000);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    stdout.closeWriter();
+    stderr.closeWriter();
+    e.close();
+    if (failure != null && throwOnFailure) {
+      throw failure;
+    }
+    if (failure != null) {
+      LOG.warn("container {} could not be removed after a failed start: {}",
+          DockerJavaEngine.shortId(cid), failure.getMessage());
+    }
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public NetAddress pluginToHost(NetAddress pluginAddress) {
+    return translator.pluginToHost(pluginAddress);
+  }
+
+  @Override
+  public NetAddress hostToPlugin(NetAddress hostAddress) {
+    return translator.hostToPlugin(hostAddress);
+  }
+
+  @Override
+  public String toString() {
+    return "ContainerRunner{" + spec.image() + (id.isEmpty() ? "" : ", id=" + id) + "}";
+  }
+}

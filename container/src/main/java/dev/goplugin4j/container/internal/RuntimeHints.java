@@ -1,0 +1,36 @@
+package dev.goplugin4j.container.internal;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Explains a runtime the engine does not know, or a gVisor registration that cannot work. */
+final class RuntimeHints {
+  private RuntimeHints() {}
+
+  static Optional<String> hint(String runtime, Map<String, List<String>> registered,
+      String endpoint) {
+    if (registered.isEmpty()) {
+      // Podman's compatible API reports no runtimes and ignores HostConfig.Runtime.
+      return Optional.of("Hint: the engine at " + endpoint + " reports no runtimes; if it is"
+          + " Podman, HostConfig.Runtime is ignored: choose the runtime in containers.conf");
+    }
+    List<String> args = registered.get(runtime);
+    if (args == null) {
+      return Optional.of("Hint: runtime \"" + runtime + "\" is not registered with the engine at "
+          + endpoint + " (registered: " + String.join(", ", registered.keySet()) + "; see"
+          + " `docker info`); register it under \"runtimes\" in /etc/docker/daemon.json and"
+          + " reload dockerd (kill -HUP), e.g. with scripts/setup-engine.sh");
+    }
+    if (runtime.equals("runsc") || args.stream().anyMatch(a -> a.contains("runsc"))) {
+      boolean hostUds = args.stream().anyMatch(a -> a.startsWith("--host-uds"));
+      if (!hostUds) {
+        return Optional.of("Hint: runtime \"" + runtime + "\" (gVisor) is registered without"
+            + " --host-uds (runtimeArgs " + args + "): the plugin's socket never appears on the"
+            + " host. Add \"--host-uds=all\" (old gVisor; \"create\" suffices on newer releases)"
+            + " and, on old gVisor under kernel 6.x, \"--network=none\" to runtimeArgs");
+      }
+    }
+    return Optional.empty();
+  }
+}
