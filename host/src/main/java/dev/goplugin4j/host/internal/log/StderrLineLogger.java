@@ -56,6 +56,9 @@ final class StderrLineLogger {
       continuationLevel = isPrefix ? level : null;
       return;
     }
+    if (!logger.isErrorEnabled()) {
+      return; // nothing can be logged: spare the parsing, as upstream does for a disabled logger
+    }
     Optional<HclogJson.Entry> json = HclogJson.parse(text);
     if (json.isEmpty()) {
       logger.atLevel(plainLevel(text)).log(text);

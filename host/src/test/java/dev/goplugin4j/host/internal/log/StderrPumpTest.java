@@ -358,6 +358,17 @@ class StderrPumpTest {
   }
 
   @Test
+  void aDisabledLoggerStillLetsLinesThroughToTheSink() {
+    logger.setLevel(Level.OFF);
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+
+    pump(new ByteArrayInputStream((json("error", "e") + "plain\n").getBytes(UTF_8)), sink, 64);
+
+    assertThat(appender.list).isEmpty();
+    assertThat(sink.toString(UTF_8)).isEqualTo(json("error", "e") + "plain\n");
+  }
+
+  @Test
   void recentLinesKeepsTheLastTwentyLinesOldestFirst() {
     StringBuilder text = new StringBuilder();
     for (int i = 1; i <= 25; i++) {
