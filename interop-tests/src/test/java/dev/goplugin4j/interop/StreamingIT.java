@@ -1,0 +1,66 @@
+package dev.goplugin4j.interop;
+
+import static dev.goplugin4j.interop.InteropSupport.PEERS;
+import static dev.goplugin4j.interop.InteropSupport.assertNothingLeaked;
+import static dev.goplugin4j.interop.InteropSupport.exampleClient;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.testkit.GoPeers;
+import dev.goplugin4j.testkit.Leaks;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The host against go-plugin's examples/streaming plugin (exists from v1.8.0 on): client- and
+ * server-streaming calls in chunks.
+ */
+class StreamingIT {
+  @TempDir Path sockets;
+  @TempDir Path files;
+
+  @Test
+  void streamerWritesInChunksAndReadsTheSameBytesBack() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
+    Path file = files.resolve("lorem.txt");
+    byte[] text = "Lorem ipsum dolor sit amet".getBytes(StandardCharsets.UTF_8);
+    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    try (PluginClient client =
+        exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).build()) {
+      Streamer streamer = client.dispense("streamer", Streamer.class);
+      streamer.configure(file.toString(), 10);
+
+      streamer.write(text);
+      byte[] back = streamer.read();
+
+      assertThat(Files.readAllBytes(file)).isEqualTo(text);
+      assertThat(back).isEqualTo(text);
+    }
+    assertNothingLeaked(leaks, sockets);
+  }
+
+  @Test
+  void streamerMovesEightMebibytesInSmallChunksBothWays() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
+    Path file = files.resolve("big.bin");
+    byte[] data = new byte[8 << 20];
+    new Random(42).nextBytes(data);
+    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    try (PluginClient client =
+        exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).autoMtls(true).build()) {
+      Streamer streamer = client.dispense("streamer", Streamer.class);
+      streamer.configure(file.toString(), 4096);
+
+      streamer.write(data);
+      byte[] back = streamer.read();
+
+      assertThat(Files.size(file)).isEqualTo(data.length);
+      assertThat(back).isEqualTo(data);
+    }
+    assertNothingLeaked(leaks, sockets);
+  }
+}
