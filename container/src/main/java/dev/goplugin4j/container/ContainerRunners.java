@@ -5,10 +5,8 @@ import dev.goplugin4j.container.internal.ReattachedContainer;
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
-import dev.goplugin4j.host.Runner;
 import dev.goplugin4j.host.RunnerFactory;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -17,20 +15,19 @@ import java.util.Objects;
  * {@code ReattachFunc}), and the attributes a host records so a later host can reattach.
  *
  * <pre>{@code
- * // first host: record how to find the plugin again
- * Map<String, String> attrs = ContainerRunners.reattachAttributes(runner);
- * // later host:
- * AttachedRunner plugin = ContainerRunners.reattacher().reattach(reattachConfig);
+ * // a later host, from the ReattachConfig the first host's PluginClient recorded:
+ * PluginClient client = PluginClient.builder()...
+ *     .reattach(ReattachConfig.fromJson(json), ContainerRunners.reattacher()).build();
  * }</pre>
  *
  * <p>All methods are thread-safe.
  */
 public final class ContainerRunners {
   /** Reattach attribute: the host socket directory bind-mounted into the container. */
-  public static final String ATTR_SOCKET_DIR = "socket_dir";
+  public static final String ATTR_SOCKET_DIR = ContainerRunner.ATTR_SOCKET_DIR;
 
   /** Reattach attribute: the engine endpoint the container runs on. */
-  public static final String ATTR_ENGINE = "engine";
+  public static final String ATTR_ENGINE = ContainerRunner.ATTR_ENGINE;
 
   private ContainerRunners() {}
 
@@ -99,20 +96,4 @@ public final class ContainerRunners {
     };
   }
 
-  /**
-   * The attributes to record in a {@link ReattachConfig} for a started container runner.
-   *
-   * @param runner a runner made by {@link ContainerConfig#create}, started
-   * @return {@value #ATTR_SOCKET_DIR} and {@value #ATTR_ENGINE}
-   * @throws IllegalArgumentException if the runner is not a started container runner
-   */
-  public static Map<String, String> reattachAttributes(Runner runner) {
-    if (!(runner instanceof ContainerRunner)) {
-      throw new IllegalArgumentException("not a container runner: " + runner);
-    }
-    ContainerRunner r = (ContainerRunner) runner;
-    String engine = r.engineEndpoint().orElseThrow(
-        () -> new IllegalArgumentException("the container runner has not been started"));
-    return Map.of(ATTR_SOCKET_DIR, r.socketDir().toString(), ATTR_ENGINE, engine);
-  }
 }

@@ -6,6 +6,7 @@ import dev.goplugin4j.container.ContainerStartException;
 import dev.goplugin4j.container.ImageNotFoundException;
 import dev.goplugin4j.container.Sha256MismatchException;
 import dev.goplugin4j.host.PluginCommand;
+import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Runner;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ContainerRunner implements Runner {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerRunner.class);
+
+  /** Reattach attribute: the host socket directory. */
+  public static final String ATTR_SOCKET_DIR = "socket_dir";
+
+  /** Reattach attribute: the engine endpoint. */
+  public static final String ATTR_ENGINE = "engine";
 
   /** Unread plugin output held per stream before the engine's stream is back-pressured. */
   static final int PIPE_CAPACITY = 1 << 20;
@@ -459,6 +466,20 @@ public final class ContainerRunner implements Runner {
   @Override
   public String id() {
     return id;
+  }
+
+  @Override
+  public String kind() {
+    return ReattachConfig.KIND_CONTAINER;
+  }
+
+  /** The host socket directory and the engine endpoint, for {@code ContainerRunners.reattacher()}. */
+  @Override
+  public Map<String, String> reattachAttributes() {
+    Map<String, String> attrs = new TreeMap<>();
+    attrs.put(ATTR_SOCKET_DIR, socketDir.toString());
+    engineEndpoint().ifPresent(e -> attrs.put(ATTR_ENGINE, e));
+    return attrs;
   }
 
   @Override

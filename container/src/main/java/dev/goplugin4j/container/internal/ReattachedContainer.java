@@ -3,6 +3,7 @@ package dev.goplugin4j.container.internal;
 import dev.goplugin4j.container.ContainerConfig;
 import dev.goplugin4j.container.ContainerException;
 import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.protocol.NetAddress;
 import java.nio.file.Path;
 import java.util.Map;
@@ -107,6 +108,17 @@ public final class ReattachedContainer implements AttachedRunner {
   @Override
   public String id() {
     return id;
+  }
+
+  @Override
+  public String kind() {
+    return ReattachConfig.KIND_CONTAINER;
+  }
+
+  @Override
+  public Map<String, String> reattachAttributes() {
+    return Map.of(ContainerRunner.ATTR_SOCKET_DIR, translator.hostDir().toString(),
+        ContainerRunner.ATTR_ENGINE, engine.endpoint());
   }
 
   @Override
