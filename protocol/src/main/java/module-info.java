@@ -31,4 +31,8 @@ module dev.goplugin4j.protocol {
       dev.goplugin4j.host,
       dev.goplugin4j.server,
       dev.goplugin4j.container;
+  exports dev.goplugin4j.protocol.internal.yamux to
+      dev.goplugin4j.host,
+      dev.goplugin4j.server,
+      dev.goplugin4j.container;
 }

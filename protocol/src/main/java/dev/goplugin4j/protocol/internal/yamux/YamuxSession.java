@@ -1,0 +1,1131 @@
+package dev.goplugin4j.protocol.internal.yamux;
+
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
+import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.EventLoop;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A yamux session (HashiCorp's {@code spec.md}, interoperable with {@code
+ * github.com/hashicorp/yamux}) running as a handler in the Netty pipeline of one connection,
+ * typically an epoll Unix domain socket. Streams are Netty channels ({@link YamuxStreamChannel})
+ * on the connection's event loop: no thread per stream, nothing blocks.
+ *
+ * <p>Roles: the client opens odd stream ids, the server even ones; both may open and accept. In
+ * go-plugin's multiplexed broker the host is the client (it dials the plugin's socket once) and
+ * the plugin the server.
+ *
+ * <pre>{@code
+ * YamuxSession s = YamuxSession.connectUnix(socket, group, YamuxConfig.defaults()).join();
+ * YamuxStreamChannel st = s.openStream(myHandler).join();
+ * st.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+ * ...
+ * s.close();
+ * }</pre>
+ *
+ * <p>Every frame of the spec is handled: Data and WindowUpdate with SYN/ACK/FIN/RST, per-stream
+ * windows (only given back as the application consumes), Ping (keepalive and {@link #ping()}),
+ * GoAway with its codes (normal: no new streams; protocol or internal error: session closed).
+ * A protocol violation by the peer sends GoAway(protocol error) and closes the session. Closing
+ * the session (or losing the connection) closes every stream with a {@link
+ * YamuxSessionClosedException} as {@link YamuxStreamChannel#closeCause()}.
+ *
+ * <p>Thread-safe: every method may be called from any thread; work runs on the connection's
+ * event loop. Futures complete on that loop, so do not block in their callbacks.
+ */
+public final class YamuxSession implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
+  private static final AtomicInteger SESSION_IDS = new AtomicInteger();
+  /** Largest payload of one Data frame we send; keeps streams interleaving fairly. */
+  static final int MAX_DATA_FRAME = 64 * 1024;
+  /** Received chunks smaller than this are copied, so they do not pin big read buffers. */
+  private static final int COPY_BELOW = 4096;
+  private static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
+
+  private final Channel channel;
+  private final EventLoop loop;
+  private final YamuxConfig config;
+  private final boolean client;
+  private final String name;
+  private final Handler handler = new Handler();
+  private final YamuxFrameDecoder decoder;
+  private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+
+  // Confined to the event loop.
+  private ChannelHandlerContext ctx;
+  private final Map<Integer, YamuxStreamChannel> streams = new HashMap<>();
+  private long nextStreamId;
+  private int inflightSyns;
+  private final ArrayDeque<YamuxStreamChannel> pendingOpens = new ArrayDeque<>();
+  private final ArrayDeque<YamuxStreamChannel> acceptQueue = new ArrayDeque<>();
+  private final ArrayDeque<CompletableFuture<YamuxStreamChannel>> acceptWaiters =
+      new ArrayDeque<>();
+  private Consumer<YamuxStreamChannel> acceptor;
+  private final Map<Integer, PendingPing> pings = new HashMap<>();
+  private int nextPingId;
+  private boolean localGoAway;
+  private final Set<YamuxStreamChannel> blockedOnConnection = new LinkedHashSet<>();
+  private ScheduledFuture<?> keepAliveTask;
+  private ScheduledFuture<?> writeTimeoutTask;
+  private boolean flushScheduled;
+  private YamuxStreamChannel dataStream;
+  private boolean dataDiscard;
+
+  private volatile boolean remoteGoAway;
+  private volatile boolean closed;
+  private volatile Throwable closeCause;
+  private volatile int streamCount;
+
+  private record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
+
+  private YamuxSession(Channel channel, YamuxConfig config, boolean client) {
+    this.channel = Objects.requireNonNull(channel, "channel");
+    this.config = Objects.requireNonNull(config, "config");
+    this.loop = channel.eventLoop();
+    this.client = client;
+    this.nextStreamId = client ? 1 : 2;
+    this.name = (client ? "client-" : "server-") + SESSION_IDS.incrementAndGet();
+    this.decoder = new YamuxFrameDecoder(config.maxStreamWindowSize());
+  }
+
+  /**
+   * Starts the client side of a session on a connected channel by adding its handler at the end
+   * of the pipeline. The session takes over reading (it turns {@code AUTO_READ} on); create the
+   * channel with {@code AUTO_READ} off if the peer may speak before this call.
+   *
+   * @param connected an active, registered channel carrying nothing else
+   * @param config the settings
+   * @return the session; closed when the channel closes
+   */
+  public static YamuxSession client(Channel connected, YamuxConfig config) {
+    return start(connected, config, true);
+  }
+
+  /** As {@link #client}, for the server side (even stream ids). */
+  public static YamuxSession server(Channel connected, YamuxConfig config) {
+    return start(connected, config, false);
+  }
+
+  private static YamuxSession start(Channel ch, YamuxConfig config, boolean client) {
+    YamuxSession s = new YamuxSession(ch, config, client);
+    ch.pipeline().addLast("yamux-session", s.handler);
+    return s;
+  }
+
+  /**
+   * Dials a Unix socket with epoll and starts a client session on it.
+   *
+   * @param socket the socket path
+   * @param group an epoll event loop group (e.g. {@link GrpcTransport#newEventLoopGroup}); not
+   *     shut down by the session
+   * @param config the settings
+   * @return completes with the session, or exceptionally with the connect failure
+   */
+  public static CompletableFuture<YamuxSession> connectUnix(
+      Path socket, EventLoopGroup group, YamuxConfig config) {
+    CompletableFuture<YamuxSession> result = new CompletableFuture<>();
+    Bootstrap b =
+        new Bootstrap()
+            .group(group)
+            .channel(EpollDomainSocketChannel.class)
+            .option(ChannelOption.AUTO_READ, false)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, connectionWaterMark())
+            .handler(new ChannelInboundHandlerAdapter());
+    b.connect(new DomainSocketAddress(socket.toString()))
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess()) {
+                    result.complete(client(f.channel(), config));
+                  } else {
+                    result.completeExceptionally(
+                        new YamuxException(
+                            "cannot connect to yamux peer at " + socket + ": " + f.cause().getMessage(),
+                            f.cause()));
+                  }
+                });
+    return result;
+  }
+
+  /**
+   * A child handler for a {@code ServerBootstrap} (e.g. an epoll Unix socket server): starts a
+   * session of the given role on every accepted connection and hands it to {@code onSession} (on
+   * the connection's event loop, before any frame is read).
+   */
+  public static ChannelInitializer<Channel> initializer(
+      boolean client, YamuxConfig config, Consumer<YamuxSession> onSession) {
+    Objects.requireNonNull(onSession, "onSession");
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.config().setOption(ChannelOption.WRITE_BUFFER_WATER_MARK, connectionWaterMark());
+        onSession.accept(start(ch, config, client));
+      }
+    };
+  }
+
+  /** Write-buffer marks suited to a yamux connection (many streams share it). */
+  public static WriteBufferWaterMark connectionWaterMark() {
+    return new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Whether this is the client side (odd stream ids). */
+  public boolean isClient() {
+    return client;
+  }
+
+  /** The connection. */
+  public Channel channel() {
+    return channel;
+  }
+
+  /** The connection's event loop, where all streams of this session run. */
+  public EventLoop eventLoop() {
+    return loop;
+  }
+
+  /** The settings. */
+  public YamuxConfig config() {
+    return config;
+  }
+
+  /** A short name for logs, e.g. {@code client-3}. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Opens a stream: sends its SYN (a WindowUpdate) without waiting for the peer's ACK, as the
+   * spec allows, so data may follow at once. When {@link YamuxConfig#acceptBacklog()} opens are
+   * already waiting for their ACK, this one waits its turn. An open not acknowledged within
+   * {@link YamuxConfig#streamOpenTimeout()} closes the session (as in Go).
+   *
+   * @param handler added to the stream's pipeline before it is registered; may be null
+   * @return completes with the registered, active stream; fails with {@link
+   *     YamuxSessionClosedException} if the session is closed, or {@link YamuxException} if the
+   *     peer sent GoAway or stream ids are exhausted
+   */
+  public CompletableFuture<YamuxStreamChannel> openStream(ChannelHandler handler) {
+    YamuxStreamChannel s = new YamuxStreamChannel(this, null);
+    CompletableFuture<YamuxStreamChannel> result = new CompletableFuture<>();
+    s.register(handler)
+        .addListener(
+            r -> {
+              if (!r.isSuccess()) {
+                result.completeExceptionally(r.cause());
+                return;
+              }
+              s.connect(new YamuxAddress(name))
+                  .addListener(
+                      c -> {
+                        if (c.isSuccess()) {
+                          result.complete(s);
+                        } else {
+                          result.completeExceptionally(c.cause());
+                        }
+                      });
+            });
+    return result;
+  }
+
+  /**
+   * A new outbound stream channel, not registered, not opened: it opens its yamux stream when
+   * connected (to any address), after {@code beforeOpen} completes. This is what gRPC's channel
+   * factory uses ({@link YamuxGrpc}).
+   *
+   * @param beforeOpen called on each connect; the SYN is sent when its stage completes, and the
+   *     connect fails if it fails (e.g. a broker's knock); null to open at once
+   */
+  public YamuxStreamChannel newOutboundStream(
+      java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> beforeOpen) {
+    return new YamuxStreamChannel(this, beforeOpen);
+  }
+
+  /**
+   * Takes the next stream the peer opened, sending its ACK. Streams wait in a backlog of {@link
+   * YamuxConfig#acceptBacklog()}; beyond it the peer's new streams are reset. Not usable together
+   * with {@link #acceptStreams}.
+   *
+   * @return completes with a connected stream that is not registered yet: add handlers, then
+   *     {@link YamuxStreamChannel#register}; fails with {@link YamuxSessionClosedException} when the
+   *     session closes
+   */
+  public CompletableFuture<YamuxStreamChannel> acceptStream() {
+    CompletableFuture<YamuxStreamChannel> f = new CompletableFuture<>();
+    inLoop(
+        () -> {
+          if (closed) {
+            f.completeExceptionally(closedException());
+            return;
+          }
+          if (acceptor != null) {
+            f.completeExceptionally(new IllegalStateException("streams are given to an acceptor callback"));
+            return;
+          }
+          YamuxStreamChannel s = acceptQueue.poll();
+          if (s != null) {
+            handOut(s);
+            f.complete(s);
+          } else {
+            acceptWaiters.add(f);
+          }
+        });
+    return f;
+  }
+
+  /**
+   * Gives every stream the peer opens (and those already waiting) to {@code acceptor}, on the
+   * event loop, ACKed and not yet registered. The acceptor must not block; if it throws the stream
+   * is reset. Replaces any earlier acceptor.
+   */
+  public void acceptStreams(Consumer<YamuxStreamChannel> acceptor) {
+    Objects.requireNonNull(acceptor, "acceptor");
+    inLoop(
+        () -> {
+          this.acceptor = acceptor;
+          YamuxStreamChannel s;
+          while ((s = acceptQueue.poll()) != null) {
+            handOut(s);
+            deliverToAcceptor(s);
+          }
+        });
+  }
+
+  /**
+   * Measures the round trip time with a Ping frame.
+   *
+   * @return completes with the RTT; fails with {@link YamuxTimeoutException} after {@link
+   *     YamuxConfig#connectionWriteTimeout()}, or {@link YamuxSessionClosedException}
+   */
+  public CompletableFuture<Duration> ping() {
+    CompletableFuture<Duration> f = new CompletableFuture<>();
+    inLoop(
+        () -> {
+          if (closed) {
+            f.completeExceptionally(closedException());
+            return;
+          }
+          int id = nextPingId++;
+          ScheduledFuture<?> timeout =
+              loop.schedule(
+                  () -> {
+                    PendingPing p = pings.remove(id);
+                    if (p != null) {
+                      p.future()
+                          .completeExceptionally(
+                              new YamuxTimeoutException(
+                                  "yamux ping not answered within "
+                                      + config.connectionWriteTimeout()
+                                      + "; the peer is stuck or the connection is broken"));
+                    }
+                  },
+                  config.connectionWriteTimeout().toNanos(),
+                  TimeUnit.NANOSECONDS);
+          pings.put(id, new PendingPing(f, System.nanoTime(), timeout));
+          writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_SYN, 0, id);
+        });
+    return f;
+  }
+
+  /**
+   * Sends GoAway (normal): the peer may open no more streams (we reset any it tries); existing
+   * streams go on, and we may still open streams unless the peer sends GoAway too.
+   *
+   * @return completes when the frame is written
+   */
+  public CompletableFuture<Void> goAway() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    inLoop(
+        () -> {
+          if (closed) {
+            f.completeExceptionally(closedException());
+            return;
+          }
+          localGoAway = true;
+          ByteBuf h = header(YamuxHeader.TYPE_GO_AWAY, 0, 0, YamuxHeader.GO_AWAY_NORMAL);
+          ctx.writeAndFlush(h)
+              .addListener(
+                  w -> {
+                    if (w.isSuccess()) {
+                      f.complete(null);
+                    } else {
+                      f.completeExceptionally(w.cause());
+                    }
+                  });
+        });
+    return f;
+  }
+
+  /** Whether the peer sent GoAway (normal): opening streams fails. */
+  public boolean isRemoteGoAway() {
+    return remoteGoAway;
+  }
+
+  /**
+   * Closes the session: sends GoAway (normal), closes every stream (their pending writes fail
+   * with {@link YamuxSessionClosedException}) and then the connection. Idempotent; does not wait
+   * (see {@link #closeFuture()}).
+   */
+  @Override
+  public void close() {
+    inLoop(() -> terminate(null, YamuxHeader.GO_AWAY_NORMAL));
+  }
+
+  /** Whether the session is closed. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Why it closed: null while open or after a local {@link #close()}. */
+  public Throwable closeCause() {
+    return closeCause;
+  }
+
+  /** Completes (normally, whatever the cause) once the session is closed. */
+  public CompletableFuture<Void> closeFuture() {
+    return closeFuture;
+  }
+
+  /** Streams currently known to the session (open, half-closed or waiting to be accepted). */
+  public int numStreams() {
+    return streamCount;
+  }
+
+  @Override
+  public String toString() {
+    return "YamuxSession[" + name + (closed ? ", closed" : "") + ", streams=" + streamCount + "]";
+  }
+
+  // ---------------------------------------------------------------- stream support (event loop)
+
+  /** Opens {@code s} (from its connect): assigns an id and sends SYN, or queues it. */
+  void open(YamuxStreamChannel s) {
+    if (closed) {
+      s.openFailed(closedException());
+      return;
+    }
+    if (remoteGoAway) {
+      s.openFailed(
+          new YamuxException(
+              "yamux peer is not accepting streams (it sent GoAway); open a new session"));
+      return;
+    }
+    if (inflightSyns >= config.acceptBacklog()) {
+      pendingOpens.add(s);
+      return;
+    }
+    if (nextStreamId >= MAX_STREAM_ID - 1) {
+      s.openFailed(new YamuxException("yamux stream ids exhausted; open a new session"));
+      return;
+    }
+    int id = (int) nextStreamId;
+    nextStreamId += 2;
+    s.assignId(id);
+    streams.put(id, s);
+    streamCount = streams.size();
+    inflightSyns++;
+    s.synSent = true;
+    long delta = config.maxStreamWindowSize() - s.recvWindow;
+    s.recvWindow += delta;
+    writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_SYN, id, (int) delta);
+    if (!config.streamOpenTimeout().isZero()) {
+      s.openTimer =
+          loop.schedule(
+              () -> {
+                if (!s.established && !s.removed) {
+                  terminate(
+                      new YamuxTimeoutException(
+                          "yamux stream "
+                              + s.streamIdString()
+                              + " not acknowledged by the peer within "
+                              + config.streamOpenTimeout()
+                              + "; closing the session"),
+                      YamuxHeader.GO_AWAY_NORMAL);
+                }
+              },
+              config.streamOpenTimeout().toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+    s.opened();
+  }
+
+  /** Sends what the stream has flushed, as far as its window and the connection allow. */
+  void drain(YamuxStreamChannel s) {
+    if (closed || s.reset || s.removed || s.streamId() == 0) {
+      return;
+    }
+    boolean wrote = false;
+    YamuxStreamChannel.PendingWrite w;
+    while ((w = s.flushed.peek()) != null) {
+      ByteBuf buf = w.buf();
+      int readable = buf.readableBytes();
+      if (readable == 0) {
+        s.flushed.poll();
+        buf.release();
+        w.promise().trySuccess();
+        continue;
+      }
+      if (s.sendWindow <= 0) {
+        break;
+      }
+      if (!channel.isWritable()) {
+        blockedOnConnection.add(s);
+        break;
+      }
+      int n = (int) Math.min(Math.min(readable, s.sendWindow), MAX_DATA_FRAME);
+      ByteBuf payload;
+      ChannelPromise promise;
+      if (n == readable) {
+        s.flushed.poll();
+        payload = buf;
+        promise = w.promise();
+      } else {
+        payload = buf.readRetainedSlice(n);
+        promise = null;
+      }
+      s.sendWindow -= n;
+      ctx.write(header(YamuxHeader.TYPE_DATA, openFlags(s), s.streamId(), n), ctx.voidPromise());
+      if (promise == null || promise.isVoid()) {
+        ctx.write(payload, ctx.voidPromise());
+      } else {
+        ctx.write(payload)
+            .addListener(
+                f -> {
+                  if (f.isSuccess()) {
+                    promise.trySuccess();
+                  } else {
+                    promise.tryFailure(f.cause());
+                  }
+                });
+      }
+      s.outboundSent(n);
+      wrote = true;
+    }
+    if (wrote) {
+      scheduleFlush();
+    }
+    if (s.flushed.isEmpty() && s.finPending && !s.finSent) {
+      sendFin(s);
+    }
+  }
+
+  /** The application consumed data (or {@code n} = 0: re-evaluate); maybe send a window update. */
+  void consumed(YamuxStreamChannel s, long n) {
+    if (closed || s.removed || s.reset || s.streamId() == 0) {
+      return;
+    }
+    if (s.finReceived && !(s.inbound && !s.ackSent)) {
+      return;
+    }
+    long max = config.maxStreamWindowSize();
+    // Bytes of the current Data frame still on the wire count as buffered: the window they
+    // use is not free yet.
+    long delta = (max - s.inboundBytes - s.arriving) - s.recvWindow;
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("yamux {} stream {}: consumed {}, buffered {}, arriving {}, window {}, delta {}",
+          name, s.streamIdString(), n, s.inboundBytes, s.arriving, s.recvWindow, delta);
+    }
+    int flags = openFlags(s);
+    if (delta < max / 2 && flags == 0) {
+      return;
+    }
+    if (delta < 0) {
+      delta = 0;
+    }
+    s.recvWindow += delta;
+    writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, flags, s.streamId(), (int) delta);
+  }
+
+  /** The stream's channel closed: finish gracefully (rest of data, FIN) or forget it. */
+  void channelClosed(YamuxStreamChannel s) {
+    if (s.streamId() == 0) {
+      pendingOpens.remove(s);
+      s.failWrites(new java.nio.channels.ClosedChannelException());
+      return;
+    }
+    if (s.removed || s.reset || closed) {
+      s.failWrites(closedOrReset(s));
+      return;
+    }
+    if (!s.finPending && !s.finSent) {
+      s.finPending = true;
+    }
+    drain(s);
+    if (!s.removed && !config.streamCloseTimeout().isZero() && s.closeTimer == null) {
+      s.closeTimer =
+          loop.schedule(
+              () -> {
+                if (!s.removed) {
+                  LOG.debug("yamux {} stream {}: close timeout, resetting", name, s.streamIdString());
+                  resetStream(s);
+                  s.failWrites(new YamuxStreamResetException("yamux stream " + s.streamIdString()
+                      + " reset: the peer did not finish it within " + config.streamCloseTimeout()));
+                }
+              },
+              config.streamCloseTimeout().toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+    // Data already buffered for the closed channel is gone: give its window back.
+    consumed(s, 0);
+  }
+
+  /** Sends RST for {@code s} and forgets it. */
+  void resetStream(YamuxStreamChannel s) {
+    s.reset = true;
+    if (!closed && !s.removed) {
+      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, s.streamId(), 0);
+    }
+    remove(s);
+  }
+
+  private Throwable closedOrReset(YamuxStreamChannel s) {
+    Throwable c = s.closeCause();
+    return c != null ? c : new java.nio.channels.ClosedChannelException();
+  }
+
+  private void sendFin(YamuxStreamChannel s) {
+    s.finSent = true;
+    s.finPending = false;
+    int flags = openFlags(s) | YamuxHeader.FLAG_FIN;
+    ByteBuf h = header(YamuxHeader.TYPE_WINDOW_UPDATE, flags, s.streamId(), 0);
+    ChannelPromise p = s.finPromise;
+    s.finPromise = null;
+    if (p != null) {
+      ctx.write(h)
+          .addListener(
+              f -> {
+                if (f.isSuccess()) {
+                  p.trySuccess();
+                } else {
+                  p.tryFailure(f.cause());
+                }
+              });
+    } else {
+      ctx.write(h, ctx.voidPromise());
+    }
+    scheduleFlush();
+    if (s.finReceived) {
+      remove(s);
+    }
+  }
+
+  private int openFlags(YamuxStreamChannel s) {
+    if (s.inbound && !s.ackSent) {
+      s.ackSent = true;
+      return YamuxHeader.FLAG_ACK;
+    }
+    return 0;
+  }
+
+  private void remove(YamuxStreamChannel s) {
+    if (s.removed) {
+      return;
+    }
+    s.removed = true;
+    streams.remove(s.streamId());
+    streamCount = streams.size();
+    blockedOnConnection.remove(s);
+    acceptQueue.remove(s);
+    if (s.openTimer != null) {
+      s.openTimer.cancel(false);
+      s.openTimer = null;
+    }
+    if (s.closeTimer != null) {
+      s.closeTimer.cancel(false);
+      s.closeTimer = null;
+    }
+    if (!s.inbound && !s.established) {
+      inflightSyns--;
+      openPending();
+    }
+  }
+
+  private void openPending() {
+    while (!closed && inflightSyns < config.acceptBacklog() && !pendingOpens.isEmpty()) {
+      YamuxStreamChannel s = pendingOpens.poll();
+      if (s.isOpen()) {
+        open(s);
+      }
+    }
+  }
+
+  private void handOut(YamuxStreamChannel s) {
+    // ACK with the window we grant.
+    consumed(s, 0);
+  }
+
+  private void deliverToAcceptor(YamuxStreamChannel s) {
+    try {
+      acceptor.accept(s);
+    } catch (RuntimeException e) {
+      LOG.warn("yamux {}: stream acceptor failed, resetting stream {}", name, s.streamIdString(), e);
+      resetStream(s);
+      s.onReset(new YamuxStreamResetException("stream acceptor failed: " + e.getMessage(), e), s.voidPromise());
+    }
+  }
+
+  // ---------------------------------------------------------------- frames in (event loop)
+
+  private void onHeader(YamuxHeader h) {
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("yamux {} <- {}", name, h);
+    }
+    switch (h.type()) {
+      case YamuxHeader.TYPE_DATA, YamuxHeader.TYPE_WINDOW_UPDATE -> onStreamHeader(h);
+      case YamuxHeader.TYPE_PING -> onPing(h);
+      default -> onGoAway(h);
+    }
+  }
+
+  private void onStreamHeader(YamuxHeader h) {
+    int id = h.streamId();
+    if (h.has(YamuxHeader.FLAG_SYN)) {
+      incoming(id);
+      if (closed) {
+        return;
+      }
+    }
+    YamuxStreamChannel s = streams.get(id);
+    boolean data = h.type() == YamuxHeader.TYPE_DATA;
+    if (data) {
+      dataStream = s;
+    }
+    if (s == null) {
+      if (data && h.length() != 0) {
+        LOG.debug("yamux {}: discarding {} for unknown stream", name, h);
+      }
+      return;
+    }
+    // Any answer establishes an outbound stream, not only ACK: Go's yamux never ACKs a stream
+    // that was half-closed before it accepted it (its state is no longer SYN-received).
+    if (!s.inbound && !s.established && !h.has(YamuxHeader.FLAG_RST)) {
+      s.established = true;
+      inflightSyns--;
+      if (s.openTimer != null) {
+        s.openTimer.cancel(false);
+        s.openTimer = null;
+      }
+      openPending();
+    }
+    if (data) {
+      if (h.lengthUnsigned() > s.recvWindow) {
+        throw new YamuxProtocolException(
+            "yamux protocol error: receive window exceeded on stream "
+                + s.streamIdString()
+                + " (window "
+                + s.recvWindow
+                + " bytes, frame "
+                + h.lengthUnsigned()
+                + " bytes)");
+      }
+      s.recvWindow -= h.lengthUnsigned();
+      s.arriving = h.lengthUnsigned();
+      return;
+    }
+    streamFlags(s, h.flags());
+    if (!s.removed && h.length() != 0) {
+      long w = s.sendWindow + h.lengthUnsigned();
+      if (w > MAX_STREAM_ID) {
+        throw new YamuxProtocolException(
+            "yamux protocol error: send window of stream " + s.streamIdString() + " overflows 2^32-1");
+      }
+      s.sendWindow = w;
+      drain(s);
+    }
+  }
+
+  private void onData(ByteBuf chunk) {
+    YamuxStreamChannel s = dataStream;
+    if (s == null || s.removed) {
+      chunk.release();
+      return;
+    }
+    s.arriving -= chunk.readableBytes();
+    ByteBuf b = chunk;
+    if (chunk.readableBytes() < COPY_BELOW) {
+      b = ctx.alloc().buffer(chunk.readableBytes());
+      b.writeBytes(chunk);
+      chunk.release();
+    }
+    s.enqueueInbound(b);
+  }
+
+  private void onDataEnd(YamuxHeader h) {
+    YamuxStreamChannel s = dataStream;
+    dataStream = null;
+    if (s != null) {
+      streamFlags(s, h.flags());
+    }
+  }
+
+  private void streamFlags(YamuxStreamChannel s, int flags) {
+    if ((flags & YamuxHeader.FLAG_RST) != 0) {
+      if (!s.removed) {
+        remove(s);
+      }
+      s.onReset(
+          new YamuxStreamResetException("yamux stream " + s.streamIdString() + " was reset by the peer"),
+          s.voidPromise());
+      return;
+    }
+    if ((flags & YamuxHeader.FLAG_FIN) != 0 && !s.finReceived) {
+      s.finReceived = true;
+      if (s.finSent) {
+        remove(s);
+      }
+      s.onRemoteFin();
+    }
+  }
+
+  private void incoming(int id) {
+    if (id == 0 || ((id & 1) == 1) != !client) {
+      throw new YamuxProtocolException(
+          "yamux protocol error: the peer opened stream "
+              + Integer.toUnsignedString(id)
+              + ", an id reserved for "
+              + (id == 0 ? "the session" : "our side")
+              + " (the "
+              + (client ? "server" : "client")
+              + " must use "
+              + (client ? "even" : "odd")
+              + " ids); both sides may be configured as "
+              + (client ? "client" : "server"));
+    }
+    if (localGoAway) {
+      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      return;
+    }
+    if (streams.containsKey(id)) {
+      throw new YamuxProtocolException(
+          "yamux protocol error: the peer opened stream " + Integer.toUnsignedString(id) + " twice");
+    }
+    YamuxStreamChannel s = new YamuxStreamChannel(this, id);
+    if (acceptor == null && acceptWaiters.isEmpty() && acceptQueue.size() >= config.acceptBacklog()) {
+      LOG.warn("yamux {}: accept backlog ({}) full, resetting new stream {}", name,
+          config.acceptBacklog(), s.streamIdString());
+      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      return;
+    }
+    streams.put(id, s);
+    streamCount = streams.size();
+    if (acceptor != null) {
+      handOut(s);
+      deliverToAcceptor(s);
+      return;
+    }
+    CompletableFuture<YamuxStreamChannel> waiter;
+    while ((waiter = acceptWaiters.poll()) != null) {
+      if (!waiter.isDone()) {
+        handOut(s);
+        waiter.complete(s);
+        return;
+      }
+    }
+    acceptQueue.add(s);
+  }
+
+  private void onPing(YamuxHeader h) {
+    if (h.has(YamuxHeader.FLAG_SYN)) {
+      writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
+      return;
+    }
+    PendingPing p = pings.remove(h.length());
+    if (p != null) {
+      p.timeout().cancel(false);
+      p.future().complete(Duration.ofNanos(System.nanoTime() - p.startNanos()));
+    }
+  }
+
+  private void onGoAway(YamuxHeader h) {
+    switch (h.length()) {
+      case YamuxHeader.GO_AWAY_NORMAL -> {
+        remoteGoAway = true;
+        YamuxStreamChannel s;
+        while ((s = pendingOpens.poll()) != null) {
+          s.openFailed(new YamuxException("yamux peer is not accepting streams (it sent GoAway)"));
+        }
+      }
+      case YamuxHeader.GO_AWAY_PROTOCOL_ERROR ->
+          terminate(new YamuxSessionClosedException("the yamux peer reported a protocol error (GoAway) and closed the session"), -1);
+      case YamuxHeader.GO_AWAY_INTERNAL_ERROR ->
+          terminate(new YamuxSessionClosedException("the yamux peer reported an internal error (GoAway) and closed the session"), -1);
+      default ->
+          terminate(new YamuxProtocolException("yamux protocol error: GoAway with unknown code " + h.lengthUnsigned()), -1);
+    }
+  }
+
+  // ---------------------------------------------------------------- frames out, lifecycle
+
+  private ByteBuf header(int type, int flags, int streamId, int length) {
+    ByteBuf b = ctx.alloc().buffer(YamuxHeader.SIZE);
+    YamuxHeader h = new YamuxHeader(type, flags, streamId, length);
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("yamux {} -> {}", name, h);
+    }
+    h.encode(b);
+    return b;
+  }
+
+  private void writeControl(int type, int flags, int streamId, int length) {
+    if (closed) {
+      return;
+    }
+    ctx.write(header(type, flags, streamId, length), ctx.voidPromise());
+    scheduleFlush();
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      loop.execute(
+          () -> {
+            flushScheduled = false;
+            ctx.flush();
+          });
+    }
+  }
+
+  private YamuxSessionClosedException closedException() {
+    Throwable c = closeCause;
+    return new YamuxSessionClosedException(
+        "yamux session " + name + " is closed" + (c == null ? "" : ": " + c.getMessage()), c);
+  }
+
+  /**
+   * Ends the session. {@code goAwayCode} >= 0 sends that GoAway first (if the connection is still
+   * up); -1 sends nothing.
+   */
+  private void terminate(Throwable cause, int goAwayCode) {
+    if (closed) {
+      return;
+    }
+    closeCause = cause;
+    if (cause != null) {
+      LOG.debug("yamux {} closing: {}", name, cause.toString());
+    }
+    if (goAwayCode >= 0 && ctx != null && channel.isActive()) {
+      ctx.write(header(YamuxHeader.TYPE_GO_AWAY, 0, 0, goAwayCode), ctx.voidPromise());
+    }
+    closed = true;
+    decoder.stop();
+    if (keepAliveTask != null) {
+      keepAliveTask.cancel(false);
+    }
+    if (writeTimeoutTask != null) {
+      writeTimeoutTask.cancel(false);
+    }
+    YamuxSessionClosedException ex = closedException();
+    List<YamuxStreamChannel> all = new ArrayList<>(streams.values());
+    streams.clear();
+    streamCount = 0;
+    blockedOnConnection.clear();
+    for (YamuxStreamChannel s : all) {
+      cancelTimers(s);
+      s.onSessionClosed(ex);
+    }
+    YamuxStreamChannel s;
+    while ((s = pendingOpens.poll()) != null) {
+      s.onSessionClosed(ex);
+    }
+    while ((s = acceptQueue.poll()) != null) {
+      s.onSessionClosed(ex);
+    }
+    CompletableFuture<YamuxStreamChannel> w;
+    while ((w = acceptWaiters.poll()) != null) {
+      w.completeExceptionally(ex);
+    }
+    for (PendingPing p : pings.values()) {
+      p.timeout().cancel(false);
+      p.future().completeExceptionally(ex);
+    }
+    pings.clear();
+    if (ctx != null) {
+      ctx.writeAndFlush(io.grpc.netty.shaded.io.netty.buffer.Unpooled.EMPTY_BUFFER)
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      channel.close();
+    }
+    closeFuture.complete(null);
+  }
+
+  private static void cancelTimers(YamuxStreamChannel s) {
+    if (s.openTimer != null) {
+      s.openTimer.cancel(false);
+    }
+    if (s.closeTimer != null) {
+      s.closeTimer.cancel(false);
+    }
+  }
+
+  private void scheduleKeepAlive() {
+    if (!config.keepAliveEnabled() || closed) {
+      return;
+    }
+    keepAliveTask =
+        loop.schedule(
+            () ->
+                ping()
+                    .whenComplete(
+                        (rtt, e) -> {
+                          if (e == null) {
+                            scheduleKeepAlive();
+                          } else if (e instanceof YamuxTimeoutException) {
+                            inLoop(
+                                () ->
+                                    terminate(
+                                        new YamuxTimeoutException(
+                                            "yamux keepalive failed: " + e.getMessage(), e),
+                                        -1));
+                          }
+                        }),
+            config.keepAliveInterval().toNanos(),
+            TimeUnit.NANOSECONDS);
+  }
+
+  private void inLoop(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      loop.execute(r);
+    }
+  }
+
+  /** The session's handler in the connection's pipeline. */
+  private final class Handler extends ChannelInboundHandlerAdapter
+      implements YamuxFrameDecoder.Listener {
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext c) {
+      ctx = c;
+      scheduleKeepAlive();
+      if (!c.channel().isActive() && c.channel().isRegistered()) {
+        // Not connected yet: nothing to do until channelActive.
+        return;
+      }
+      c.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext c) {
+      c.channel().config().setAutoRead(true);
+      c.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext c, Object msg) {
+      if (!(msg instanceof ByteBuf in)) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      try {
+        if (!closed) {
+          decoder.decode(in, this);
+        }
+      } catch (YamuxProtocolException e) {
+        LOG.warn("yamux {}: {}", name, e.getMessage());
+        dropDataStream();
+        terminate(e, YamuxHeader.GO_AWAY_PROTOCOL_ERROR);
+      } catch (RuntimeException e) {
+        LOG.error("yamux {}: internal error, closing session", name, e);
+        dropDataStream();
+        terminate(new YamuxException("yamux internal error: " + e, e), YamuxHeader.GO_AWAY_INTERNAL_ERROR);
+      } finally {
+        in.release();
+      }
+    }
+
+    private void dropDataStream() {
+      dataStream = null;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext c) {
+      if (c.channel().isWritable()) {
+        if (writeTimeoutTask != null) {
+          writeTimeoutTask.cancel(false);
+          writeTimeoutTask = null;
+        }
+        List<YamuxStreamChannel> blocked = new ArrayList<>(blockedOnConnection);
+        blockedOnConnection.clear();
+        for (YamuxStreamChannel s : blocked) {
+          drain(s);
+        }
+      } else if (writeTimeoutTask == null && !closed) {
+        writeTimeoutTask =
+            loop.schedule(
+                () -> {
+                  writeTimeoutTask = null;
+                  if (!channel.isWritable()) {
+                    terminate(
+                        new YamuxTimeoutException(
+                            "yamux connection write timeout: the peer read nothing for "
+                                + config.connectionWriteTimeout()),
+                        -1);
+                  }
+                },
+                config.connectionWriteTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+      }
+      c.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) {
+      terminate(new YamuxSessionClosedException("the yamux connection was closed"), -1);
+      c.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+      terminate(new YamuxSessionClosedException("the yamux connection failed: " + cause, cause), -1);
+    }
+
+    @Override
+    public void header(YamuxHeader header) {
+      onHeader(header);
+    }
+
+    @Override
+    public void data(YamuxHeader header, ByteBuf chunk) {
+      onData(chunk);
+    }
+
+    @Override
+    public void dataEnd(YamuxHeader header) {
+      onDataEnd(header);
+    }
+  }
+}

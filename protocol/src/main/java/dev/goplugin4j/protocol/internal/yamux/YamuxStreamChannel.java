@@ -1,0 +1,819 @@
+package dev.goplugin4j.protocol.internal.yamux;
+
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelConfig;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelId;
+import io.grpc.netty.shaded.io.netty.channel.ChannelMetadata;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundBuffer;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.DefaultChannelConfig;
+import io.grpc.netty.shaded.io.netty.channel.DefaultChannelId;
+import io.grpc.netty.shaded.io.netty.channel.DefaultChannelPipeline;
+import io.grpc.netty.shaded.io.netty.channel.DefaultChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.EventLoop;
+import io.grpc.netty.shaded.io.netty.channel.RecvByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.VoidChannelPromise;
+import io.grpc.netty.shaded.io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.grpc.netty.shaded.io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.grpc.netty.shaded.io.netty.channel.socket.ChannelOutputShutdownException;
+import io.grpc.netty.shaded.io.netty.channel.socket.DuplexChannel;
+import io.grpc.netty.shaded.io.netty.util.DefaultAttributeMap;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.NotYetConnectedException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Supplier;
+
+/**
+ * One yamux stream as a Netty {@link Channel} (like Netty's HTTP/2 child channels): {@link
+ * io.netty.buffer.ByteBuf ByteBuf}s written to it become Data frames, Data frames received become
+ * {@code channelRead(ByteBuf)} events. It runs on its session's event loop whatever loop it is
+ * registered with, so there is no thread per stream and no hand-off between threads.
+ *
+ * <p>Semantics:
+ *
+ * <ul>
+ *   <li>Flow control: the peer may send at most the stream's receive window; the window is given
+ *       back only as the pipeline consumes data. With {@code AUTO_READ} off and no {@code read()},
+ *       at most {@link YamuxConfig#maxStreamWindowSize()} bytes are buffered and the peer stalls.
+ *       Writes wait for the peer's window; the channel turns unwritable above its write-buffer
+ *       high-water mark (default 64 KiB), as a socket does.
+ *   <li>{@link #shutdownOutput()}: half-close (FIN after all flushed data). The peer's FIN fires
+ *       {@code ChannelInputShutdownEvent} when {@code ALLOW_HALF_CLOSURE} is set, otherwise closes
+ *       the channel, as a socket does at end of input.
+ *   <li>{@link #close()}: graceful. Already flushed data is still sent, then FIN; data the peer
+ *       sends afterwards is discarded (its window is given back). If the peer does not finish
+ *       within {@link YamuxConfig#streamCloseTimeout()} the stream is reset.
+ *   <li>{@link #reset()}: RST at once; pending writes fail with {@link
+ *       YamuxStreamResetException}. A reset by the peer, or the session closing, closes the channel
+ *       the same way; {@link #closeCause()} tells which.
+ * </ul>
+ *
+ * <p>Get one from {@link YamuxSession#openStream(ChannelHandler)} (registered, connected), from
+ * {@link YamuxSession#acceptStream()} / {@link YamuxSession#acceptStreams} (connected, not yet
+ * registered: add handlers then {@link #register(ChannelHandler)}), or let gRPC create one through
+ * {@link YamuxGrpc}. Thread-safe as every Netty channel is: operations from other threads are
+ * handed to the session's event loop.
+ */
+public final class YamuxStreamChannel extends DefaultAttributeMap implements DuplexChannel {
+  private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
+
+  final YamuxSession session;
+  private final EventLoop loop;
+  private final Supplier<? extends CompletionStage<?>> beforeOpen;
+  private final ChannelId channelId = DefaultChannelId.newInstance();
+  private final StreamConfig config;
+  private final StreamUnsafe unsafe = new StreamUnsafe();
+  private final ChannelPipeline pipeline;
+  private final ChannelPromise closePromise;
+
+  private volatile boolean registered;
+  private volatile boolean open = true;
+  private volatile boolean active;
+  private volatile int unwritable;
+  private volatile int id;
+  private volatile Throwable closeCause;
+  private volatile SocketAddress localAddress;
+  private volatile SocketAddress remoteAddress;
+
+  // Everything below is confined to the session's event loop.
+  final boolean inbound;
+  boolean synSent;
+  boolean ackSent;
+  boolean established;
+  boolean finPending;
+  boolean finSent;
+  boolean finReceived;
+  boolean reset;
+  boolean removed;
+  long sendWindow = YamuxConfig.INITIAL_STREAM_WINDOW;
+  long recvWindow = YamuxConfig.INITIAL_STREAM_WINDOW;
+  long inboundBytes;
+  long arriving;
+  ScheduledFuture<?> openTimer;
+  ScheduledFuture<?> closeTimer;
+  ChannelPromise finPromise;
+
+  private final ArrayDeque<ByteBuf> inboundQueue = new ArrayDeque<>();
+  private final ArrayDeque<PendingWrite> unflushed = new ArrayDeque<>();
+  final ArrayDeque<PendingWrite> flushed = new ArrayDeque<>();
+  private long pendingOutboundBytes;
+  private boolean connecting;
+  private ChannelPromise connectPromise;
+  private boolean readRequested;
+  private boolean delivering;
+  private boolean inputShutdown;
+  private boolean closeInitiated;
+
+  record PendingWrite(ByteBuf buf, ChannelPromise promise) {}
+
+  /** An outbound stream, opened when connected (by gRPC or by the session). */
+  YamuxStreamChannel(YamuxSession session, Supplier<? extends CompletionStage<?>> beforeOpen) {
+    this(session, 0, false, beforeOpen);
+  }
+
+  /** An inbound stream the peer opened with {@code id}. */
+  YamuxStreamChannel(YamuxSession session, int id) {
+    this(session, id, true, null);
+  }
+
+  private YamuxStreamChannel(
+      YamuxSession session,
+      int id,
+      boolean inbound,
+      Supplier<? extends CompletionStage<?>> beforeOpen) {
+    this.session = session;
+    this.loop = session.eventLoop();
+    this.inbound = inbound;
+    this.beforeOpen = beforeOpen;
+    this.config = new StreamConfig(this);
+    this.pipeline = new DefaultChannelPipeline(this) {};
+    this.closePromise = new DefaultChannelPromise(this, loop);
+    if (inbound) {
+      assignId(id);
+      active = true;
+    }
+  }
+
+  /** The stream id (odd: opened by the client, even: by the server); 0 before it is opened. */
+  public int streamId() {
+    return id;
+  }
+
+  /** The session this stream belongs to. */
+  public YamuxSession session() {
+    return session;
+  }
+
+  /** Whether the peer opened this stream. */
+  public boolean isInbound() {
+    return inbound;
+  }
+
+  /**
+   * Why the channel closed: null while open or after a graceful close, a {@link
+   * YamuxStreamResetException} after a reset, a {@link YamuxSessionClosedException} when the
+   * session went away, or the failure that prevented opening.
+   */
+  public Throwable closeCause() {
+    return closeCause;
+  }
+
+  /**
+   * Registers this channel (with its session's event loop) after adding {@code handler} (may be
+   * null) to its pipeline. For accepted streams; opened streams are registered already.
+   *
+   * @return completes once registered
+   */
+  public ChannelFuture register(ChannelHandler handler) {
+    if (handler != null) {
+      pipeline.addLast(handler);
+    }
+    ChannelPromise p = newPromise();
+    unsafe.register(loop, p);
+    return p;
+  }
+
+  /**
+   * Resets the stream: sends RST, fails pending writes and closes the channel at once.
+   *
+   * @return completes when the channel is closed
+   */
+  public ChannelFuture reset() {
+    ChannelPromise p = newPromise();
+    inLoop(
+        () -> {
+          if (!reset && !removed && id != 0) {
+            session.resetStream(this);
+          }
+          onReset(new YamuxStreamResetException("yamux stream " + streamIdString() + " was reset locally"), p);
+        });
+    return p;
+  }
+
+  String streamIdString() {
+    return Integer.toUnsignedString(id);
+  }
+
+  // ---------------------------------------------------------------- called by the session
+
+  void assignId(int streamId) {
+    this.id = streamId;
+    String base = session.name() + "/stream-" + Integer.toUnsignedString(streamId);
+    this.localAddress = new YamuxAddress(base + (inbound ? "/accepted" : "/opened"));
+    this.remoteAddress = new YamuxAddress(base);
+  }
+
+  /** The session sent our SYN: we are connected. */
+  void opened() {
+    connecting = false;
+    active = true;
+    ChannelPromise p = connectPromise;
+    connectPromise = null;
+    if (p != null && !p.trySuccess()) {
+      return;
+    }
+    if (!open) {
+      return;
+    }
+    if (registered) {
+      pipeline.fireChannelActive();
+    }
+    if (!flushed.isEmpty()) {
+      session.drain(this);
+    }
+  }
+
+  void openFailed(Throwable cause) {
+    connecting = false;
+    closeCause = cause;
+    ChannelPromise p = connectPromise;
+    connectPromise = null;
+    if (p != null) {
+      p.tryFailure(cause);
+    }
+    unsafe.close(unsafe.voidPromise());
+  }
+
+  void enqueueInbound(ByteBuf chunk) {
+    if (!open || inputShutdown) {
+      int n = chunk.readableBytes();
+      chunk.release();
+      session.consumed(this, n);
+      return;
+    }
+    inboundBytes += chunk.readableBytes();
+    inboundQueue.add(chunk);
+    deliver();
+  }
+
+  void onRemoteFin() {
+    deliver();
+  }
+
+  void onReset(Throwable cause, ChannelPromise promise) {
+    reset = true;
+    if (closeCause == null) {
+      closeCause = cause;
+    }
+    failWrites(cause);
+    unsafe.close(promise);
+  }
+
+  void onSessionClosed(Throwable cause) {
+    removed = true;
+    if (closeCause == null) {
+      closeCause = cause;
+    }
+    ChannelPromise p = connectPromise;
+    connectPromise = null;
+    if (p != null) {
+      p.tryFailure(cause);
+    }
+    failWrites(cause);
+    unsafe.close(unsafe.voidPromise());
+  }
+
+  /** {@code n} bytes of the head of {@link #flushed} went to the connection. */
+  void outboundSent(long n) {
+    pendingOutboundBytes -= n;
+    if (unwritable != 0 && pendingOutboundBytes < config.getWriteBufferLowWaterMark()) {
+      unwritable = 0;
+      loop.execute(() -> pipeline.fireChannelWritabilityChanged());
+    }
+  }
+
+  void failWrites(Throwable cause) {
+    failQueue(unflushed, cause);
+    failQueue(flushed, cause);
+    if (finPromise != null) {
+      finPromise.tryFailure(cause);
+      finPromise = null;
+    }
+  }
+
+  private void failQueue(ArrayDeque<PendingWrite> q, Throwable cause) {
+    PendingWrite w;
+    while ((w = q.poll()) != null) {
+      pendingOutboundBytes -= w.buf().readableBytes();
+      w.buf().release();
+      w.promise().tryFailure(cause);
+    }
+  }
+
+  private void deliver() {
+    if (delivering) {
+      return;
+    }
+    delivering = true;
+    try {
+      while (registered && open) {
+        if (readRequested && !inboundQueue.isEmpty()) {
+          readRequested = false;
+          long delivered = 0;
+          ByteBuf b;
+          while (open && (b = inboundQueue.poll()) != null) {
+            int n = b.readableBytes();
+            inboundBytes -= n;
+            delivered += n;
+            pipeline.fireChannelRead(b);
+          }
+          pipeline.fireChannelReadComplete();
+          session.consumed(this, delivered);
+          continue;
+        }
+        if (inboundQueue.isEmpty() && finReceived && !inputShutdown) {
+          inputShutdown = true;
+          if (config.isAllowHalfClosure()) {
+            pipeline.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            pipeline.fireUserEventTriggered(ChannelInputShutdownReadComplete.INSTANCE);
+          } else {
+            unsafe.close(unsafe.voidPromise());
+          }
+        }
+        break;
+      }
+    } finally {
+      delivering = false;
+    }
+  }
+
+  private void releaseInbound() {
+    ByteBuf b;
+    while ((b = inboundQueue.poll()) != null) {
+      inboundBytes -= b.readableBytes();
+      b.release();
+    }
+  }
+
+  private void inLoop(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      loop.execute(r);
+    }
+  }
+
+  // ---------------------------------------------------------------- Channel
+
+  @Override
+  public ChannelId id() {
+    return channelId;
+  }
+
+  @Override
+  public EventLoop eventLoop() {
+    return loop;
+  }
+
+  /** The session's connection. */
+  @Override
+  public Channel parent() {
+    return session.channel();
+  }
+
+  @Override
+  public ChannelConfig config() {
+    return config;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public boolean isRegistered() {
+    return registered;
+  }
+
+  @Override
+  public boolean isActive() {
+    return open && active;
+  }
+
+  @Override
+  public ChannelMetadata metadata() {
+    return METADATA;
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return localAddress;
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return remoteAddress;
+  }
+
+  @Override
+  public ChannelFuture closeFuture() {
+    return closePromise;
+  }
+
+  @Override
+  public boolean isWritable() {
+    return open && unwritable == 0;
+  }
+
+  @Override
+  public long bytesBeforeUnwritable() {
+    long b = config.getWriteBufferHighWaterMark() - pendingOutboundBytes;
+    return b > 0 && isWritable() ? b : 0;
+  }
+
+  @Override
+  public long bytesBeforeWritable() {
+    long b = pendingOutboundBytes - config.getWriteBufferLowWaterMark();
+    return b > 0 && !isWritable() ? b : 0;
+  }
+
+  @Override
+  public Unsafe unsafe() {
+    return unsafe;
+  }
+
+  @Override
+  public ChannelPipeline pipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public boolean isInputShutdown() {
+    return inputShutdown || !open;
+  }
+
+  @Override
+  public ChannelFuture shutdownInput() {
+    return shutdownInput(newPromise());
+  }
+
+  /** Stops delivering input; later data is discarded (its window given back). */
+  @Override
+  public ChannelFuture shutdownInput(ChannelPromise promise) {
+    inLoop(
+        () -> {
+          inputShutdown = true;
+          releaseInbound();
+          if (id != 0 && !removed) {
+            session.consumed(this, 0);
+          }
+          promise.trySuccess();
+        });
+    return promise;
+  }
+
+  @Override
+  public boolean isOutputShutdown() {
+    return finPending || finSent || !open;
+  }
+
+  @Override
+  public ChannelFuture shutdownOutput() {
+    return shutdownOutput(newPromise());
+  }
+
+  /** Half-close: sends FIN once all written data has been flushed and sent. */
+  @Override
+  public ChannelFuture shutdownOutput(ChannelPromise promise) {
+    inLoop(
+        () -> {
+          if (!isActive()) {
+            promise.tryFailure(open ? new NotYetConnectedException() : new ClosedChannelException());
+            return;
+          }
+          if (finPending || finSent) {
+            promise.trySuccess();
+            return;
+          }
+          moveUnflushed();
+          finPending = true;
+          finPromise = promise;
+          session.drain(this);
+        });
+    return promise;
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return isInputShutdown() && isOutputShutdown();
+  }
+
+  @Override
+  public ChannelFuture shutdown() {
+    return shutdown(newPromise());
+  }
+
+  @Override
+  public ChannelFuture shutdown(ChannelPromise promise) {
+    ChannelPromise out = newPromise();
+    shutdownOutput(out);
+    out.addListener(
+        f -> {
+          shutdownInput();
+          if (f.isSuccess()) {
+            promise.trySuccess();
+          } else {
+            promise.tryFailure(f.cause());
+          }
+        });
+    return promise;
+  }
+
+  private void moveUnflushed() {
+    PendingWrite w;
+    while ((w = unflushed.poll()) != null) {
+      flushed.add(w);
+    }
+  }
+
+  @Override
+  public int compareTo(Channel o) {
+    return id().compareTo(o.id());
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return this == o;
+  }
+
+  @Override
+  public int hashCode() {
+    return channelId.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "[yamux "
+        + session.name()
+        + " stream "
+        + (id == 0 ? "(unopened)" : streamIdString())
+        + (isActive() ? "" : open ? " (not connected)" : " (closed)")
+        + ']';
+  }
+
+  // Channel.Unsafe#recvBufAllocHandle returns the deprecated Handle type; implementing it is
+  // unavoidable.
+  @SuppressWarnings("deprecation")
+  private final class StreamUnsafe implements Unsafe {
+    private final VoidChannelPromise voidPromise = new VoidChannelPromise(YamuxStreamChannel.this, false);
+    private RecvByteBufAllocator.Handle recvHandle;
+
+    @Override
+    public RecvByteBufAllocator.Handle recvBufAllocHandle() {
+      if (recvHandle == null) {
+        recvHandle = config.getRecvByteBufAllocator().newHandle();
+      }
+      return recvHandle;
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+      return localAddress;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+      return remoteAddress;
+    }
+
+    @Override
+    public void register(EventLoop requested, ChannelPromise promise) {
+      // Always the session's loop, whatever group the caller registers with.
+      if (!loop.inEventLoop()) {
+        loop.execute(() -> register(requested, promise));
+        return;
+      }
+      if (registered) {
+        promise.tryFailure(new IllegalStateException("yamux stream channel registered already"));
+        return;
+      }
+      if (!open) {
+        promise.tryFailure(new ClosedChannelException());
+        return;
+      }
+      registered = true;
+      promise.trySuccess();
+      pipeline.fireChannelRegistered();
+      if (isActive()) {
+        pipeline.fireChannelActive();
+      }
+    }
+
+    @Override
+    public void bind(SocketAddress localAddress, ChannelPromise promise) {
+      promise.tryFailure(new UnsupportedOperationException("a yamux stream cannot be bound"));
+    }
+
+    @Override
+    public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+      if (!promise.setUncancellable()) {
+        return;
+      }
+      if (!open) {
+        promise.tryFailure(new ClosedChannelException());
+        return;
+      }
+      if (active || inbound) {
+        promise.tryFailure(new AlreadyConnectedException());
+        return;
+      }
+      if (connecting) {
+        promise.tryFailure(new ConnectionPendingException());
+        return;
+      }
+      connecting = true;
+      connectPromise = promise;
+      if (beforeOpen == null) {
+        session.open(YamuxStreamChannel.this);
+        return;
+      }
+      CompletionStage<?> gate;
+      try {
+        gate = beforeOpen.get();
+      } catch (RuntimeException e) {
+        openFailed(e);
+        return;
+      }
+      gate.whenComplete(
+          (v, e) ->
+              inLoop(
+                  () -> {
+                    if (e != null) {
+                      openFailed(e);
+                    } else if (open && connecting) {
+                      session.open(YamuxStreamChannel.this);
+                    }
+                  }));
+    }
+
+    @Override
+    public void disconnect(ChannelPromise promise) {
+      close(promise);
+    }
+
+    @Override
+    public void close(ChannelPromise promise) {
+      if (!promise.setUncancellable()) {
+        return;
+      }
+      if (closeInitiated) {
+        if (closePromise.isDone()) {
+          promise.trySuccess();
+        } else if (!(promise instanceof VoidChannelPromise)) {
+          closePromise.addListener(f -> promise.trySuccess());
+        }
+        return;
+      }
+      closeInitiated = true;
+      boolean wasActive = isActive();
+      open = false;
+      ChannelPromise cp = connectPromise;
+      connectPromise = null;
+      if (cp != null) {
+        cp.tryFailure(closeCause != null ? closeCause : new ClosedChannelException());
+      }
+      Throwable writeFailure = closeCause != null ? closeCause : new ClosedChannelException();
+      failQueue(unflushed, writeFailure);
+      releaseInbound();
+      session.channelClosed(YamuxStreamChannel.this);
+      closePromise.trySuccess();
+      promise.trySuccess();
+      loop.execute(
+          () -> {
+            if (wasActive) {
+              pipeline.fireChannelInactive();
+            }
+            if (registered) {
+              registered = false;
+              pipeline.fireChannelUnregistered();
+            }
+          });
+    }
+
+    @Override
+    public void closeForcibly() {
+      close(voidPromise);
+    }
+
+    @Override
+    public void deregister(ChannelPromise promise) {
+      if (!promise.setUncancellable()) {
+        return;
+      }
+      if (registered) {
+        registered = false;
+        promise.trySuccess();
+        loop.execute(() -> pipeline.fireChannelUnregistered());
+      } else {
+        promise.trySuccess();
+      }
+    }
+
+    @Override
+    public void beginRead() {
+      if (!isActive()) {
+        return;
+      }
+      readRequested = true;
+      deliver();
+    }
+
+    @Override
+    public void write(Object msg, ChannelPromise promise) {
+      if (!open) {
+        ReferenceCountUtil.release(msg);
+        promise.tryFailure(closeCause != null ? closeCause : new ClosedChannelException());
+        return;
+      }
+      if (reset) {
+        ReferenceCountUtil.release(msg);
+        promise.tryFailure(closeCause);
+        return;
+      }
+      if (finPending || finSent) {
+        ReferenceCountUtil.release(msg);
+        promise.tryFailure(new ChannelOutputShutdownException("yamux stream output is shut down (FIN sent)"));
+        return;
+      }
+      if (!(msg instanceof ByteBuf buf)) {
+        String type = msg == null ? "null" : msg.getClass().getName();
+        ReferenceCountUtil.release(msg);
+        promise.tryFailure(
+            new UnsupportedOperationException("a yamux stream writes ByteBuf only, got " + type));
+        return;
+      }
+      unflushed.add(new PendingWrite(buf, promise));
+      pendingOutboundBytes += buf.readableBytes();
+      if (unwritable == 0 && pendingOutboundBytes > config.getWriteBufferHighWaterMark()) {
+        unwritable = 1;
+        loop.execute(() -> pipeline.fireChannelWritabilityChanged());
+      }
+    }
+
+    @Override
+    public void flush() {
+      moveUnflushed();
+      if (id != 0 && active && !flushed.isEmpty()) {
+        session.drain(YamuxStreamChannel.this);
+      }
+    }
+
+    @Override
+    public ChannelPromise voidPromise() {
+      return voidPromise;
+    }
+
+    @Override
+    public ChannelOutboundBuffer outboundBuffer() {
+      return null;
+    }
+  }
+
+  private static final class StreamConfig extends DefaultChannelConfig {
+    StreamConfig(Channel channel) {
+      super(channel);
+    }
+
+    private volatile boolean allowHalfClosure;
+
+    boolean isAllowHalfClosure() {
+      return allowHalfClosure;
+    }
+
+    @Override
+    public <T> T getOption(ChannelOption<T> option) {
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        @SuppressWarnings("unchecked")
+        T v = (T) Boolean.valueOf(allowHalfClosure);
+        return v;
+      }
+      return super.getOption(option);
+    }
+
+    @Override
+    public <T> boolean setOption(ChannelOption<T> option, T value) {
+      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
+        allowHalfClosure = Boolean.TRUE.equals(value);
+        return true;
+      }
+      if (option == ChannelOption.SO_KEEPALIVE || option == ChannelOption.TCP_NODELAY) {
+        // gRPC sets these on every channel; they mean nothing for a stream (the session's
+        // keepalive pings cover liveness), so accept them silently instead of warning.
+        return true;
+      }
+      return super.setOption(option, value);
+    }
+  }
+}
