@@ -359,10 +359,24 @@ public final class ClientSession {
       }
     }
     if (line == null) {
-      Integer code = r.onExit().getNow(null);
+      // stdout closed: the exit itself usually follows within milliseconds; wait for it so the
+      // message and the diagnosis tell the exit status instead of "still running".
+      Integer code;
+      try {
+        code = r.onExit().get(2, TimeUnit.SECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        code = null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        code = null;
+      }
+      if (code == null) {
+        throw new PluginStartException(failure(
+            "the plugin closed its stdout without printing a handshake line", r));
+      }
       throw new PluginStartException(failure(
           "plugin exited before we could connect"
-              + (code == null ? "" : " (exit status " + code + ")"), r));
+              + " (exit status " + code + ")", r));
     }
     return line;
   }

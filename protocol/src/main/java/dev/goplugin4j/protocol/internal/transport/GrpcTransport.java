@@ -121,6 +121,10 @@ public final class GrpcTransport {
             .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
             .maxInboundMessageSize(MAX_MESSAGE_SIZE)
             .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+    if (unix) {
+      // grpc sets SO_KEEPALIVE on every accepted channel; Unix sockets do not know it.
+      b.withChildOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null);
+    }
     if (tls != null) {
       b.sslContext(tls);
     }
