@@ -254,7 +254,11 @@ public final class YamuxSession implements AutoCloseable {
                         if (c.isSuccess()) {
                           result.complete(s);
                         } else {
-                          result.completeExceptionally(c.cause());
+                          Throwable t = c.cause();
+                          result.completeExceptionally(
+                              t instanceof java.net.ConnectException && t.getCause() != null
+                                  ? t.getCause()
+                                  : t);
                         }
                       });
             });

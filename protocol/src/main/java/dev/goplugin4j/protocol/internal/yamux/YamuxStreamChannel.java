@@ -240,7 +240,11 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     ChannelPromise p = connectPromise;
     connectPromise = null;
     if (p != null) {
-      p.tryFailure(cause);
+      // An IOException, as for a socket that cannot connect: gRPC maps it to UNAVAILABLE.
+      java.net.ConnectException ce =
+          new java.net.ConnectException("cannot open a yamux stream: " + cause.getMessage());
+      ce.initCause(cause);
+      p.tryFailure(ce);
     }
     unsafe.close(unsafe.voidPromise());
   }
