@@ -18,7 +18,7 @@ final class RuntimeHints {
     List<String> args = registered.get(runtime);
     if (args == null) {
       return Optional.of("Hint: runtime \"" + runtime + "\" is not registered with the engine at "
-          + endpoint + " (registered: " + String.join(", ", registered.keySet()) + "; see"
+          + endpoint + " (registered: " + String.join(", ", new java.util.TreeSet<>(registered.keySet())) + "; see"
           + " `docker info`); register it under \"runtimes\" in /etc/docker/daemon.json and"
           + " reload dockerd (kill -HUP), e.g. with scripts/setup-engine.sh");
     }

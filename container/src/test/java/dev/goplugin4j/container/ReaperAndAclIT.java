@@ -1,0 +1,127 @@
+package dev.goplugin4j.container;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.goplugin4j.container.internal.ContainerSpec;
+import dev.goplugin4j.container.internal.Engine;
+import dev.goplugin4j.container.internal.HostId;
+import dev.goplugin4j.container.internal.Labels;
+import dev.goplugin4j.container.internal.PosixAcl;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(NoLeftoverContainers.class)
+class ReaperAndAclIT {
+
+  private static String createWithOwner(Engine e, HostId owner, Path dir) {
+    ContainerSpec s = new ContainerSpec(TestImages.HANG + ":latest", List.of(), null, null, true,
+        Map.of(Labels.MANAGED, "true", Labels.OWNER, owner.toString(), Labels.PLUGIN, "reaper-it"),
+        false, "", 0, 0, "", List.of("ALL"), List.of(), List.of(), List.of(), 0, false, Map.of(),
+        dir.toString(), ContainerConfig.CONTAINER_SOCKET_DIR, Map.of());
+    String id = e.createContainer(s);
+    e.start(id);
+    return id;
+  }
+
+  @Test
+  void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    HostId me = HostId.current();
+    HostId dead = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    HostId elsewhere = new HostId("some-other-machine", 1, 1);
+    Path dir = ItSupport.newSocketDir();
+    try (Engine e = ItSupport.engine()) {
+      String orphan = createWithOwner(e, dead, dir);
+      String mine = createWithOwner(e, me, dir);
+      String foreign = createWithOwner(e, elsewhere, dir);
+      try {
+        ContainerReaper reaper = ContainerReaper.create(ItSupport.ENGINE);
+        assertThat(reaper.findOrphans()).contains(orphan).doesNotContain(mine, foreign);
+        assertThat(reaper.reapOrphans()).contains(orphan).doesNotContain(mine, foreign);
+        assertThat(e.inspect(orphan)).isEmpty();
+        assertThat(e.inspect(mine)).isPresent();
+        assertThat(e.inspect(foreign)).isPresent();
+      } finally {
+        for (String id : List.of(orphan, mine, foreign)) {
+          e.stop(id, 0);
+          e.remove(id);
+        }
+      }
+    } finally {
+      ItSupport.deleteSocketDir(dir);
+    }
+  }
+
+  @Test
+  void defaultAclForTheHostUserIsWrittenAndInheritedBySocketsFiles() throws Exception {
+    Path dir = ItSupport.newSocketDir();
+    try {
+      PosixAcl.setDefaultUserRw(dir, 1001);
+      String acl = TestImages.run(List.of("getfacl", "-p", "-d", dir.toString()));
+      // getfacl -d prints the default entries without their "default:" prefix
+      assertThat(acl).contains("user::rw-").contains("user:1001:rw-").contains("group::rw-")
+          .contains("mask::rw-").contains("other::---");
+      java.nio.file.Files.writeString(dir.resolve("f"), "x");
+      assertThat(TestImages.run(List.of("getfacl", "-p", dir.resolve("f").toString())))
+          .contains("user:1001:rw-");
+    } finally {
+      ItSupport.deleteSocketDir(dir);
+    }
+  }
+
+  @Test
+  void reattachRefusesContainersThatAreNotOurs() throws Exception {
+    Path dir = ItSupport.newSocketDir();
+    try (Engine e = ItSupport.engine()) {
+      ContainerSpec s = new ContainerSpec(TestImages.HANG + ":latest", List.of(), null, null,
+          true, Map.of(Labels.OWNER, HostId.current().toString()), false, "", 0, 0, "",
+          List.of("ALL"), List.of(), List.of(), List.of(), 0, false, Map.of(), dir.toString(),
+          ContainerConfig.CONTAINER_SOCKET_DIR, Map.of());
+      String id = e.createContainer(s);
+      try {
+        e.start(id);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ContainerRunners.reattach(id, dir, ItSupport.ENGINE))
+            .isInstanceOf(ContainerException.class).hasMessageContaining("not started by goplugin4j");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ContainerRunners.reattach("0123456789ab", dir, ItSupport.ENGINE))
+            .isInstanceOf(ContainerException.class).hasMessageContaining("not found");
+      } finally {
+        e.stop(id, 0);
+        e.remove(id);
+      }
+    } finally {
+      ItSupport.deleteSocketDir(dir);
+    }
+  }
+
+  @Test
+  void reattachChecksTheSocketDirAndKillRemoves() throws Exception {
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG).build();
+    Path dir = ItSupport.newSocketDir();
+    Path other = ItSupport.newSocketDir();
+    var runner = config.create(ItSupport.counterCommand(dir), dir);
+    try {
+      runner.start();
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+          () -> ContainerRunners.reattach(runner.id(), other, ItSupport.ENGINE))
+          .isInstanceOf(ContainerException.class).hasMessageContaining("not the socket directory");
+      var attached = ContainerRunners.reattacher().reattach(new dev.goplugin4j.host.ReattachConfig(
+          "grpc", 1, dev.goplugin4j.protocol.NetAddress.unix(dir + "/x"), "container",
+          runner.id(), runner.reattachAttributes(), false, "", "", "", false));
+      assertThat(attached.id()).isEqualTo(runner.id());
+      assertThat(attached.kind()).isEqualTo("container");
+      attached.kill();
+      assertThat(ItSupport.inspect(runner.id())).isEmpty();
+      assertThat(attached.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+    } finally {
+      runner.kill();
+      ItSupport.deleteSocketDir(dir);
+      ItSupport.deleteSocketDir(other);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.goplugin4j.container.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HintsAndIdsTest {
+  @Test
+  void unknownRuntimeHintListsTheRegisteredOnes() {
+    assertThat(RuntimeHints.hint("kata", Map.of("runc", List.of(), "runsc", List.of()), "e"))
+        .hasValueSatisfying(h -> assertThat(h).contains("\"kata\" is not registered")
+            .contains("runc, runsc").contains("daemon.json"));
+  }
+
+  @Test
+  void runscWithoutHostUdsGetsAHint() {
+    assertThat(RuntimeHints.hint("runsc", Map.of("runsc", List.of("--network=none")), "e"))
+        .hasValueSatisfying(h -> assertThat(h).contains("--host-uds"));
+    assertThat(RuntimeHints.hint("runsc",
+        Map.of("runsc", List.of("--network=none", "--host-uds=all")), "e")).isEmpty();
+  }
+
+  @Test
+  void exitCodeHints() {
+    assertThat(ExitHints.describe(1, false)).contains("internal to the plugin");
+    assertThat(ExitHints.describe(2, false)).contains("cgo");
+    assertThat(ExitHints.describe(125, false)).contains("engine");
+    assertThat(ExitHints.describe(126, false)).contains("could not be invoked");
+    assertThat(ExitHints.describe(127, false)).contains("not found");
+    assertThat(ExitHints.describe(137, true)).contains("memory limit");
+  }
+
+  @Test
+  void hostIdRoundTripsAndKnowsThisProcessIsAlive() {
+    HostId me = HostId.current();
+    assertThat(HostId.parse(me.toString())).hasValue(me);
+    assertThat(me.isAlive()).hasValue(true);
+    assertThat(new HostId(me.hostname(), me.pid(), me.startMillis() + 1).isAlive())
+        .hasValue(false);
+    assertThat(new HostId("another-machine", 1, 1).isAlive()).isEmpty();
+    assertThat(HostId.parse("garbage")).isEmpty();
+  }
+
+  @Test
+  void aclEncodingIsTheKernelFormat() {
+    byte[] b = PosixAcl.encode(1001);
+    assertThat(b).hasSize(44);
+    assertThat(b[0]).isEqualTo((byte) 2); // version
+    assertThat(b[12]).isEqualTo((byte) 0x02); // ACL_USER
+    assertThat(b[16]).isEqualTo((byte) (1001 & 0xff));
+  }
+}
