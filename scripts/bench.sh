@@ -1,0 +1,147 @@
+#!/bin/bash
+# Benchmarks the Java host against go-plugin's Go host, same plugin binaries, same machine, same
+# run: builds the benchmarks module and our Go drivers, runs each figure group on the Java side
+# (JMH) and then on the Go side, and prints one JSON object per figure on stdout, then one ratio
+# object per Java/Go pair. Progress and JMH's report go to stderr.
+#
+# Usage: scripts/bench.sh [--quick] [--only GROUP[,GROUP...]] [--offline]
+#   --quick    short settings for development (seconds instead of minutes; numbers are rough)
+#   --only     groups to run; default all: kv counter counter-mux coldstart coldstart-fresh yamux
+#   --offline  pass -o to Maven
+# Results also land in benchmarks/target/bench-results/ (figures.jsonl, ratios.jsonl, table.md,
+# machine.txt); the plugins run in benchmarks/target/bench-work/.
+#
+# A group whose Java side cannot run yet (e.g. a feature still in progress) is reported on stderr
+# and in the results as not measured; the other groups still run. Exit status 1 if any did fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH=/usr/local/go/bin:$PATH
+
+quick=0
+offline=()
+groups="kv counter counter-mux coldstart coldstart-fresh yamux"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --offline) offline=(-o) ;;
+    --only) shift; groups=${1//,/ } ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# Settings shared by both sides. Steady-state figures: warm-up WI x W s, measurement I x R s.
+if [ "$quick" -eq 1 ]; then
+  WI=2 W=1 I=3 R=1 COLD_WARMUP=1 COLD_RUNS=5 FRESH=2 BULK_WARMUP=1 BULK_RUNS=3 BULK_MIB=64
+else
+  WI=5 W=2 I=10 R=2 COLD_WARMUP=3 COLD_RUNS=20 FRESH=5 BULK_WARMUP=3 BULK_RUNS=10 BULK_MIB=256
+fi
+
+out_dir=$root/benchmarks/target/bench-results
+work=$root/benchmarks/target/bench-work
+gobin=$root/benchmarks/target/go-bin
+
+say "building the benchmarks module (mvn package -pl benchmarks -am, tests not compiled)"
+mvn -q -B -ntp "${offline[@]}" -pl benchmarks -am package -Dmaven.test.skip=true >&2
+
+say "building the Go drivers"
+(cd benchmarks/src/main/go &&
+  GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off \
+    go build -trimpath -o "$gobin/" ./kvhost ./counterhost ./yamuxbulk) >&2
+
+rm -rf "$work" "$out_dir"
+mkdir -p "$work" "$out_dir"
+figures=$out_dir/figures.jsonl
+: >"$figures"
+failed=0
+
+cp="$root/benchmarks/target/classes:$(cat "$root/benchmarks/target/classpath.txt")"
+jvm=(java -Dgoplugin4j.goPeersDir="$root/target/go-peers" -Dgoplugin4j.bench.yamuxDriver="$gobin/yamuxbulk" -cp "$cp")
+bench_main() { (cd "$work" && "${jvm[@]}" dev.goplugin4j.benchmarks.BenchMain "$@"); }
+
+say "building the Go plugins (go-plugin examples, cached under target/go-peers)"
+eval "$(bench_main peers)"
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "kernel: $(uname -r)"
+  echo "jdk: $(java -version 2>&1 | head -2 | tail -1)"
+  echo "go: $(go env GOVERSION)"
+  echo "load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "settings: quick=$quick WI=$WI W=$W I=$I R=$R COLD_WARMUP=$COLD_WARMUP COLD_RUNS=$COLD_RUNS FRESH=$FRESH BULK_WARMUP=$BULK_WARMUP BULK_RUNS=$BULK_RUNS BULK_MIB=$BULK_MIB"
+} >"$out_dir/machine.txt"
+sed 's/^/bench: /' "$out_dir/machine.txt" >&2
+
+jmh_opts=(--wi "$WI" --w "$W" --i "$I" --r "$R" --cold-warmup "$COLD_WARMUP" --cold-runs "$COLD_RUNS"
+  --fresh-forks "$FRESH" --bulk-warmup "$BULK_WARMUP" --bulk-runs "$BULK_RUNS" --bulk-mib "$BULK_MIB")
+steady=(-warmup "$((WI * W))s" -duration "$((I * R))s" -workdir "$work")
+
+# Runs one side of a group: appends its figure lines to figures.jsonl and prints them.
+side() {
+  local what=$1
+  shift
+  local tmp
+  tmp=$(mktemp)
+  if "$@" >"$tmp"; then
+    cat "$tmp" | tee -a "$figures"
+  else
+    say "NOT MEASURED: $what failed (exit $?); see the messages above"
+    printf '{"figure":"%s","impl":"%s","error":"not measured: the run failed, see scripts/bench.sh stderr"}\n' \
+      "${what%% *}" "${what##* }" >>"$out_dir/not-measured.jsonl"
+    failed=1
+  fi
+  rm -f "$tmp"
+}
+
+for g in $groups; do
+  say "== group $g"
+  case "$g" in
+    kv)
+      side "kv_get_roundtrip java" bench_main run kv "${jmh_opts[@]}"
+      side "kv_get_roundtrip_mtls go" "$gobin/kvhost" kv -plugin "$KV_PLUGIN" -mtls=true "${steady[@]}"
+      side "kv_get_roundtrip_plain go" "$gobin/kvhost" kv -plugin "$KV_PLUGIN" -mtls=false "${steady[@]}"
+      ;;
+    counter)
+      side "counter_put_brokered_nomux java" bench_main run counter "${jmh_opts[@]}"
+      side "counter_put_brokered_nomux go" "$gobin/counterhost" counter -plugin "$COUNTER_PLUGIN" "${steady[@]}"
+      ;;
+    counter-mux)
+      side "counter_put_brokered_mux java" bench_main run counter-mux "${jmh_opts[@]}"
+      side "counter_put_brokered_mux go" "$gobin/counterhost" counter -mux -plugin "$COUNTER_PLUGIN" "${steady[@]}"
+      ;;
+    coldstart)
+      side "plugin_cold_start java" bench_main run coldstart "${jmh_opts[@]}"
+      for m in true false; do
+        side "plugin_cold_start_$([ $m = true ] && echo mtls || echo plain) go" "$gobin/kvhost" coldstart \
+          -plugin "$KV_PLUGIN" -mtls=$m -warmup-runs "$COLD_WARMUP" -runs "$COLD_RUNS" -workdir "$work"
+      done
+      ;;
+    coldstart-fresh)
+      side "plugin_cold_start_fresh_process java" bench_main run coldstart-fresh "${jmh_opts[@]}"
+      for m in true false; do
+        side "plugin_cold_start_fresh_process_$([ $m = true ] && echo mtls || echo plain) go" "$gobin/kvhost" \
+          coldstart-fresh -plugin "$KV_PLUGIN" -mtls=$m -runs "$FRESH" -workdir "$work"
+      done
+      ;;
+    yamux)
+      side "yamux_bulk java" bench_main run yamux "${jmh_opts[@]}"
+      side "yamux_bulk go" "$gobin/yamuxbulk" bulk -size-mib "$BULK_MIB" -warmup-runs "$BULK_WARMUP" -runs "$BULK_RUNS" -dir "$work"
+      ;;
+    *)
+      say "unknown group $g"
+      exit 2
+      ;;
+  esac
+done
+
+say "== ratios (Java/Go)"
+bench_main ratios "$figures" | tee "$out_dir/ratios.jsonl"
+bench_main table "$figures" >"$out_dir/table.md"
+say "table for docs/benchmarks.md: $out_dir/table.md"
+exit "$failed"
