@@ -9,6 +9,7 @@ import dev.goplugin4j.interop.Storage;
 import dev.goplugin4j.interop.StorageCounter;
 import dev.goplugin4j.interop.StorageCounterPlugin;
 import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.testkit.Leaks;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -86,6 +87,7 @@ class PluginClientContainerIT {
     ContainerConfig config = ContainerConfig.builder().image(TestImages.COUNTER)
         .runtime(runtime).groupAdd(SOCKET_GID).build();
     String id;
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
     long t0 = System.nanoTime();
     try (PluginClient client = client(config).unixSocketGroup(Integer.toString(SOCKET_GID))
         .build()) {
@@ -96,6 +98,8 @@ class PluginClientContainerIT {
       exercise(client);
     }
     assertThat(ItSupport.inspect(id)).as("close removes the container").isEmpty();
+    // no runner thread (output pump, exit wait) or client thread outlives the client
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
   }
 
   @ParameterizedTest(name = "{0}")
