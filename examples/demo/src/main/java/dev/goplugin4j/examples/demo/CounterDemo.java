@@ -1,0 +1,126 @@
+package dev.goplugin4j.examples.demo;
+
+import dev.goplugin4j.container.ContainerConfig;
+import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.host.RunnerFactory;
+import dev.goplugin4j.interop.Storage;
+import dev.goplugin4j.interop.StorageCounter;
+import dev.goplugin4j.interop.StorageCounterPlugin;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The quick start's main job: starts the counter plugin (plugincontainer's example, or our Java
+ * one) in a hardened container — gVisor when available, no network, capped memory, CPU and pids,
+ * pinned image ID — and increments ("hello",1), ("hello",2), ("world",2) through the host's
+ * storage, which the plugin reaches through the multiplexed broker. Prints 1, 3, 2.
+ *
+ * <p>Usage: {@code CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]} or
+ * {@code CounterDemo --command PATH} to run the plugin as a process.
+ */
+public final class CounterDemo {
+  private CounterDemo() {}
+
+  /**
+   * Runs the demo.
+   *
+   * @param args see the class description
+   */
+  public static void main(String[] args) {
+    String image = null;
+    String tag = null;
+    String sha256 = null;
+    String runtime = null;
+    String command = null;
+    for (int i = 0; i < args.length; i++) {
+      String v = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--image" -> image = v;
+        case "--tag" -> tag = v;
+        case "--sha256" -> sha256 = v;
+        case "--runtime" -> runtime = v;
+        case "--command" -> command = v;
+        default -> usage("unknown argument " + args[i]);
+      }
+      if (v == null) {
+        usage(args[i] + " needs a value");
+      }
+      i++;
+    }
+    if ((image == null) == (command == null)) {
+      usage("give exactly one of --image and --command");
+    }
+
+    PluginClient.Builder builder = PluginClient.builder()
+        .handshake(1, "BASIC_PLUGIN", "hello")
+        .plugin("counter", new StorageCounterPlugin())
+        .skipHostEnv(true);
+    String where;
+    if (image != null) {
+      ContainerConfig.Builder c = ContainerConfig.builder()
+          .image(image)
+          .disableNetwork(true)
+          .memory(64L << 20)
+          .nanoCpus(500_000_000L)
+          .pluginName("counter");
+      if (tag != null) {
+        c.tag(tag);
+      }
+      if (sha256 != null) {
+        c.sha256(sha256);
+      }
+      if (runtime != null) {
+        c.runtime(runtime);
+      }
+      RunnerFactory sandbox = c.build();
+      builder.runner(sandbox);
+      where = "container " + ((ContainerConfig) sandbox).imageRef()
+          + " (runtime " + (runtime == null ? "engine default" : runtime) + ")";
+    } else {
+      builder.command(command);
+      where = "process " + command;
+    }
+
+    Map<String, Long> store = new ConcurrentHashMap<>();
+    Storage storage = new Storage() {
+      @Override
+      public long get(String key) {
+        return store.getOrDefault(key, 0L);
+      }
+
+      @Override
+      public void put(String key, long value) {
+        store.put(key, value);
+      }
+    };
+
+    List<Long> results = new ArrayList<>();
+    long t0 = System.nanoTime();
+    try (PluginClient client = builder.build()) {
+      client.start();
+      long started = System.nanoTime();
+      System.out.printf("started the counter plugin in %s in %d ms%n", where, (started - t0) / 1_000_000);
+      StorageCounter counter = client.dispense("counter", StorageCounter.class);
+      results.add(counter.increment("hello", 1, storage));
+      results.add(counter.increment("hello", 2, storage));
+      results.add(counter.increment("world", 2, storage));
+    }
+    for (long r : results) {
+      System.out.println(r);
+    }
+    System.out.printf("stopped and cleaned up after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    if (!results.equals(List.of(1L, 3L, 2L))) {
+      System.err.println("unexpected results " + results + ", wanted [1, 3, 2]");
+      System.exit(1);
+    }
+  }
+
+  private static void usage(String why) {
+    System.err.println("CounterDemo: " + why);
+    System.err.println("usage: CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]");
+    System.err.println("       CounterDemo --command PATH");
+    System.exit(2);
+  }
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# The quick start's main job, from a fresh Debian 12 machine (as root):
+#   1. checks the toolchain and installs/starts what is missing (Docker Engine, gVisor runsc),
+#   2. builds the project,
+#   3. builds the counter plugin image locally (no registry): plugincontainer's Go counter
+#      example, statically linked, FROM scratch,
+#   4. runs a Java host that starts the plugin in a gVisor container (runc when gVisor is not
+#      available, saying so), pinned by image ID, without network, with memory/CPU/pids caps, and
+#      increments ("hello",1), ("hello",2), ("world",2) through broker-backed storage: 1, 3, 2,
+#   5. checks that nothing was left behind (no container, no socket directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+say() { printf 'demo: %s\n' "$*"; }
+die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
+
+scripts/check-toolchain.sh
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/setup-engine.sh
+else
+  docker info >/dev/null 2>&1 || die "the Docker engine is not reachable; run scripts/setup-engine.sh as root first"
+fi
+
+say "building goplugin4j (mvn install, tests skipped: scripts/test.sh runs them)"
+mvn -B -ntp -q install -DskipTests
+
+IMAGE=goplugin4j-demo-counter
+TAG=latest
+work=target/demo
+mkdir -p "$work/go"
+say "building the counter plugin (plugincontainer v0.4.2 examples/container/plugin-counter) with Go"
+(
+  cd "$work/go"
+  export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+  [ -f go.mod ] || go mod init goplugin4j-demo >/dev/null 2>&1
+  go get github.com/hashicorp/go-secure-stdlib/plugincontainer@v0.4.2 >/dev/null 2>&1
+  go build -trimpath -ldflags='-s -w' -o ../plugin-counter \
+    github.com/hashicorp/go-secure-stdlib/plugincontainer/examples/container/plugin-counter
+)
+cat > "$work/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY plugin-counter /plugin-counter
+ENTRYPOINT ["/plugin-counter"]
+DOCKERFILE
+say "building image $IMAGE:$TAG locally"
+out=$(docker build -q -t "$IMAGE:$TAG" "$work" 2>&1) || die "docker build failed: $out"
+ID=$(docker image inspect --format '{{.Id}}' "$IMAGE:$TAG")
+say "image $IMAGE:$TAG is $ID"
+
+RUNTIME=runc
+if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+  RUNTIME=runsc
+else
+  say "gVisor (runsc) is not registered with the engine: using runc (run scripts/setup-engine.sh as root to add it)"
+fi
+
+before=$(ls -d /tmp/goplugin4j-* 2>/dev/null | wc -l)
+CP="$(cat examples/demo/target/classpath.txt):examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
+say "running the Java host: counter plugin in a $RUNTIME container"
+java -cp "$CP" dev.goplugin4j.examples.demo.CounterDemo \
+  --image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME"
+
+left=$(docker ps -aq --filter label=dev.goplugin4j.plugin | wc -l)
+[ "$left" -eq 0 ] || die "$left plugin container(s) left behind"
+after=$(ls -d /tmp/goplugin4j-* 2>/dev/null | wc -l)
+[ "$after" -le "$before" ] || die "a socket directory was left behind in /tmp"
+say "done: no container and no socket directory left behind"
