@@ -59,9 +59,10 @@ public final class YamuxGrpc {
    *
    * @param session the yamux session (either role)
    * @param tls client TLS context (e.g. {@link TlsContexts#client}); null for plaintext
-   * @param beforeOpen called for each connection attempt; the stream is opened when the returned
-   *     stage completes and the attempt fails if it fails (the broker's knock goes here); null to
-   *     open at once
+   * @param beforeOpen called for each connection attempt, on the session's event loop (so it must
+   *     not block: start the work and return a stage); the stream is opened when the stage
+   *     completes, and the attempt fails with {@code UNAVAILABLE} if it fails (the broker's knock
+   *     goes here); null to open at once
    * @param customizer applied last to the builder (may be null); do not change the event loop,
    *     channel factory or address
    */

@@ -36,7 +36,7 @@ import java.util.function.Supplier;
 
 /**
  * One yamux stream as a Netty {@link Channel} (like Netty's HTTP/2 child channels): {@link
- * io.netty.buffer.ByteBuf ByteBuf}s written to it become Data frames, Data frames received become
+ * ByteBuf}s written to it become Data frames, Data frames received become
  * {@code channelRead(ByteBuf)} events. It runs on its session's event loop whatever loop it is
  * registered with, so there is no thread per stream and no hand-off between threads.
  *
