@@ -20,6 +20,11 @@ import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
+import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
+import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
+import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.function.Consumer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.proto.Empty;
 import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
@@ -114,6 +119,7 @@ public final class ClientSession {
   private Map<String, GrpcPlugin<?>> pluginSet;
   private ManagedChannel channel;
   private BrokerImpl broker;
+  private YamuxMuxer muxer;
   private StreamObserver<ConnInfo> brokerOut;
   private Context.CancellableContext stdioContext;
   private ReattachConfig reattachConfig;
@@ -419,10 +425,6 @@ public final class ClientSession {
   }
 
   private void connect(long deadline, AttachedRunner r) {
-    if (config.multiplexBroker()) {
-      throw new PluginException(
-          "the multiplexed broker is not available in this build yet; use multiplexBroker(false)");
-    }
     SslContext clientTls = null;
     SslContext serverTls = null;
     if (config.tls() != null) {
@@ -434,15 +436,46 @@ public final class ClientSession {
     }
     var customizer = config.channelCustomizer();
     ExecutorService exec = grpcExecutor;
-    channel = GrpcTransport.channel(address, clientTls, group, b -> {
+    Consumer<NettyChannelBuilder> tune = b -> {
       b.executor(exec);
       if (customizer != null) {
         customizer.accept(b);
       }
-    });
+    };
+    if (config.multiplexBroker()) {
+      muxer = connectMuxer(deadline, r);
+      channel = muxer.mainChannel(clientTls, tune);
+    } else {
+      channel = GrpcTransport.channel(address, clientTls, group, tune);
+    }
     healthCheck(deadline, r);
     startBroker(serverTls, clientTls, r);
     startStdio();
+  }
+
+  /** Dials the plugin's socket once and runs the yamux client role over it. */
+  private YamuxMuxer connectMuxer(long deadline, AttachedRunner r) {
+    if (!NetAddress.UNIX.equals(address.network())) {
+      throw new PluginStartException(failure(
+          "the multiplexed broker needs a Unix socket, but the plugin serves on " + address, r));
+    }
+    YamuxSession session;
+    try {
+      session = YamuxSession.connectUnix(Path.of(address.address()), group, YamuxConfig.defaults())
+          .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new PluginStartException(failure(
+          "timeout while waiting for plugin to start: cannot open the multiplexed connection to "
+              + address + " in time", r));
+    } catch (ExecutionException e) {
+      throw new PluginStartException(failure(
+          "cannot open the multiplexed connection to " + address + ": " + e.getCause().getMessage(), r),
+          e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PluginStartException(failure("interrupted while connecting to the plugin", r), e);
+    }
+    return new YamuxMuxer(session, group, grpcExecutor, null);
   }
 
   private void healthCheck(long deadline, AttachedRunner r) {
@@ -494,7 +527,7 @@ public final class ClientSession {
     };
     broker = new BrokerImpl(
         msg -> brokerOut.onNext(msg), serverTls, clientTls, listeners,
-        r::hostToPlugin, r::pluginToHost, group, null, timer);
+        r::hostToPlugin, r::pluginToHost, group, muxer, timer);
     BrokerImpl b = broker;
     brokerOut = GRPCBrokerGrpc.newStub(channel).startStream(new StreamObserver<>() {
       @Override
@@ -723,6 +756,9 @@ public final class ClientSession {
     if (channel != null) {
       channel.shutdownNow();
       quietly(() -> channel.awaitTermination(2, TimeUnit.SECONDS));
+    }
+    if (muxer != null) {
+      quietly(muxer::close);
     }
     if (stderrPump != null) {
       quietly(stderrPump::close);
