@@ -75,7 +75,7 @@ public final class CounterDemo {
         c.runtime(runtime);
       }
       RunnerFactory sandbox = c.build();
-      builder.runner(sandbox);
+      builder.runner(sandbox).multiplexBroker(true);
       where = "container " + ((ContainerConfig) sandbox).imageRef()
           + " (runtime " + (runtime == null ? "engine default" : runtime) + ")";
     } else {
