@@ -7,6 +7,7 @@
 # Usage: scripts/bench.sh [--quick] [--only GROUP[,GROUP...]] [--offline]
 #   --quick    short settings for development (seconds instead of minutes; numbers are rough)
 #   --only     groups to run; default all: kv counter counter-mux coldstart coldstart-fresh yamux
+#              container-runc container-runsc (these need the engine: scripts/setup-engine.sh as root)
 #   --offline  pass -o to Maven
 # Results also land in benchmarks/target/bench-results/ (figures.jsonl, ratios.jsonl, table.md,
 # machine.txt); the plugins run in benchmarks/target/bench-work/.
@@ -20,7 +21,7 @@ export PATH=/usr/local/go/bin:$PATH
 
 quick=0
 offline=()
-groups="kv counter counter-mux coldstart coldstart-fresh yamux"
+groups="kv counter counter-mux coldstart coldstart-fresh yamux container-runc container-runsc"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -37,8 +38,10 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 # Settings shared by both sides. Steady-state figures: warm-up WI x W s, measurement I x R s.
 if [ "$quick" -eq 1 ]; then
   WI=2 W=1 I=3 R=1 COLD_WARMUP=1 COLD_RUNS=5 FRESH=2 BULK_WARMUP=1 BULK_RUNS=3 BULK_MIB=64
+  CT_WARMUP=1 CT_RUNS=3
 else
   WI=5 W=2 I=10 R=2 COLD_WARMUP=3 COLD_RUNS=20 FRESH=5 BULK_WARMUP=3 BULK_RUNS=10 BULK_MIB=256
+  CT_WARMUP=2 CT_RUNS=20
 fi
 
 out_dir=$root/benchmarks/target/bench-results
@@ -51,7 +54,9 @@ mvn -q -B -ntp "${offline[@]}" -pl benchmarks -am package -Dmaven.test.skip=true
 say "building the Go drivers"
 (cd benchmarks/src/main/go &&
   GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off \
-    go build -trimpath -o "$gobin/" ./kvhost ./counterhost ./yamuxbulk) >&2
+    go build -trimpath -o "$gobin/" ./kvhost ./counterhost ./yamuxbulk &&
+    cd containerhost && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off \
+    go build -trimpath -o "$gobin/" .) >&2
 
 rm -rf "$work" "$out_dir"
 mkdir -p "$work" "$out_dir"
@@ -74,12 +79,42 @@ eval "$(bench_main peers)"
   echo "jdk: $(java -version 2>&1 | head -2 | tail -1)"
   echo "go: $(go env GOVERSION)"
   echo "load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "settings: quick=$quick WI=$WI W=$W I=$I R=$R COLD_WARMUP=$COLD_WARMUP COLD_RUNS=$COLD_RUNS FRESH=$FRESH BULK_WARMUP=$BULK_WARMUP BULK_RUNS=$BULK_RUNS BULK_MIB=$BULK_MIB"
+  echo "docker: $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo 'not reachable')"
+  echo "runsc: $(runsc --version 2>/dev/null | head -1 || echo 'not installed')"
+  echo "settings: quick=$quick WI=$WI W=$W I=$I R=$R COLD_WARMUP=$COLD_WARMUP COLD_RUNS=$COLD_RUNS FRESH=$FRESH BULK_WARMUP=$BULK_WARMUP BULK_RUNS=$BULK_RUNS BULK_MIB=$BULK_MIB CT_WARMUP=$CT_WARMUP CT_RUNS=$CT_RUNS"
 } >"$out_dir/machine.txt"
 sed 's/^/bench: /' "$out_dir/machine.txt" >&2
 
 jmh_opts=(--wi "$WI" --w "$W" --i "$I" --r "$R" --cold-warmup "$COLD_WARMUP" --cold-runs "$COLD_RUNS"
-  --fresh-forks "$FRESH" --bulk-warmup "$BULK_WARMUP" --bulk-runs "$BULK_RUNS" --bulk-mib "$BULK_MIB")
+  --fresh-forks "$FRESH" --bulk-warmup "$BULK_WARMUP" --bulk-runs "$BULK_RUNS" --bulk-mib "$BULK_MIB"
+  --container-warmup "$CT_WARMUP" --container-runs "$CT_RUNS")
+
+# The image both container hosts run: plugincontainer's plugin-counter, static, FROM scratch,
+# imported from a tar (no registry); rebuilt only when the binary changed.
+image=goplugin4j-bench/plugin-counter
+image_ready=0
+ensure_image() {
+  [ "$image_ready" -eq 1 ] && return 0
+  if ! docker info >/dev/null 2>&1; then
+    say "the container engine is not reachable: run scripts/setup-engine.sh as root first"
+    return 1
+  fi
+  local hash current rootfs
+  hash=$(sha256sum "$CONTAINER_PLUGIN" | cut -c1-32)
+  current=$(docker image inspect --format '{{index .Config.Labels "dev.goplugin4j.bench.content"}}' "$image:latest" 2>/dev/null || true)
+  if [ "$current" != "$hash" ]; then
+    say "importing image $image:latest"
+    rootfs=$(mktemp -d)
+    mkdir -p "$rootfs/bin"
+    cp "$CONTAINER_PLUGIN" "$rootfs/bin/go-plugin-counter"
+    chmod 0755 "$rootfs/bin/go-plugin-counter"
+    tar --numeric-owner --owner=0 --group=0 -C "$rootfs" -c . |
+      docker import --change 'ENTRYPOINT ["/bin/go-plugin-counter"]' \
+        --change "LABEL dev.goplugin4j.bench.content=$hash" - "$image:latest" >/dev/null
+    rm -rf "$rootfs"
+  fi
+  image_ready=1
+}
 steady=(-warmup "$((WI * W))s" -duration "$((I * R))s" -workdir "$work")
 
 # Runs one side of a group: appends its figure lines to figures.jsonl and prints them.
@@ -132,6 +167,21 @@ for g in $groups; do
     yamux)
       side "yamux_bulk java" bench_main run yamux "${jmh_opts[@]}"
       side "yamux_bulk go" "$gobin/yamuxbulk" bulk -size-mib "$BULK_MIB" -warmup-runs "$BULK_WARMUP" -runs "$BULK_RUNS" -dir "$work"
+      ;;
+    container-runc|container-runsc)
+      rt=${g#container-}
+      if ensure_image; then
+        side "container_cold_start_$rt java" bench_main run "$g" "${jmh_opts[@]}"
+        side "container_cold_start_$rt go" "$gobin/containerhost" coldstart -image "$image" -runtime "$rt" \
+          -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+        side "engine_floor_api_$rt engine" "$gobin/containerhost" floor-api -image "$image" -runtime "$rt" \
+          -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+        side "engine_floor_docker_run_$rt engine" "$gobin/containerhost" floor -image "$image" -runtime "$rt" \
+          -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+      else
+        printf '{"figure":"container_cold_start_%s","impl":"java","error":"not measured: engine not reachable"}\n' "$rt" >>"$out_dir/not-measured.jsonl"
+        failed=1
+      fi
       ;;
     *)
       say "unknown group $g"

@@ -29,11 +29,13 @@ import org.openjdk.jmh.util.Statistics;
  *
  * <pre>
  * BenchMain peers                 shell assignments of the Go plugin binaries (built if needed)
- * BenchMain run GROUP [options]   GROUP: kv, counter, counter-mux, coldstart, coldstart-fresh, yamux
+ * BenchMain run GROUP [options]   GROUP: kv, counter, counter-mux, coldstart, coldstart-fresh, yamux,
+ *                                 container-runc, container-runsc
  *   --forks N --wi N --w SECONDS --i N --r SECONDS   steady-state figures (default 1, 5, 2, 10, 2)
  *   --cold-warmup N --cold-runs N                     cold start (default 3, 20)
  *   --fresh-forks N                                   first start in a fresh JVM (default 5)
  *   --bulk-warmup N --bulk-runs N --bulk-mib N        yamux bulk (default 3, 10, 256)
+ *   --container-warmup N --container-runs N           container cold start (default 2, 20)
  * BenchMain ratios FILE...        Java/Go ratio objects of the figure lines in FILEs
  * BenchMain table FILE...         the Markdown table for docs/benchmarks.md
  * </pre>
@@ -62,6 +64,7 @@ public final class BenchMain {
       case "peers" -> {
         out.println("KV_PLUGIN=" + BenchPeers.kvPlugin());
         out.println("COUNTER_PLUGIN=" + BenchPeers.counterPlugin());
+        out.println("CONTAINER_PLUGIN=" + BenchPeers.containerPlugin());
       }
       case "run" -> {
         if (args.length < 2) {
@@ -103,6 +106,8 @@ public final class BenchMain {
     o.put("bulk-warmup", 3);
     o.put("bulk-runs", 10);
     o.put("bulk-mib", 256);
+    o.put("container-warmup", 2);
+    o.put("container-runs", 20);
     for (int i = from; i < args.length; i += 2) {
       String k = args[i].startsWith("--") ? args[i].substring(2) : "";
       if (!o.containsKey(k) || i + 1 >= args.length) {
@@ -152,6 +157,13 @@ public final class BenchMain {
             .measurementIterations(o.get("bulk-runs"))
             .param("sizeMib", Integer.toString(o.get("bulk-mib")));
         props.add(prop(BenchPeers.YAMUX_DRIVER, BenchPeers.yamuxDriver()));
+      }
+      case "container-runc", "container-runsc" -> {
+        b.include(method(ContainerColdStartBenchmark.class, "startAndFirstCall"))
+            .warmupIterations(o.get("container-warmup"))
+            .measurementIterations(o.get("container-runs"))
+            .param("runtime", group.substring("container-".length()));
+        props.add("-D" + BenchPeers.CONTAINER_IMAGE + "=" + BenchPeers.containerImage());
       }
       default -> throw new IllegalArgumentException("unknown group " + group);
     }
@@ -212,6 +224,13 @@ public final class BenchMain {
         v.put("size_mib", mib);
         v.put("mib_per_s", Results.round(mib / (s.getPercentile(50) / 1e3)));
         v.put("mib_per_s_mean", Results.round(mib / (s.getMean() / 1e3)));
+      }
+      case "ContainerColdStartBenchmark.startAndFirstCall" -> {
+        figure = "container_cold_start_" + p.getParam("runtime");
+        perRun(v, s, primary.getScoreUnit());
+        v.put("runtime", p.getParam("runtime"));
+        v.put("mtls", true);
+        v.put("mux", false);
       }
       default -> throw new IllegalArgumentException("no figure for benchmark " + bench);
     }

@@ -26,7 +26,22 @@ final class BenchPeers {
   /** System property: our Go yamux driver ({@code benchmarks/src/main/go/yamuxbulk}). */
   static final String YAMUX_DRIVER = "goplugin4j.bench.yamuxDriver";
 
+  /** System property: the image (without tag) of plugincontainer's plugin-counter. */
+  static final String CONTAINER_IMAGE = "goplugin4j.bench.containerImage";
+
+  /** The image scripts/bench.sh builds from {@link #containerPlugin()}. */
+  static final String DEFAULT_CONTAINER_IMAGE = "goplugin4j-bench/plugin-counter";
+
   private BenchPeers() {}
+
+  /** plugincontainer's examples/container plugin-counter, static (it goes into an image). */
+  static Path containerPlugin() {
+    return GoPeers.create().pluginContainerCounter();
+  }
+
+  static String containerImage() {
+    return System.getProperty(CONTAINER_IMAGE, DEFAULT_CONTAINER_IMAGE);
+  }
 
   static Path kvPlugin() {
     return fromPropertyOr(KV_PLUGIN, () -> GoPeers.create().goPluginExample(GO_PLUGIN_VERSION, GoPeers.KV_PLUGIN));

@@ -1,0 +1,248 @@
+// Command containerhost is the Go side of goplugin4j's container cold-start figure: go-plugin
+// with plugincontainer's runner as the host of plugincontainer's examples/container
+// plugin-counter image (the same image the Java benchmark runs), and the engine floor.
+//
+//	containerhost coldstart -image I -runtime runc|runsc [-runs N]
+//	    new client -> container create+start -> handshake -> connect -> first Counter.Increment
+//	    (which calls back the host's Storage through the broker); stopping is not timed
+//	containerhost floor -image I -runtime runc|runsc [-runs N]
+//	    `docker run --rm` of the same image without the magic cookie, to its first output byte
+//	containerhost floor-api -image I -runtime runc|runsc [-runs N]
+//	    the same through the Engine API, as a host does: create, attach, start, first output byte
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	plugin "github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-secure-stdlib/plugincontainer"
+	"github.com/hashicorp/go-secure-stdlib/plugincontainer/examples/container/shared"
+
+	"goplugin4j.dev/benchmarks/internal/bench"
+)
+
+func main() {
+	bench.Run("containerhost", map[string]func([]string) error{
+		"coldstart": runColdStart, "floor": runFloor, "floor-api": runFloorAPI,
+	})
+}
+
+type flags struct {
+	image   string
+	tag     string
+	runtime string
+	warmups int
+	runs    int
+	mtls    bool
+	mux     bool
+	figure  string
+	tempDir string
+}
+
+func (f *flags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.image, "image", "", "image name without tag (required)")
+	fs.StringVar(&f.tag, "tag", "latest", "image tag")
+	fs.StringVar(&f.runtime, "runtime", "runc", "OCI runtime: runc or runsc")
+	fs.IntVar(&f.warmups, "warmup-runs", 2, "runs not measured")
+	fs.IntVar(&f.runs, "runs", 20, "measured runs")
+	fs.BoolVar(&f.mtls, "mtls", true, "AutoMTLS on or off")
+	fs.BoolVar(&f.mux, "mux", false, "multiplexed gRPC broker")
+	fs.StringVar(&f.figure, "figure", "", "figure name (default per subcommand)")
+	fs.StringVar(&f.tempDir, "socket-temp-dir", "", "parent of the plugin socket dirs (default: the system temp dir)")
+}
+
+func (f *flags) parse(fs *flag.FlagSet, args []string) error {
+	_ = fs.Parse(args)
+	if f.image == "" {
+		return errors.New("-image is required")
+	}
+	return nil
+}
+
+// memStorage is the in-memory Storage plugincontainer's own tests use.
+type memStorage struct {
+	mu   sync.Mutex
+	data map[string]int64
+}
+
+func (s *memStorage) Put(key string, value int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[key] = value
+	return nil
+}
+
+func (s *memStorage) Get(key string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data[key], nil
+}
+
+func runColdStart(args []string) error {
+	fs := flag.NewFlagSet("coldstart", flag.ExitOnError)
+	var f flags
+	f.register(fs)
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if f.figure == "" {
+		f.figure = "container_cold_start_" + f.runtime + bench.Suffix(f.mux, "_mux", "")
+	}
+	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true}
+	var sockets *plugin.UnixSocketConfig
+	if f.tempDir != "" {
+		sockets = &plugin.UnixSocketConfig{TempDir: f.tempDir}
+	}
+	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
+		start := time.Now()
+		c := plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig:     bench.Handshake,
+			Plugins:             map[string]plugin.Plugin{"counter": &shared.CounterPlugin{}},
+			AllowedProtocols:    []plugin.Protocol{plugin.ProtocolGRPC},
+			AutoMTLS:            f.mtls,
+			GRPCBrokerMultiplex: f.mux,
+			SkipHostEnv:         true,
+			UnixSocketConfig:    sockets,
+			RunnerFunc:          cfg.NewContainerRunner,
+			Logger:              bench.HostLogger(),
+		})
+		defer c.Kill()
+		counter, err := bench.Dispense[shared.Counter](c, "counter")
+		if err != nil {
+			return 0, err
+		}
+		v, err := counter.Increment("bench", 1, &memStorage{data: map[string]int64{}})
+		if err != nil {
+			return 0, err
+		}
+		d := time.Since(start)
+		if v != 1 {
+			return 0, fmt.Errorf("first increment returned %d, want 1", v)
+		}
+		return d, nil
+	})
+	if err != nil {
+		return err
+	}
+	bench.Emit(bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime, "mtls": f.mtls, "mux": f.mux}))
+	return nil
+}
+
+// runFloor times `docker run --rm` of the image (no magic cookie: the plugin prints its "This
+// binary is a plugin" notice and exits 1) from the command's start to the first output byte:
+// CLI, create, start, runtime and process start. Waiting for exit and removal is not timed.
+func runFloor(args []string) error {
+	fs := flag.NewFlagSet("floor", flag.ExitOnError)
+	var f flags
+	f.register(fs)
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if f.figure == "" {
+		f.figure = "engine_floor_docker_run_" + f.runtime
+	}
+	ref := f.image + ":" + f.tag
+	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
+		cmd := exec.Command("docker", "run", "--rm", "--runtime", f.runtime, "--network", "none", ref)
+		pr, pw := io.Pipe()
+		cmd.Stdout = pw
+		cmd.Stderr = pw
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		first := make(chan time.Duration, 1)
+		go func() {
+			var b [1]byte
+			if n, _ := pr.Read(b[:]); n == 1 {
+				first <- time.Since(start)
+			} else {
+				first <- 0
+			}
+			_, _ = io.Copy(io.Discard, pr)
+		}()
+		d := <-first
+		_ = cmd.Wait()
+		_ = pw.Close()
+		if d == 0 {
+			return 0, fmt.Errorf("docker run %s printed nothing", ref)
+		}
+		return d, nil
+	})
+	if err != nil {
+		return err
+	}
+	m := bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime})
+	m["impl"] = "engine"
+	bench.Emit(m)
+	return nil
+}
+
+// runFloorAPI: what any host must at least pay through the Engine API: create (auto-remove,
+// networking off, the runtime), attach, start, and the container's first output byte. The wait
+// for its removal is not timed.
+func runFloorAPI(args []string) error {
+	fs := flag.NewFlagSet("floor-api", flag.ExitOnError)
+	var f flags
+	f.register(fs)
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if f.figure == "" {
+		f.figure = "engine_floor_api_" + f.runtime
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx := context.Background()
+	ref := f.image + ":" + f.tag
+	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
+		start := time.Now()
+		created, err := cli.ContainerCreate(ctx,
+			&container.Config{Image: ref, AttachStdout: true, AttachStderr: true, NetworkDisabled: true},
+			&container.HostConfig{AutoRemove: true, Runtime: f.runtime, NetworkMode: "none"}, nil, nil, "")
+		if err != nil {
+			return 0, err
+		}
+		removed, waitErr := cli.ContainerWait(ctx, created.ID, container.WaitConditionRemoved)
+		att, err := cli.ContainerAttach(ctx, created.ID, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+		if err != nil {
+			return 0, err
+		}
+		defer att.Close()
+		if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+			return 0, err
+		}
+		var b [1]byte
+		if _, err := io.ReadFull(att.Reader, b[:]); err != nil {
+			return 0, fmt.Errorf("no output from %s: %w", ref, err)
+		}
+		d := time.Since(start)
+		_, _ = io.Copy(io.Discard, att.Reader)
+		select {
+		case <-removed:
+		case <-waitErr:
+		case <-time.After(30 * time.Second):
+			return 0, fmt.Errorf("container %s not removed within 30 s", created.ID)
+		}
+		return d, nil
+	})
+	if err != nil {
+		return err
+	}
+	m := bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime})
+	m["impl"] = "engine"
+	bench.Emit(m)
+	return nil
+}
