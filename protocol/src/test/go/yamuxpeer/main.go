@@ -9,7 +9,8 @@
 //	echo                 copy everything back, then close (FIN)
 //	sink                 read to EOF, answer "<bytes> <sha256 hex>\n", close
 //	source N             write N pattern bytes, close
-//	expectreset TOKEN    read until an error; remember whether it was a reset under TOKEN
+//	expectreset TOKEN    answer "reading\n", read until an error; remember under TOKEN whether
+//	                     it was a reset
 //	query TOKEN          answer what TOKEN saw ("reset", "eof", "error: ...") once known
 //	closewithoutreading  close at once (FIN) without reading; the Java side keeps writing
 //	ping                 ping the Java side, answer "ok <nanoseconds>\n"
@@ -137,6 +138,8 @@ func handle(sess *yamux.Session, st *yamux.Stream) {
 		st.Write(pattern(n))
 		st.Close()
 	case "expectreset":
+		// Tell the Java side we are reading, so its reset cannot overtake the command line.
+		fmt.Fprintf(st, "reading\n")
 		_, err := io.Copy(io.Discard, r)
 		res := "eof"
 		if errors.Is(err, yamux.ErrConnectionReset) {

@@ -36,6 +36,8 @@ final class Pump extends ChannelInboundHandlerAdapter {
   private final boolean allowHalfClosure;
   final CompletableFuture<Void> sent = new CompletableFuture<>();
   final CompletableFuture<Received> received = new CompletableFuture<>();
+  /** Completes when the first bytes arrive. */
+  final CompletableFuture<Void> firstRead = new CompletableFuture<>();
   private final MessageDigest digest = sha256();
   private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
   private long count;
@@ -147,6 +149,7 @@ final class Pump extends ChannelInboundHandlerAdapter {
       b.readBytes(tmp);
       digest.update(tmp);
       count += n;
+      firstRead.complete(null);
       if (kept.size() < 1 << 20) {
         kept.write(tmp, 0, n);
       }
