@@ -1,0 +1,114 @@
+package dev.goplugin4j.cli;
+
+import dev.goplugin4j.container.internal.Engine;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The probe image, {@code goplugin4j-probe:<content hash>[-u<uid>]}: a root file system holding
+ * only {@code /probe} ({@link ProbeBinary}), imported locally through the Engine API (no registry,
+ * no build tool), entrypoint {@code /probe}, a given numeric {@code USER}. Reused when present.
+ */
+final class ProbeImage {
+  static final String NAME = "goplugin4j-probe";
+
+  private ProbeImage() {}
+
+  /** The tag for a user: the probe's content hash, then {@code -u<uid>} unless root. */
+  static String tag(int uid) {
+    return contentHash() + (uid == 0 ? "" : "-u" + uid);
+  }
+
+  static String contentHash() {
+    try {
+      return HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(ProbeBinary.elf())).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
+  }
+
+  /**
+   * Makes sure the image for {@code uid:gid} exists and returns its ID.
+   *
+   * @param progress told when an image is built
+   */
+  static String ensure(Engine engine, EngineApi api, int uid, int gid,
+      java.util.function.Consumer<String> progress) {
+    String ref = NAME + ":" + tag(uid);
+    List<String> ids = engine.imageIds(ref);
+    if (!ids.isEmpty()) {
+      return ids.get(0);
+    }
+    progress.accept("building probe image " + ref + " (" + (ProbeBinary.elf().length)
+        + "-byte static binary, FROM scratch, USER " + uid + ":" + gid + ")");
+    String query = "/images/create?fromSrc=-&repo=" + enc(NAME) + "&tag=" + enc(tag(uid))
+        + "&changes=" + enc("ENTRYPOINT [\"/probe\"]")
+        + "&changes=" + enc("USER " + uid + ":" + gid)
+        + "&changes=" + enc("LABEL dev.goplugin4j.probe=" + contentHash());
+    String answer = api.postTar("/v" + engine.apiVersion() + query,
+        new ByteArrayInputStream(tar(ProbeBinary.elf())));
+    if (answer.contains("\"error\"")) {
+      throw new dev.goplugin4j.protocol.PluginException("importing the probe image " + ref
+          + " failed: " + answer.strip());
+    }
+    ids = engine.imageIds(ref);
+    if (ids.isEmpty()) {
+      throw new dev.goplugin4j.protocol.PluginException("the engine imported the probe image "
+          + ref + " but does not list it: " + answer.strip());
+    }
+    return ids.get(0);
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** A tar with a directory {@code tmp/} and the executable {@code probe}, owned by root. */
+  static byte[] tar(byte[] probe) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    entry(out, "tmp/", 01777, '5', new byte[0]);
+    entry(out, "probe", 0755, '0', probe);
+    out.writeBytes(new byte[1024]); // two zero blocks end the archive
+    return out.toByteArray();
+  }
+
+  private static void entry(ByteArrayOutputStream out, String name, int mode, char type,
+      byte[] data) {
+    byte[] h = new byte[512];
+    put(h, 0, name);
+    put(h, 100, String.format("%07o", mode));
+    put(h, 108, "0000000");
+    put(h, 116, "0000000");
+    put(h, 124, String.format("%011o", data.length));
+    put(h, 136, String.format("%011o", 1_700_000_000L));
+    h[156] = (byte) type;
+    put(h, 257, "ustar");
+    put(h, 263, "00");
+    for (int i = 148; i < 156; i++) {
+      h[i] = ' ';
+    }
+    int sum = 0;
+    for (byte b : h) {
+      sum += b & 0xff;
+    }
+    put(h, 148, String.format("%06o", sum));
+    h[154] = 0;
+    h[155] = ' ';
+    out.writeBytes(h);
+    out.writeBytes(data);
+    int pad = (512 - data.length % 512) % 512;
+    out.writeBytes(new byte[pad]);
+  }
+
+  private static void put(byte[] h, int at, String s) {
+    byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(b, 0, h, at, b.length);
+  }
+}
