@@ -1,5 +1,6 @@
 #!/bin/bash
-# Checks (and where Debian can, installs) the build toolchain: JDK 17+, Maven 3.8+, Go 1.24+.
+# Checks (and where Debian can, installs) the build toolchain: JDK 17+, Maven 3.8+, Go 1.24+,
+# python3 with venv.
 # Go comes from go.dev, not Debian (Debian 12's golang is 1.19, too old for go-plugin v1.8).
 set -euo pipefail
 say() { printf 'toolchain: %s\n' "$*"; }
@@ -8,6 +9,9 @@ die() { printf 'toolchain: ERROR: %s\n' "$*" >&2; exit 1; }
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# python3 with venv runs go-plugin's own Python example plugin in the interop tests
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || die "missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root"
   say "installing ${need[*]}"
