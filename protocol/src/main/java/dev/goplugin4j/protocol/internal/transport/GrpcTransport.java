@@ -86,24 +86,56 @@ public final class GrpcTransport {
     NettyChannelBuilder b =
         NettyChannelBuilder.forAddress(socketAddress(address))
             .eventLoopGroup(group)
-            .channelType(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
-            .overrideAuthority(TlsContexts.AUTHORITY)
-            .maxInboundMessageSize(MAX_MESSAGE_SIZE)
-            .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+            .channelType(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class);
+    configure(b, tls);
     if (unix) {
       // grpc sets SO_KEEPALIVE on every channel; Unix sockets do not know it and Netty would warn
       // on every connection.
       b.withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null);
     }
+    if (customizer != null) {
+      customizer.accept(b);
+    }
+    return b.build();
+  }
+
+  /**
+   * What every go-plugin client connection has, whatever carries it: authority {@code localhost},
+   * max inbound message and metadata sizes 2^31-1, TLS when given, else plaintext.
+   */
+  public static NettyChannelBuilder configure(NettyChannelBuilder b, SslContext tls) {
+    b.overrideAuthority(TlsContexts.AUTHORITY)
+        .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+        .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
     if (tls != null) {
       b.sslContext(tls).negotiationType(NegotiationType.TLS);
     } else {
       b.negotiationType(NegotiationType.PLAINTEXT);
     }
-    if (customizer != null) {
-      customizer.accept(b);
+    return b;
+  }
+
+  /**
+   * What every go-plugin server has: max inbound sizes 2^31-1, TLS when given, and the services.
+   *
+   * @param services {@link BindableService}s or {@link ServerServiceDefinition}s
+   */
+  public static NettyServerBuilder configure(NettyServerBuilder b, SslContext tls, List<?> services) {
+    b.maxInboundMessageSize(MAX_MESSAGE_SIZE).maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+    if (tls != null) {
+      b.sslContext(tls);
     }
-    return b.build();
+    for (Object s : services) {
+      if (s instanceof BindableService bs) {
+        b.addService(bs);
+      } else if (s instanceof ServerServiceDefinition d) {
+        b.addService(d);
+      } else {
+        throw new IllegalArgumentException(
+            "service must be a BindableService or ServerServiceDefinition: " + s);
+      }
+    }
+    return b;
   }
 
   /** Starts a server listening on {@code address} with the given services. */
@@ -118,26 +150,12 @@ public final class GrpcTransport {
         NettyServerBuilder.forAddress(socketAddress(address))
             .bossEventLoopGroup(boss)
             .workerEventLoopGroup(workers)
-            .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
-            .maxInboundMessageSize(MAX_MESSAGE_SIZE)
-            .maxInboundMetadataSize(MAX_MESSAGE_SIZE);
+            .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class);
     if (unix) {
       // grpc sets SO_KEEPALIVE on every accepted channel; Unix sockets do not know it.
       b.withChildOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null);
     }
-    if (tls != null) {
-      b.sslContext(tls);
-    }
-    for (Object s : services) {
-      if (s instanceof BindableService bs) {
-        b.addService(bs);
-      } else if (s instanceof ServerServiceDefinition d) {
-        b.addService(d);
-      } else {
-        throw new IllegalArgumentException(
-            "service must be a BindableService or ServerServiceDefinition: " + s);
-      }
-    }
+    configure(b, tls, services);
     try {
       return b.build().start();
     } catch (IOException e) {

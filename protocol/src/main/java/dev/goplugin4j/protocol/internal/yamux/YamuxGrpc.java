@@ -7,7 +7,6 @@ import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -75,15 +74,8 @@ public final class YamuxGrpc {
     NettyChannelBuilder b =
         NettyChannelBuilder.forAddress(new YamuxAddress(session.name()))
             .channelFactory(() -> session.newOutboundStream(beforeOpen), YamuxAddress.class)
-            .eventLoopGroup(session.eventLoop())
-            .overrideAuthority(TlsContexts.AUTHORITY)
-            .maxInboundMessageSize(GrpcTransport.MAX_MESSAGE_SIZE)
-            .maxInboundMetadataSize(GrpcTransport.MAX_MESSAGE_SIZE);
-    if (tls != null) {
-      b.sslContext(tls).negotiationType(NegotiationType.TLS);
-    } else {
-      b.negotiationType(NegotiationType.PLAINTEXT);
-    }
+            .eventLoopGroup(session.eventLoop());
+    GrpcTransport.configure(b, tls);
     if (customizer != null) {
       customizer.accept(b);
     }
@@ -119,22 +111,8 @@ public final class YamuxGrpc {
                   return serverChannel;
                 })
             .bossEventLoopGroup(group)
-            .workerEventLoopGroup(group)
-            .maxInboundMessageSize(GrpcTransport.MAX_MESSAGE_SIZE)
-            .maxInboundMetadataSize(GrpcTransport.MAX_MESSAGE_SIZE);
-    if (tls != null) {
-      b.sslContext(tls);
-    }
-    for (Object s : services) {
-      if (s instanceof BindableService bs) {
-        b.addService(bs);
-      } else if (s instanceof ServerServiceDefinition d) {
-        b.addService(d);
-      } else {
-        throw new IllegalArgumentException(
-            "service must be a BindableService or ServerServiceDefinition: " + s);
-      }
-    }
+            .workerEventLoopGroup(group);
+    GrpcTransport.configure(b, tls, services);
     if (customizer != null) {
       customizer.accept(b);
     }
