@@ -91,6 +91,8 @@ final class ProbeImage {
     h[156] = (byte) type;
     put(h, 257, "ustar");
     put(h, 263, "00");
+    put(h, 265, "root");
+    put(h, 297, "root");
     for (int i = 148; i < 156; i++) {
       h[i] = ' ';
     }

@@ -42,6 +42,9 @@ import picocli.CommandLine.Parameters;
 final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Parameters(index = "0", arity = "0..1", paramLabel = "EXECUTABLE",
       description = "The plugin executable (or use --image).")
   Path executable;
@@ -152,12 +155,12 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() {
     if ((executable == null) == (container == null)) {
       throw new picocli.CommandLine.ParameterException(
-          new picocli.CommandLine(this), executable == null
+          spec.commandLine(), executable == null
               ? "give the plugin EXECUTABLE or --image" : "give EXECUTABLE or --image, not both");
     }
     int eq = magicCookie.indexOf('=');
     if (eq <= 0) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--magic-cookie must be KEY=VALUE, got \"" + magicCookie + "\"");
     }
     List<Integer> versions = protocolVersions.isEmpty() ? List.of(1) : protocolVersions;

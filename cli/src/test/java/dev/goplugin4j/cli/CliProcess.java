@@ -1,0 +1,116 @@
+package dev.goplugin4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the real thing a user runs: the launcher script with the shaded jar (built in {@code
+ * package}, before failsafe), as a child process.
+ */
+final class CliProcess {
+  record Result(int status, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + status + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+    }
+  }
+
+  private CliProcess() {}
+
+  static Path launcher() {
+    Path p = Path.of(System.getProperty("goplugin4j.cli.launcher", "src/main/sh/goplugin4j"));
+    assertThat(p).as("launcher script").isExecutable();
+    return p;
+  }
+
+  static Path jar() {
+    Path p = Path.of(System.getProperty("goplugin4j.cli.jar", "missing"));
+    assertThat(p).as("shaded CLI jar (run through failsafe after package)").isRegularFile();
+    return p;
+  }
+
+  static Result run(Map<String, String> env, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(launcher().toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("GOPLUGIN4J_CLI_JAR", jar().toString());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().remove("DOCKER_HOST");
+    env.forEach((k, v) -> {
+      if (v == null) {
+        pb.environment().remove(k);
+      } else {
+        pb.environment().put(k, v);
+      }
+    });
+    try {
+      Process p = pb.start();
+      p.getOutputStream().close();
+      CompletableFuture<String> out = drain(p.getInputStream());
+      CompletableFuture<String> err = drain(p.getErrorStream());
+      if (!p.waitFor(5, TimeUnit.MINUTES)) {
+        p.destroyForcibly().waitFor();
+        throw new AssertionError("goplugin4j " + String.join(" ", args) + " did not finish in 5"
+            + " minutes");
+      }
+      return new Result(p.exitValue(), out.join(), err.join());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  static Result run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  private static CompletableFuture<String> drain(InputStream in) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return "(unreadable: " + e + ")";
+      }
+    });
+  }
+
+  /** Runs a plain command and returns its stdout; fails the test when it fails. */
+  static String sh(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+      assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** Names of goplugin4j socket directories under a parent. */
+  static List<String> socketDirs(Path parent) {
+    try (var s = Files.list(parent)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("goplugin4j-"))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
