@@ -25,7 +25,18 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import dev.goplugin4j.protocol.internal.broker.Muxer;
+import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
+import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
+import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc;
+import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc.YamuxGrpcServer;
+import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
+import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -123,6 +134,8 @@ public final class ServerRuntime {
   private BrokerImpl broker;
   private InFlightCalls inFlight;
   private Server server;
+  private Channel listener;
+  private SessionMuxer sessionMuxer;
   private Path socketFile;
   private ScheduledFuture<?> hostWatch;
   private Thread shutdownHook;
@@ -212,12 +225,13 @@ public final class ServerRuntime {
 
     String muxEnv = env.get(PluginEnv.MULTIPLEX_GRPC);
     Optional<String> muxField = muxEnv == null || muxEnv.isEmpty() ? Optional.empty() : Optional.of("true");
-    if (Boolean.TRUE.equals(parseGoBool(muxEnv))) {
+    boolean multiplex = Boolean.TRUE.equals(parseGoBool(muxEnv));
+    if (multiplex && config.listenOnTcp()) {
       throw new PluginServeException(
-          "the host asked for the multiplexed gRPC broker (" + PluginEnv.MULTIPLEX_GRPC + "=" + muxEnv
-              + ") but this build of the plugin SDK does not support it yet; turn multiplexing off"
-              + " in the host");
+          "the host asked for the multiplexed gRPC broker, which this SDK serves on Unix sockets"
+              + " only; turn listenOnTcp off or multiplexing off in the host");
     }
+    sessionMuxer = multiplex ? new SessionMuxer(log) : null;
 
     group = GrpcTransport.newEventLoopGroup(2, "plugin-io");
     executor = Executors.newCachedThreadPool(daemon("plugin-grpc"));
@@ -238,13 +252,20 @@ public final class ServerRuntime {
 
     TlsSetup tls = joinTls(tlsFuture);
     SslContext serverTls = tls.server();
-    broker = newBroker(sockets, serverTls, tls.client());
+    broker = newBroker(sockets, serverTls, tls.client(), sessionMuxer);
     brokerStream.receiver(broker::onMessage);
     userBroker.target(broker);
 
     NetAddress address;
     if (config.listenOnTcp()) {
       address = listenTcp(sockets, serverTls, services);
+    } else if (multiplex) {
+      address = NetAddress.unix(path.toString());
+      YamuxGrpcServer main = YamuxGrpc.server(group, serverTls, services, this::customize);
+      server = main.server();
+      listener = listenMultiplexed(path, main);
+      socketFile = path;
+      sockets.applyGroup(path);
     } else {
       address = NetAddress.unix(path.toString());
       server = startServer(address, serverTls, services);
@@ -336,7 +357,8 @@ public final class ServerRuntime {
     return version;
   }
 
-  private BrokerImpl newBroker(PluginSockets sockets, SslContext serverTls, SslContext clientTls) {
+  private BrokerImpl newBroker(
+      PluginSockets sockets, SslContext serverTls, SslContext clientTls, Muxer muxer) {
     BrokerImpl.Listeners listeners = new BrokerImpl.Listeners() {
       @Override
       public NetAddress newAddress() {
@@ -354,7 +376,7 @@ public final class ServerRuntime {
     };
     // Addresses pass untranslated: a host's runner translates between its view and ours.
     return new BrokerImpl(
-        brokerStream::send, serverTls, clientTls, listeners, a -> a, a -> a, group, null, timer);
+        brokerStream::send, serverTls, clientTls, listeners, a -> a, a -> a, group, muxer, timer);
   }
 
   private List<Object> registerPlugins(Map<String, GrpcServerPlugin> plugins, GrpcBroker userBroker) {
@@ -422,11 +444,13 @@ public final class ServerRuntime {
         NettyServerBuilder.forAddress(GrpcTransport.socketAddress(address))
             .bossEventLoopGroup(group)
             .workerEventLoopGroup(group)
-            .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
-            .maxInboundMessageSize(GrpcTransport.MAX_MESSAGE_SIZE)
-            .maxInboundMetadataSize(GrpcTransport.MAX_MESSAGE_SIZE)
-            .executor(executor)
-            .intercept(inFlight);
+            .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class);
+    if (unix) {
+      // grpc sets SO_KEEPALIVE on every accepted channel; Unix sockets do not know it.
+      b.withChildOption(ChannelOption.SO_KEEPALIVE, null);
+    }
+    b.maxInboundMessageSize(GrpcTransport.MAX_MESSAGE_SIZE)
+        .maxInboundMetadataSize(GrpcTransport.MAX_MESSAGE_SIZE);
     if (tls != null) {
       b.sslContext(tls);
     }
@@ -437,15 +461,45 @@ public final class ServerRuntime {
         b.addService((ServerServiceDefinition) s);
       }
     }
-    Consumer<io.grpc.ServerBuilder<?>> customizer = config.serverCustomizer().orElse(null);
-    if (customizer != null) {
-      customizer.accept(b);
-    }
+    customize(b);
     try {
       return b.build().start();
     } catch (IOException e) {
       throw new PluginServeException("cannot listen on " + address + ": " + e.getMessage(), e);
     }
+  }
+
+  /** What every main server gets, direct or multiplexed: our executor, call tracking, the user's tuning. */
+  private void customize(NettyServerBuilder b) {
+    b.executor(executor).intercept(inFlight);
+    Consumer<io.grpc.ServerBuilder<?>> customizer = config.serverCustomizer().orElse(null);
+    if (customizer != null) {
+      customizer.accept(b);
+    }
+  }
+
+  /**
+   * Listens on the socket for the host's one connection and runs the yamux server role on it, as
+   * go-plugin's {@code GRPCServerMuxer}: streams the host opens without a knock are gRPC
+   * connections to the main server; knocked ones go to brokered servers. Later connections are
+   * refused: a go-plugin host makes one.
+   */
+  private Channel listenMultiplexed(Path path, YamuxGrpcServer main) {
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(EpollServerDomainSocketChannel.class)
+        .childHandler(YamuxSession.initializer(false, YamuxConfig.defaults(), session -> {
+          if (!sessionMuxer.attach(new YamuxMuxer(session, group, executor, main::serve))) {
+            log.warn("refusing a second connection to the multiplexed plugin socket: the host keeps"
+                + " one yamux session per plugin");
+            session.close();
+          }
+        }));
+    ChannelFuture f = b.bind(new DomainSocketAddress(path.toString())).awaitUninterruptibly();
+    if (!f.isSuccess()) {
+      throw new PluginServeException("cannot listen on " + path + ": " + f.cause().getMessage(), f.cause());
+    }
+    return f.channel();
   }
 
   private void writeHandshake(Handshake h) {
@@ -563,6 +617,12 @@ public final class ServerRuntime {
     }
     if (broker != null) {
       quietly(broker::close);
+    }
+    if (listener != null) {
+      quietly(() -> listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS));
+    }
+    if (sessionMuxer != null) {
+      quietly(sessionMuxer::close);
     }
     if (socketFile != null) {
       quietly(() -> Files.deleteIfExists(socketFile));

@@ -8,7 +8,12 @@ import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
+import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
+import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
+import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
+import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
+import java.security.cert.X509Certificate;
 import dev.goplugin4j.protocol.internal.proto.Empty;
 import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
 import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
@@ -543,6 +548,81 @@ class ServerRuntimeTest {
   }
 
   @Test
+  void multiplexedServingCarriesTheMainConnectionAndKnockedBrokerStreamsBothWaysOverOneSession() throws Exception {
+    env.put(PluginEnv.MULTIPLEX_GRPC, "true");
+    Handshake h = start(config().build());
+    assertThat(h.mux()).contains("true");
+    X509Certificate pluginCert = AutoMtlsCertificate.parseBase64Der(h.certificate());
+    java.util.concurrent.ExecutorService knocks = java.util.concurrent.Executors.newCachedThreadPool();
+    java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    YamuxSession session = YamuxSession.connectUnix(Path.of(h.address().address()), group, YamuxConfig.defaults())
+        .get(10, TimeUnit.SECONDS);
+    YamuxMuxer hostMux = new YamuxMuxer(session, group, knocks, null);
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    BrokerImpl hostBroker = null;
+    try {
+      ManagedChannel main = hostMux.mainChannel(TlsContexts.client(hostCert, pluginCert), null);
+      channels.add(main);
+      assertThat(HealthGrpc.newBlockingStub(main).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService("plugin").build()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+      @SuppressWarnings("unchecked")
+      StreamObserver<ConnInfo>[] out = (StreamObserver<ConnInfo>[]) new StreamObserver<?>[1];
+      hostBroker = new BrokerImpl(m -> out[0].onNext(m), TlsContexts.server(hostCert, pluginCert),
+          TlsContexts.client(hostCert, pluginCert), null, a -> a, a -> a, group, hostMux, timer);
+      BrokerImpl hb = hostBroker;
+      out[0] = ctx.call(() -> GRPCBrokerGrpc.newStub(main).startStream(new StreamObserver<ConnInfo>() {
+        @Override
+        public void onNext(ConnInfo value) {
+          hb.onMessage(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      }));
+
+      // the plugin offers, the host knocks and dials
+      int pluginId = runtime.broker().nextId();
+      runtime.broker().acceptAndServe(pluginId, List.of(new HealthStatusManager().getHealthService()));
+      ManagedChannel toPlugin = hostBroker.dial(pluginId);
+      assertThat(HealthGrpc.newBlockingStub(toPlugin).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+      // the host offers, the plugin knocks and dials
+      hostBroker.acceptAndServe(99, List.of(new HealthStatusManager().getHealthService()));
+      ManagedChannel toHost = runtime.broker().dial(99);
+      assertThat(HealthGrpc.newBlockingStub(toHost).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+      // nothing is listening under an id the host did not offer
+      assertThatThrownBy(() -> HealthGrpc.newBlockingStub(runtime.broker().dial(1234))
+              .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()))
+          .isInstanceOf(StatusRuntimeException.class)
+          .satisfies(e -> assertThat(causes(e)).anyMatch(m -> m.contains("no listener for id 1234")));
+
+      GRPCControllerGrpc.newBlockingStub(main).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .shutdown(Empty.getDefaultInstance());
+      assertThat(runtime.awaitTermination(Duration.ofSeconds(10))).isTrue();
+      assertThat(session.closeFuture().get(10, TimeUnit.SECONDS)).isNull();
+      assertThat(socketsInDir()).isEmpty();
+    } finally {
+      ctx.cancel(null);
+      if (hostBroker != null) {
+        hostBroker.close();
+      }
+      hostMux.close();
+      knocks.shutdownNow();
+      timer.shutdownNow();
+    }
+  }
+
+  @Test
   void listensOnTcpInThePortRangeWhenAskedTo() {
     env.put(PluginEnv.MIN_PORT, "0");
     env.put(PluginEnv.MAX_PORT, "0");
@@ -561,6 +641,14 @@ class ServerRuntimeTest {
         .isInstanceOf(PluginServeException.class)
         .hasMessageContaining("PLUGIN_MIN_PORT value of 20000 is greater than PLUGIN_MAX_PORT value of 10000");
     runtime = null;
+  }
+
+  private static List<String> causes(Throwable t) {
+    List<String> messages = new ArrayList<>();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      messages.add(String.valueOf(c.getMessage()));
+    }
+    return messages;
   }
 
   private static StreamObserver<ConnInfo> ignoring() {
