@@ -61,12 +61,12 @@ class ReaperAndAclIT {
     Path dir = ItSupport.newSocketDir();
     try {
       PosixAcl.setDefaultUserRw(dir, 1001);
-      String acl = TestImages.run(List.of("getfacl", "-p", "-d", dir.toString()));
+      String acl = TestImages.run(List.of("getfacl", "-n", "-p", "-d", dir.toString()));
       // getfacl -d prints the default entries without their "default:" prefix
       assertThat(acl).contains("user::rw-").contains("user:1001:rw-").contains("group::rw-")
           .contains("mask::rw-").contains("other::---");
       java.nio.file.Files.writeString(dir.resolve("f"), "x");
-      assertThat(TestImages.run(List.of("getfacl", "-p", dir.resolve("f").toString())))
+      assertThat(TestImages.run(List.of("getfacl", "-n", "-p", dir.resolve("f").toString())))
           .contains("user:1001:rw-");
     } finally {
       ItSupport.deleteSocketDir(dir);
