@@ -7,7 +7,8 @@
 # Usage: scripts/bench.sh [--quick] [--only GROUP[,GROUP...]] [--offline]
 #   --quick    short settings for development (seconds instead of minutes; numbers are rough)
 #   --only     groups to run; default all: kv counter counter-mux coldstart coldstart-fresh yamux
-#              container-runc container-runsc (these need the engine: scripts/setup-engine.sh as root)
+#              container-runc container-runsc container-runc-mux container-runsc-mux
+#              (these need the engine: scripts/setup-engine.sh as root)
 #   --offline  pass -o to Maven
 # Results also land in benchmarks/target/bench-results/ (figures.jsonl, ratios.jsonl, table.md,
 # machine.txt); the plugins run in benchmarks/target/bench-work/.
@@ -21,7 +22,7 @@ export PATH=/usr/local/go/bin:$PATH
 
 quick=0
 offline=()
-groups="kv counter counter-mux coldstart coldstart-fresh yamux container-runc container-runsc"
+groups="kv counter counter-mux coldstart coldstart-fresh yamux container-runc container-runsc container-runc-mux container-runsc-mux"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -144,11 +145,17 @@ for g in $groups; do
       ;;
     counter)
       side "counter_put_brokered_nomux java" bench_main run counter "${jmh_opts[@]}"
-      side "counter_put_brokered_nomux go" "$gobin/counterhost" counter -plugin "$COUNTER_PLUGIN" "${steady[@]}"
+      for m in true false; do
+        side "counter_put_brokered_nomux_$([ $m = true ] && echo mtls || echo plain) go" "$gobin/counterhost" counter \
+          -plugin "$COUNTER_PLUGIN" -mtls=$m "${steady[@]}"
+      done
       ;;
     counter-mux)
       side "counter_put_brokered_mux java" bench_main run counter-mux "${jmh_opts[@]}"
-      side "counter_put_brokered_mux go" "$gobin/counterhost" counter -mux -plugin "$COUNTER_PLUGIN" "${steady[@]}"
+      for m in true false; do
+        side "counter_put_brokered_mux_$([ $m = true ] && echo mtls || echo plain) go" "$gobin/counterhost" counter \
+          -mux -plugin "$COUNTER_PLUGIN" -mtls=$m "${steady[@]}"
+      done
       ;;
     coldstart)
       side "plugin_cold_start java" bench_main run coldstart "${jmh_opts[@]}"
@@ -168,9 +175,19 @@ for g in $groups; do
       side "yamux_bulk java" bench_main run yamux "${jmh_opts[@]}"
       side "yamux_bulk go" "$gobin/yamuxbulk" bulk -size-mib "$BULK_MIB" -warmup-runs "$BULK_WARMUP" -runs "$BULK_RUNS" -dir "$work"
       ;;
-    container-runc|container-runsc)
+    container-runc|container-runsc|container-runc-mux|container-runsc-mux)
       rt=${g#container-}
-      if ensure_image; then
+      rt=${rt%-mux}
+      mux=false
+      [ "${g%-mux}" != "$g" ] && mux=true
+      if ! ensure_image; then
+        printf '{"figure":"container_cold_start_%s","impl":"java","error":"not measured: engine not reachable"}\n' "$rt" >>"$out_dir/not-measured.jsonl"
+        failed=1
+      elif [ "$mux" = true ]; then
+        side "container_cold_start_${rt}_mux java" bench_main run "$g" "${jmh_opts[@]}"
+        side "container_cold_start_${rt}_mux go" "$gobin/containerhost" coldstart -mux -image "$image" -runtime "$rt" \
+          -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+      else
         side "container_cold_start_$rt java" bench_main run "$g" "${jmh_opts[@]}"
         side "container_cold_start_$rt go" "$gobin/containerhost" coldstart -image "$image" -runtime "$rt" \
           -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
@@ -178,9 +195,6 @@ for g in $groups; do
           -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
         side "engine_floor_docker_run_$rt engine" "$gobin/containerhost" floor -image "$image" -runtime "$rt" \
           -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
-      else
-        printf '{"figure":"container_cold_start_%s","impl":"java","error":"not measured: engine not reachable"}\n' "$rt" >>"$out_dir/not-measured.jsonl"
-        failed=1
       fi
       ;;
     *)

@@ -33,7 +33,7 @@ func runCounter(args []string) error {
 		return err
 	}
 	if pf.Figure == "" {
-		pf.Figure = "counter_put_brokered_" + bench.Suffix(pf.Mux, "mux", "nomux")
+		pf.Figure = "counter_put_brokered_" + bench.Suffix(pf.Mux, "mux", "nomux") + bench.Suffix(pf.MTLS, "_mtls", "_plain")
 	}
 	c := pf.Client(map[string]plugin.Plugin{"counter": &bidi.CounterPlugin{}})
 	defer c.Kill()

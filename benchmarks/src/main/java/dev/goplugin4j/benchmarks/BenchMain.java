@@ -30,7 +30,7 @@ import org.openjdk.jmh.util.Statistics;
  * <pre>
  * BenchMain peers                 shell assignments of the Go plugin binaries (built if needed)
  * BenchMain run GROUP [options]   GROUP: kv, counter, counter-mux, coldstart, coldstart-fresh, yamux,
- *                                 container-runc, container-runsc
+ *                                 container-runc, container-runsc, container-runc-mux, container-runsc-mux
  *   --forks N --wi N --w SECONDS --i N --r SECONDS   steady-state figures (default 1, 5, 2, 10, 2)
  *   --cold-warmup N --cold-runs N                     cold start (default 3, 20)
  *   --fresh-forks N                                   first start in a fresh JVM (default 5)
@@ -158,11 +158,12 @@ public final class BenchMain {
             .param("sizeMib", Integer.toString(o.get("bulk-mib")));
         props.add(prop(BenchPeers.YAMUX_DRIVER, BenchPeers.yamuxDriver()));
       }
-      case "container-runc", "container-runsc" -> {
+      case "container-runc", "container-runsc", "container-runc-mux", "container-runsc-mux" -> {
         b.include(method(ContainerColdStartBenchmark.class, "startAndFirstCall"))
             .warmupIterations(o.get("container-warmup"))
             .measurementIterations(o.get("container-runs"))
-            .param("runtime", group.substring("container-".length()));
+            .param("runtime", group.split("-")[1])
+            .param("mux", Boolean.toString(group.endsWith("-mux")));
         props.add("-D" + BenchPeers.CONTAINER_IMAGE + "=" + BenchPeers.containerImage());
       }
       default -> throw new IllegalArgumentException("unknown group " + group);
@@ -207,9 +208,9 @@ public final class BenchMain {
         v.put("mtls", bool(p, "mtls"));
       }
       case "CounterPutBenchmark.put" -> {
-        figure = "counter_put_brokered_" + (bool(p, "mux") ? "mux" : "nomux");
+        figure = "counter_put_brokered_" + (bool(p, "mux") ? "mux" : "nomux") + (bool(p, "mtls") ? "_mtls" : "_plain");
         latency(v, s, primary.getScoreUnit());
-        v.put("mtls", true);
+        v.put("mtls", bool(p, "mtls"));
         v.put("mux", bool(p, "mux"));
       }
       case "ColdStartBenchmark.startAndFirstCall" -> {
@@ -226,11 +227,11 @@ public final class BenchMain {
         v.put("mib_per_s_mean", Results.round(mib / (s.getMean() / 1e3)));
       }
       case "ContainerColdStartBenchmark.startAndFirstCall" -> {
-        figure = "container_cold_start_" + p.getParam("runtime");
+        figure = "container_cold_start_" + p.getParam("runtime") + (bool(p, "mux") ? "_mux" : "");
         perRun(v, s, primary.getScoreUnit());
         v.put("runtime", p.getParam("runtime"));
         v.put("mtls", true);
-        v.put("mux", false);
+        v.put("mux", bool(p, "mux"));
       }
       default -> throw new IllegalArgumentException("no figure for benchmark " + bench);
     }

@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * container runner, which creates and starts plugincontainer's examples/container {@code
  * plugin-counter} image (networking off) under runc or runsc; then handshake (AutoMTLS), connect,
  * dispense and one {@code Counter.Increment}, which calls back the host's {@code Storage} through
- * the broker. Stopping and removing the container is not measured. The Go driver ({@code
+ * the broker (non-multiplexed or multiplexed). Stopping and removing the container is not
+ * measured. The Go driver ({@code
  * containerhost coldstart}) does the same with go-plugin and plugincontainer.
  */
 @State(Scope.Benchmark)
@@ -34,6 +35,10 @@ public class ContainerColdStartBenchmark {
   /** The OCI runtime. */
   @Param({"runc", "runsc"})
   public String runtime;
+
+  /** Whether the broker is multiplexed (one connection into the container, yamux streams). */
+  @Param({"false", "true"})
+  public boolean mux;
 
   private ContainerConfig config;
   private PluginClient client;
@@ -77,6 +82,7 @@ public class ContainerColdStartBenchmark {
             .handshake(1, "BASIC_PLUGIN", "hello")
             .plugin("counter", new StorageCounterPlugin())
             .runner(config)
+            .multiplexBroker(mux)
             .skipHostEnv(true)
             .build();
     long v = client.dispense("counter", StorageCounter.class).increment("bench", 1, new MemoryStorage());

@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * plugin-go-grpc}; each operation is one {@code Counter.Put}: the host serves its {@code
  * AddHelper} under a new broker id, the plugin dials it back (a new connection, with AutoMTLS a
  * new TLS handshake), calls {@code Sum}, writes its file and answers; the host then stops serving.
- * Exactly what go-plugin's own example host does per Put. Non-multiplexed or multiplexed broker.
+ * Exactly what go-plugin's own example host does per Put. Non-multiplexed or multiplexed broker,
+ * AutoMTLS on or off.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -33,6 +34,10 @@ public class CounterPutBenchmark {
   @Param({"false", "true"})
   public boolean mux;
 
+  /** Whether AutoMTLS is on (then every brokered connection is a new TLS handshake). */
+  @Param({"true", "false"})
+  public boolean mtls;
+
   private PluginClient client;
   private Counter counter;
 
@@ -43,6 +48,7 @@ public class CounterPutBenchmark {
         BenchPeers.exampleClient(BenchPeers.counterPlugin())
             .plugin("counter", new CounterPlugin())
             .multiplexBroker(mux)
+            .autoMtls(mtls)
             .build();
     counter = client.dispense("counter", Counter.class);
     counter.put("bench", 1, ADDER);

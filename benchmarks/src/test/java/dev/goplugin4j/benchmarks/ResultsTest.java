@@ -22,15 +22,15 @@ class ResultsTest {
     List<JsonObject> figures =
         Results.parse(
             List.of(
-                "{\"figure\":\"counter_put_brokered_nomux\",\"impl\":\"java\",\"p50_us\":900,\"mean_us\":1000,\"ops_per_s\":1000}",
+                "{\"figure\":\"counter_put_brokered_nomux_mtls\",\"impl\":\"java\",\"p50_us\":900,\"mean_us\":1000,\"ops_per_s\":1000}",
                 "not json, e.g. a log line",
-                "{\"figure\":\"counter_put_brokered_nomux\",\"impl\":\"go\",\"p50_us\":1000,\"mean_us\":1250,\"ops_per_s\":800}"));
+                "{\"figure\":\"counter_put_brokered_nomux_mtls\",\"impl\":\"go\",\"p50_us\":1000,\"mean_us\":1250,\"ops_per_s\":800}"));
 
     List<String> ratios = Results.ratios(figures);
 
     assertThat(ratios).hasSize(1);
     JsonObject r = JsonParser.parseString(ratios.get(0)).getAsJsonObject();
-    assertThat(r.get("figure").getAsString()).isEqualTo("counter_put_brokered_nomux");
+    assertThat(r.get("figure").getAsString()).isEqualTo("counter_put_brokered_nomux_mtls");
     assertThat(r.get("java_us").getAsDouble()).isEqualTo(900.0);
     assertThat(r.get("go_us").getAsDouble()).isEqualTo(1000.0);
     assertThat(r.get("ratio_java_over_go").getAsDouble()).isEqualTo(0.9);
