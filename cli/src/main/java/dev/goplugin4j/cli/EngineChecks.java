@@ -24,6 +24,7 @@ final class EngineChecks {
   private final EngineFacts facts;
   private final Map<String, String> env;
   private final java.util.function.Predicate<Path> executable;
+  private final java.util.function.Function<Path, String> readScript;
 
   /**
    * @param facts the engine
@@ -31,14 +32,46 @@ final class EngineChecks {
    * @param executable tells whether a file is an executable on this machine
    */
   EngineChecks(EngineFacts facts, Map<String, String> env,
-      java.util.function.Predicate<Path> executable) {
+      java.util.function.Predicate<Path> executable,
+      java.util.function.Function<Path, String> readScript) {
     this.facts = facts;
     this.env = Map.copyOf(env);
     this.executable = executable;
+    this.readScript = readScript;
+  }
+
+  EngineChecks(EngineFacts facts, Map<String, String> env,
+      java.util.function.Predicate<Path> executable) {
+    this(facts, env, executable, p -> null);
   }
 
   EngineChecks(EngineFacts facts, Map<String, String> env) {
-    this(facts, env, Files::isExecutable);
+    this(facts, env, Files::isExecutable, EngineChecks::scriptText);
+  }
+
+  /** The text of a small shell script (a runtime wrapper), or null when it is not one. */
+  static String scriptText(Path p) {
+    try {
+      if (!Files.isRegularFile(p) || Files.size(p) > 64 * 1024) {
+        return null;
+      }
+      String text = Files.readString(p);
+      return text.startsWith("#!") ? text : null;
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The {@code --flags} a wrapper script passes (comment lines ignored). */
+  static List<String> scriptFlags(String script) {
+    List<String> out = new ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?<![\\w-])--[a-z][a-z-]*(=[^\\s\"'$;]+)?")
+        .matcher(script.lines().filter(l -> !l.strip().startsWith("#"))
+            .collect(Collectors.joining("\n")));
+    while (m.find()) {
+      out.add(m.group());
+    }
+    return out;
   }
 
   List<Check> checks() {
@@ -88,10 +121,18 @@ final class EngineChecks {
     return out;
   }
 
-  private List<Check> gvisorChecks(Runtime r) {
+  private List<Check> gvisorChecks(Runtime registered) {
     List<Check> out = new ArrayList<>();
-    String name = "gVisor runtime \"" + r.name() + "\"";
-    Path exe = resolve(r.path().isEmpty() ? r.name() : r.path());
+    String name = "gVisor runtime \"" + registered.name() + "\"";
+    Path exe = resolve(registered.path().isEmpty() ? registered.name() : registered.path());
+    String script = exe == null ? null : readScript.apply(exe);
+    Runtime r = registered;
+    if (script != null) {
+      // a wrapper script (how Podman passes runtime flags): its flags count too
+      List<String> args = new ArrayList<>(registered.args());
+      args.addAll(scriptFlags(script));
+      r = new Runtime(registered.name(), registered.path(), args);
+    }
     if (exe == null && !facts.endpoint().startsWith("tcp:")) {
       out.add(Check.fail("runtime", name + ": executable",
           "\"" + (r.path().isEmpty() ? r.name() : r.path()) + "\" is not an executable on this"
@@ -100,7 +141,8 @@ final class EngineChecks {
               + daemonJson()));
     } else {
       out.add(Check.ok("runtime", name + ": executable",
-          exe == null ? r.path() + " (remote engine: not checked here)" : exe.toString()));
+          exe == null ? r.path() + " (remote engine: not checked here)" : exe
+              + (script == null ? "" : " (wrapper script passing " + scriptFlags(script) + ")")));
     }
     String hostUds = r.flag(HOST_UDS);
     if (hostUds == null || hostUds.equals("none") || hostUds.equals("open")

@@ -43,7 +43,7 @@ record EngineFacts(
     String operatingSystem) {
 
   EngineFacts {
-    runtimes = Map.copyOf(runtimes);
+    runtimes = java.util.Collections.unmodifiableMap(new TreeMap<>(runtimes));
   }
 
   /**

@@ -39,16 +39,17 @@ final class ProbeImage {
    *
    * @param progress told when an image is built
    */
-  static String ensure(Engine engine, EngineApi api, int uid, int gid,
+  static String ensure(Engine engine, EngineApi api, String name, int uid, int gid,
       java.util.function.Consumer<String> progress) {
-    String ref = NAME + ":" + tag(uid);
+    String ref = name + ":" + tag(uid);
     List<String> ids = engine.imageIds(ref);
     if (!ids.isEmpty()) {
       return ids.get(0);
     }
     progress.accept("building probe image " + ref + " (" + (ProbeBinary.elf().length)
         + "-byte static binary, FROM scratch, USER " + uid + ":" + gid + ")");
-    String query = "/images/create?fromSrc=-&repo=" + enc(NAME) + "&tag=" + enc(tag(uid))
+    // name:tag in repo: Podman ignores the separate tag parameter of an import
+    String query = "/images/create?fromSrc=-&repo=" + enc(name + ":" + tag(uid))
         + "&changes=" + enc("ENTRYPOINT [\"/probe\"]")
         + "&changes=" + enc("USER " + uid + ":" + gid)
         + "&changes=" + enc("LABEL dev.goplugin4j.probe=" + contentHash());
@@ -59,6 +60,11 @@ final class ProbeImage {
           + " failed: " + answer.strip());
     }
     ids = engine.imageIds(ref);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"(sha256:[0-9a-f]{64})\"")
+        .matcher(answer);
+    if (ids.isEmpty() && m.find()) {
+      return m.group(1);
+    }
     if (ids.isEmpty()) {
       throw new dev.goplugin4j.protocol.PluginException("the engine imported the probe image "
           + ref + " but does not list it: " + answer.strip());

@@ -62,8 +62,10 @@ final class StrategyProbe {
     List<Check> out = new ArrayList<>();
     int primaryGid = primaryGid();
     Map<String, String> runtimes = new LinkedHashMap<>();
-    if (facts.runtimes().isEmpty()) {
-      runtimes.put("", "default runtime");
+    if (facts.runtimes().isEmpty() || facts.kind().equals("Podman")) {
+      // Podman's Docker-compatible API ignores HostConfig.Runtime: only its default runs
+      runtimes.put("", "default runtime" + (facts.defaultRuntime().isEmpty() ? ""
+          : " (" + facts.defaultRuntime() + ")"));
     } else {
       runtimes.put(facts.runtimes().containsKey("runc") ? "runc" : "", "runc");
       facts.runtimes().values().stream().filter(EngineFacts.Runtime::isGvisor)
@@ -75,7 +77,7 @@ final class StrategyProbe {
         EngineApi api = EngineApi.open(facts.endpoint(), ctx.env())) {
       for (int uid : List.of(sharedUidUser, NONROOT)) {
         int gid = uid == NONROOT ? NONROOT : (uid == 0 ? 0 : primaryGid);
-        images.put(uid, ProbeImage.ensure(engine, api, uid, gid, this::progress));
+        images.put(uid, ProbeImage.ensure(engine, api, imageName(), uid, gid, this::progress));
       }
     } catch (RuntimeException e) {
       out.add(Check.fail("sockets", "probe image", "cannot build or find the probe image: "
@@ -100,6 +102,10 @@ final class StrategyProbe {
       out.add(verdict(rt.getValue(), working));
     }
     return out;
+  }
+
+  private String imageName() {
+    return ProbeImage.NAME;
   }
 
   private Check verdict(String runtime, List<String> working) {
@@ -127,13 +133,17 @@ final class StrategyProbe {
    * @param socketGroup the host's socket group (dir 0770 and PLUGIN_UNIX_SOCKET_GROUP), or -1
    * @param groupAdd the container's extra group, or -1
    * @param rootless {@code ContainerConfig.rootless(true)}: default ACL + CAP_DAC_OVERRIDE
+   * @param pluginGroup the {@code PLUGIN_UNIX_SOCKET_GROUP} the plugin sees when it differs from
+   *     the host's socket group (a rootless engine maps the host user's group to gid 0), or -1
    */
-  record Setup(int containerUid, int socketGroup, int groupAdd, boolean rootless) {
+  record Setup(int containerUid, int socketGroup, int groupAdd, boolean rootless,
+      int pluginGroup) {
     String describe() {
       return "container uid " + containerUid
           + (socketGroup >= 0 ? ", socket group " + socketGroup : ", no socket group")
           + (groupAdd >= 0 ? ", groupAdd " + groupAdd : "")
-          + (rootless ? ", default ACL + CAP_DAC_OVERRIDE" : "");
+          + (rootless ? ", ContainerConfig.rootless(true)" : "")
+          + (pluginGroup >= 0 ? ", plugin told socket group " + pluginGroup : "");
     }
 
     String howTo() {
@@ -142,17 +152,21 @@ final class StrategyProbe {
             : "plugin image runs as uid " + containerUid;
       }
       return (rootless ? "ContainerConfig.rootless(true).groupAdd(" : "ContainerConfig.groupAdd(")
-          + groupAdd + "), PluginClient.unixSocketGroup(\"" + socketGroup + "\")";
+          + groupAdd + ")" + (pluginGroup >= 0 ? ".env(\"PLUGIN_UNIX_SOCKET_GROUP\", \""
+              + pluginGroup + "\")" : "")
+          + ", PluginClient.unixSocketGroup(\"" + socketGroup + "\")";
     }
   }
 
   Setup setup(Strategy s, int primaryGid, int sharedUidUser) {
     int shareGid = euid == 0 && !facts.rootless() ? ROOT_HOST_SHARED_GID : primaryGid;
     return switch (s) {
-      case SHARED_UID -> new Setup(sharedUidUser, -1, -1, false);
-      case SHARED_GID -> new Setup(NONROOT, shareGid, shareGid, false);
-      case ACL_CAPABILITY -> new Setup(NONROOT, shareGid, shareGid, true);
-      case GID_0 -> new Setup(NONROOT, facts.rootless() ? primaryGid : 0, 0, false);
+      case SHARED_UID -> new Setup(sharedUidUser, -1, -1, false, -1);
+      case SHARED_GID -> new Setup(NONROOT, shareGid, shareGid, false, -1);
+      case ACL_CAPABILITY -> new Setup(NONROOT, shareGid, shareGid, true, -1);
+      // rootless: the host user's group is gid 0 inside, so the plugin must chown to 0
+      case GID_0 -> facts.rootless() ? new Setup(NONROOT, primaryGid, 0, false, 0)
+          : new Setup(NONROOT, 0, 0, false, -1);
     };
   }
 
@@ -180,7 +194,7 @@ final class StrategyProbe {
         env.put(PluginEnv.UNIX_SOCKET_GROUP, Integer.toString(setup.socketGroup()));
       }
       ContainerConfig.Builder b = ContainerConfig.builder()
-          .image(ProbeImage.NAME).tag(ProbeImage.tag(setup.containerUid()))
+          .image(imageName()).tag(ProbeImage.tag(setup.containerUid()))
           .sha256(imageId)
           .runtime(runtime)
           .engineEndpoint(facts.endpoint())
@@ -191,6 +205,9 @@ final class StrategyProbe {
         b.groupAdd(setup.groupAdd());
       }
       b.rootless(setup.rootless());
+      if (setup.pluginGroup() >= 0) {
+        b.env(PluginEnv.UNIX_SOCKET_GROUP, Integer.toString(setup.pluginGroup()));
+      }
       runner = b.build().create(new PluginCommand(List.of(), env), dir);
       runner.start();
       Runner r = runner;

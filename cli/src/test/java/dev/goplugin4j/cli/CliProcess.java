@@ -41,7 +41,24 @@ final class CliProcess {
   }
 
   static Result run(Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(launcher().toString()));
+    return exec(List.of(launcher().toString()), env, args);
+  }
+
+  /**
+   * Runs the launcher as another (non-root) user through {@code runuser}; the jar and the JDK
+   * must be readable by that user.
+   */
+  static Result runAs(String user, Map<String, String> env, String... args) {
+    List<String> prefix = new ArrayList<>(List.of("runuser", "-u", user, "--", "env"));
+    env.forEach((k, v) -> prefix.add(k + "=" + v));
+    prefix.add("GOPLUGIN4J_CLI_JAR=" + jar());
+    prefix.add("JAVA_HOME=" + System.getProperty("java.home"));
+    prefix.add(launcher().toAbsolutePath().toString());
+    return exec(prefix, Map.of(), args);
+  }
+
+  private static Result exec(List<String> prefix, Map<String, String> env, String... args) {
+    List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("GOPLUGIN4J_CLI_JAR", jar().toString());

@@ -204,4 +204,17 @@ class EngineChecksTest {
     assertThat(r.flag("--network")).isEqualTo("none");
     assertThat(r.flag("--ignore-cgroups")).isNull();
   }
+
+  @Test
+  void flagsOfAPodmanRuntimeWrapperScriptCountAndCommentsDoNot() {
+    String script = "#!/bin/sh\n# --host-uds=none would be wrong\nextra=\n"
+        + "if true; then extra=--ignore-cgroups; fi\n"
+        + "exec /usr/bin/runsc --network=none --host-uds=all $extra \"$@\"\n";
+    assertThat(EngineChecks.scriptFlags(script))
+        .containsExactly("--ignore-cgroups", "--network=none", "--host-uds=all");
+    EngineFacts f = facts(i -> runscArgs(i));
+    List<Check> checks = new EngineChecks(f, Map.of(), p -> true, p -> script).checks();
+    assertThat(row(checks, "--host-uds").status()).isEqualTo(Check.Status.OK);
+    assertThat(row(checks, "executable").detail()).contains("wrapper script");
+  }
 }
