@@ -16,11 +16,28 @@ final class CliImages {
 
   private CliImages() {}
 
+  /** go-plugin's KV example plugin; it writes kv_KEY files in its working dir, /tmp here. */
+  static final String KV = "goplugin4j-cli-it/plugin-kv";
+
   /** Builds the counter image if needed and returns its ID. */
   static synchronized String counter() {
-    Path binary = GoPeers.create().pluginContainerCounter();
-    String tag = binary.getFileName().toString().replaceAll(".*-", "");
-    String ref = COUNTER + ":" + tag;
+    return image(COUNTER, GoPeers.create().pluginContainerCounter());
+  }
+
+  /** Builds the KV image if needed and returns its ID. */
+  static synchronized String kv() {
+    return image(KV, GoPeers.create().goPluginExample(GoPeers.GO_PLUGIN_LATEST,
+        GoPeers.KV_PLUGIN));
+  }
+
+  /** The tag an image of this binary gets: the binary's content hash from its cache name. */
+  static String tagFor(Path binary) {
+    return binary.getFileName().toString().replaceAll(".*-", "");
+  }
+
+  private static String image(String name, Path binary) {
+    String tag = tagFor(binary);
+    String ref = name + ":" + tag;
     String id = CliProcess.sh("docker", "images", "-q", "--no-trunc", ref).strip();
     if (!id.isEmpty()) {
       return id;
@@ -38,7 +55,7 @@ final class CliImages {
       CliProcess.sh("tar", "--numeric-owner", "--owner=0", "--group=0", "-C", root.toString(),
           "-cf", tar.toString(), ".");
       CliProcess.sh("docker", "import", "--change", "ENTRYPOINT [\"/bin/go-plugin-counter\"]",
-          tar.toString(), ref);
+          "--change", "WORKDIR /tmp", tar.toString(), ref);
       return CliProcess.sh("docker", "images", "-q", "--no-trunc", ref).strip();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
