@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 scripts/check-toolchain.sh
 if [ "$(id -u)" -eq 0 ]; then
-  scripts/setup-engine.sh
+  # rootful Docker with runc and runsc, rootless Docker and Podman: the whole test matrix
+  scripts/setup-engine.sh --all
 else
   echo "test: not root: assuming the engine is already set up (scripts/setup-engine.sh as root does it)"
 fi
