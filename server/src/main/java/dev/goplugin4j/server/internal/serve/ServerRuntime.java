@@ -1,9 +1,7 @@
 package dev.goplugin4j.server.internal.serve;
 
-import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
-import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.TlsConfig;
@@ -11,7 +9,8 @@ import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.protocol.internal.proto.Empty;
 import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
 import dev.goplugin4j.protocol.internal.proto.StdioData;
-import dev.goplugin4j.protocol.internal.tls.TlsContexts;
+import dev.goplugin4j.server.internal.tls.PluginTls;
+import dev.goplugin4j.server.internal.tls.SelfSignedCertificate;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import dev.goplugin4j.server.GrpcServerPlugin;
 import dev.goplugin4j.server.NotLaunchedByHostException;
@@ -50,6 +49,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,7 +142,7 @@ public final class ServerRuntime {
 
   // results
   private Handshake handshake;
-  private volatile AutoMtlsCertificate ownCertificate;
+  private volatile SelfSignedCertificate ownCertificate;
 
   /**
    * @param config what to serve
@@ -207,6 +207,7 @@ public final class ServerRuntime {
 
   private void doStart() {
     Map<String, String> env = io.env();
+    avoidMacAddressLookup();
     int version = negotiateVersion(env);
     Map<String, GrpcServerPlugin> plugins = config.versionedPlugins().get(version);
 
@@ -283,6 +284,25 @@ public final class ServerRuntime {
     writeHandshake(handshake);
   }
 
+  /**
+   * Netty derives channel ids from a MAC address: enumerating interfaces costs start-up time and,
+   * in a container without network, logs a warning the host would show. A random machine id
+   * serves the same purpose. Only set when the user did not set it.
+   */
+  private static void avoidMacAddressLookup() {
+    String property = "io.grpc.netty.shaded.io.netty.machineId";
+    if (System.getProperty(property) == null) {
+      byte[] id = new byte[8];
+      new java.security.SecureRandom().nextBytes(id);
+      id[0] |= 0x02; // locally administered, as a random MAC should be
+      StringBuilder sb = new StringBuilder();
+      for (byte b : id) {
+        sb.append(sb.length() == 0 ? "" : ":").append(String.format("%02x", b & 0xff));
+      }
+      System.setProperty(property, sb.toString());
+    }
+  }
+
   /** TLS contexts for the server and for dialling the host's brokered services; nulls: plaintext. */
   private record TlsSetup(SslContext server, SslContext client, String certField) {}
 
@@ -298,7 +318,7 @@ public final class ServerRuntime {
       if (tls == null) {
         throw new PluginServeException("the plugin's TLS provider returned null");
       }
-      return new TlsSetup(TlsContexts.server(tls), TlsContexts.client(tls), "");
+      return new TlsSetup(PluginTls.server(tls), PluginTls.client(tls), "");
     }
     String hostPem = env.get(PluginEnv.CLIENT_CERT);
     if (hostPem == null || hostPem.isEmpty()) {
@@ -306,17 +326,16 @@ public final class ServerRuntime {
     }
     X509Certificate hostCert;
     try {
-      hostCert = AutoMtlsCertificate.parsePem(hostPem);
-    } catch (HandshakeException e) {
+      hostCert = SelfSignedCertificate.parsePem(hostPem);
+    } catch (CertificateException | RuntimeException e) {
       throw new PluginServeException(
           "the host's AutoMTLS certificate in " + PluginEnv.CLIENT_CERT + " cannot be parsed ("
               + e.getMessage() + "); the host must pass one PEM certificate", e);
     }
     log.debug("configuring server automatic mTLS");
-    AutoMtlsCertificate own = AutoMtlsCertificate.generate();
+    SelfSignedCertificate own = SelfSignedCertificate.generate();
     ownCertificate = own;
-    return new TlsSetup(
-        TlsContexts.server(own, hostCert), TlsContexts.client(own, hostCert), own.base64Der());
+    return new TlsSetup(PluginTls.server(own, hostCert), PluginTls.client(own, hostCert), own.base64Der());
   }
 
   private static TlsSetup joinTls(CompletableFuture<TlsSetup> f) {
@@ -689,7 +708,7 @@ public final class ServerRuntime {
   }
 
   /** The plugin's own AutoMTLS certificate, if AutoMTLS is on. */
-  public Optional<AutoMtlsCertificate> ownCertificate() {
+  public Optional<SelfSignedCertificate> ownCertificate() {
     return Optional.ofNullable(ownCertificate);
   }
 

@@ -1,6 +1,5 @@
 package dev.goplugin4j.server.internal.serve;
 
-import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
@@ -11,10 +10,11 @@ import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
 import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
 import dev.goplugin4j.protocol.internal.proto.GRPCStdioGrpc;
 import dev.goplugin4j.protocol.internal.proto.StdioData;
-import dev.goplugin4j.protocol.internal.tls.TlsContexts;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import dev.goplugin4j.server.PluginServer;
 import dev.goplugin4j.server.ServeConfig;
+import dev.goplugin4j.server.internal.tls.PluginTls;
+import dev.goplugin4j.server.internal.tls.SelfSignedCertificate;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -70,7 +70,7 @@ public final class Training {
     ServerRuntime runtime = null;
     Context.CancellableContext streams = Context.current().withCancellation();
     try {
-      AutoMtlsCertificate host = AutoMtlsCertificate.generate();
+      SelfSignedCertificate host = SelfSignedCertificate.generate();
       Map<String, String> env = new HashMap<>(System.getenv());
       env.remove(PluginServer.CDS_TRAINING_ENV);
       env.put(config.magicCookieKey(), config.magicCookieValue());
@@ -85,8 +85,8 @@ public final class Training {
           new ServerRuntime.Io(env, stdout, false));
       runtime.start();
       Handshake h = Handshake.parse(stdout.toString(java.nio.charset.StandardCharsets.US_ASCII));
-      X509Certificate pluginCert = AutoMtlsCertificate.parseBase64Der(h.certificate());
-      channel = GrpcTransport.channel(h.address(), TlsContexts.client(host, pluginCert), group, null);
+      X509Certificate pluginCert = SelfSignedCertificate.parseBase64Der(h.certificate());
+      channel = GrpcTransport.channel(h.address(), PluginTls.client(host, pluginCert), group, null);
 
       HealthGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS)
           .check(HealthCheckRequest.newBuilder().setService(ServerRuntime.HEALTH_SERVICE).build());
@@ -117,7 +117,7 @@ public final class Training {
       runtime.broker().acceptAndServe(pluginId, List.of(new HealthStatusManager().getHealthService()));
       ConnInfo info = announced.get(30, TimeUnit.SECONDS);
       ManagedChannel toPlugin = GrpcTransport.channel(
-          new NetAddress(info.getNetwork(), info.getAddress()), TlsContexts.client(host, pluginCert), group, null);
+          new NetAddress(info.getNetwork(), info.getAddress()), PluginTls.client(host, pluginCert), group, null);
       try {
         HealthGrpc.newBlockingStub(toPlugin).withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS)
             .check(HealthCheckRequest.getDefaultInstance());
@@ -127,7 +127,7 @@ public final class Training {
 
       // host → plugin: the host offers a service, the plugin dials it
       NetAddress hostAddr = NetAddress.unix(dir.resolve("host.sock").toString());
-      hostBrokered = GrpcTransport.server(hostAddr, TlsContexts.server(host, pluginCert), group, group,
+      hostBrokered = GrpcTransport.server(hostAddr, PluginTls.server(host, pluginCert), group, group,
           List.of(new HealthStatusManager().getHealthService()));
       synchronized (brokerOut) {
         brokerOut[0].onNext(ConnInfo.newBuilder().setServiceId(1_000_000)

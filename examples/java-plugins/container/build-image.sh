@@ -1,0 +1,159 @@
+#!/bin/sh
+# Builds a minimal container image for a Java go-plugin plugin, without any image registry:
+#   1. jdeps finds the JDK modules the plugin's jars need (+ jdk.crypto.ec for AutoMTLS's P-521);
+#   2. jlink makes a runtime with only those (stripped, with its own base CDS archive);
+#   3. the C libraries that runtime links (glibc, libstdc++, zlib, ...) are copied from this
+#      machine at the same paths, next to the runtime and the plugin's jars, into a root fs;
+#   4. "FROM scratch" + that root fs gives image NAME:TAG-nocds;
+#   5. unless --no-cds: a training run of the plugin in that image (the SDK's
+#      GOPLUGIN4J_CDS_TRAINING mode: handshake, AutoMTLS, health, stdio, broker both ways,
+#      Shutdown) writes an AppCDS archive, and NAME:TAG is NAME:TAG-nocds plus the archive,
+#      used by the entrypoint.
+# The host's libc is copied, so build on a machine like the ones that build the runtime (here:
+# Debian 12, glibc 2.36); the image needs nothing else at run time.
+#
+# Usage: build-image.sh --dist DIR --main CLASS --image NAME:TAG
+#          [--java-home DIR] [--no-cds] [--jvm-opts "OPTS"] [--add-modules m1,m2] [--keep-work]
+#   --dist       a plugin layout with lib/*.jar (e.g. examples/java-plugins/target/plugin)
+#   --main       the plugin's main class
+#   --image      the image to build; NAME:TAG-nocds is built too
+#   --java-home  the JDK whose jdeps/jlink/libraries to use (default: $JAVA_HOME, else the one
+#                on PATH)
+#   --jvm-opts   JVM options of the entrypoint (default below)
+# Prints one JSON line with the image, its size and what went in.
+set -eu
+
+DIST=
+MAIN=
+IMAGE=
+CDS=1
+KEEP=0
+EXTRA_MODULES=
+JVM_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
+JHOME=${JAVA_HOME:-}
+
+die() {
+  echo "build-image.sh: $*" >&2
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dist) DIST=$2; shift 2 ;;
+    --main) MAIN=$2; shift 2 ;;
+    --image) IMAGE=$2; shift 2 ;;
+    --java-home) JHOME=$2; shift 2 ;;
+    --no-cds) CDS=0; shift ;;
+    --jvm-opts) JVM_OPTS=$2; shift 2 ;;
+    --add-modules) EXTRA_MODULES=$2; shift 2 ;;
+    --keep-work) KEEP=1; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    *) die "unknown argument $1 (see --help)" ;;
+  esac
+done
+[ -n "$DIST" ] || die "--dist is required"
+[ -n "$MAIN" ] || die "--main is required"
+[ -n "$IMAGE" ] || die "--image is required"
+case "$IMAGE" in *:*) ;; *) die "--image must be NAME:TAG" ;; esac
+[ -d "$DIST/lib" ] || die "$DIST/lib does not exist: build the plugin first (mvn package)"
+if [ -z "$JHOME" ]; then
+  JHOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+fi
+[ -x "$JHOME/bin/jlink" ] || die "no jlink in $JHOME/bin: --java-home must point to a full JDK"
+[ -d "$JHOME/jmods" ] || die "no $JHOME/jmods: install the JDK's jmods (Debian: openjdk-17-jmods)"
+command -v docker >/dev/null || die "docker is required"
+
+WORK=$(mktemp -d /tmp/gp4j-image.XXXXXX)
+if [ "$KEEP" = 0 ]; then
+  trap 'rm -rf "$WORK"' EXIT
+else
+  echo "work directory: $WORK" >&2
+fi
+ROOT=$WORK/rootfs
+mkdir -p "$ROOT/app/lib" "$ROOT/tmp"
+chmod 1777 "$ROOT/tmp"
+
+# 1. modules: analyse the jars' classes on the class path (the SDK's jars are modular, the
+#    gRPC ones automatic modules; class-path analysis is what the plugin actually runs with)
+mkdir "$WORK/classes"
+for jar in "$DIST"/lib/*.jar; do
+  (cd "$WORK/classes" && unzip -qo "$jar" 2>/dev/null) || die "cannot unpack $jar"
+done
+find "$WORK/classes" -name module-info.class -delete
+MODULES=$("$JHOME/bin/jdeps" --ignore-missing-deps --multi-release 17 --print-module-deps \
+  "$WORK/classes" 2>"$WORK/jdeps.log") || die "jdeps failed: $(cat "$WORK/jdeps.log")"
+# jdk.crypto.ec: the JDK's EC provider (AutoMTLS uses P-521), found by service lookup, which
+# jdeps cannot see
+MODULES="$MODULES,jdk.crypto.ec${EXTRA_MODULES:+,$EXTRA_MODULES}"
+
+# 2. the runtime
+"$JHOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
+  --compress=2 --generate-cds-archive --output "$ROOT/opt/java" >"$WORK/jlink.log" 2>&1 \
+  || die "jlink failed: $(cat "$WORK/jlink.log")"
+
+# 3. the C libraries the runtime and the jars' native code (Netty's epoll) link, at the paths the
+#    dynamic loader looks in
+for f in "$ROOT/opt/java/bin/java" $(find "$ROOT/opt/java/lib" "$WORK/classes" -name '*.so'); do
+  ldd "$f" 2>/dev/null | awk '/=> \// {print $3} /^[[:space:]]*\/.*ld-linux/ {print $1}'
+done | sort -u >"$WORK/libs"
+while read -r lib; do
+  case "$lib" in "$ROOT"*) continue ;; esac
+  mkdir -p "$ROOT$(dirname "$lib")"
+  cp -L "$lib" "$ROOT$lib"
+done <"$WORK/libs"
+
+# 4. the plugin, with an explicit class path (an AppCDS archive checks it)
+cp "$DIST"/lib/*.jar "$ROOT/app/lib/"
+CP=$(cd "$ROOT" && ls app/lib/*.jar | sed 's#^#/#' | paste -sd: -)
+
+json_args() {
+  # the entrypoint as a JSON array: java, options, -cp, class path, main class
+  printf '"/opt/java/bin/java"'
+  for o in "$@" $JVM_OPTS; do printf ', "%s"' "$o"; done
+  printf ', "-cp", "%s", "%s"' "$CP" "$MAIN"
+}
+
+cat >"$WORK/Dockerfile" <<EOF
+FROM scratch
+COPY rootfs/ /
+ENTRYPOINT [$(json_args)]
+EOF
+docker build -q -t "$IMAGE-nocds" -f "$WORK/Dockerfile" "$WORK" >/dev/null \
+  || die "docker build of $IMAGE-nocds failed"
+
+# 5. AppCDS: train in the image itself, so paths and runtime match exactly
+if [ "$CDS" = 1 ]; then
+  mkdir -p "$WORK/cds"
+  # shellcheck disable=SC2086
+  docker run --rm --network none -e GOPLUGIN4J_CDS_TRAINING=1 -v "$WORK/cds:/cds" \
+    --entrypoint /opt/java/bin/java "$IMAGE-nocds" \
+    -XX:ArchiveClassesAtExit=/cds/app.jsa $JVM_OPTS -cp "$CP" "$MAIN" >"$WORK/training.log" 2>&1 \
+    || die "the CDS training run failed: $(tail -20 "$WORK/training.log")"
+  [ -s "$WORK/cds/app.jsa" ] || die "the CDS training run wrote no archive: $(tail -20 "$WORK/training.log")"
+  cp "$WORK/cds/app.jsa" "$WORK/app.jsa"
+  cat >"$WORK/Dockerfile.cds" <<EOF
+FROM $IMAGE-nocds
+COPY app.jsa /app/app.jsa
+ENTRYPOINT [$(json_args -XX:SharedArchiveFile=/app/app.jsa)]
+EOF
+  docker build -q -t "$IMAGE" -f "$WORK/Dockerfile.cds" "$WORK" >/dev/null \
+    || die "docker build of $IMAGE failed"
+  # -Xshare:on fails if the archive cannot be used with this runtime and class path
+  # shellcheck disable=SC2086
+  docker run --rm --network none --entrypoint /opt/java/bin/java "$IMAGE" \
+    -XX:SharedArchiveFile=/app/app.jsa -Xshare:on $JVM_OPTS -cp "$CP" -version >/dev/null 2>"$WORK/verify.log" \
+    || die "the image's AppCDS archive does not map: $(cat "$WORK/verify.log")"
+  CDS_BYTES=$(stat -c %s "$WORK/app.jsa")
+else
+  docker tag "$IMAGE-nocds" "$IMAGE"
+  CDS_BYTES=0
+fi
+
+SIZE=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+SIZE_NOCDS=$(docker image inspect -f '{{.Size}}' "$IMAGE-nocds")
+ID=$(docker image inspect -f '{{.Id}}' "$IMAGE")
+RUNTIME_BYTES=$(du -sb "$ROOT/opt/java" | cut -f1)
+JARS_BYTES=$(du -sb "$ROOT/app/lib" | cut -f1)
+LIBS_BYTES=$(cat "$WORK/libs" | while read -r l; do stat -L -c %s "$l"; done | awk '{s+=$1} END {print s+0}')
+printf '{"image":"%s","id":"%s","size_bytes":%s,"size_nocds_bytes":%s,"runtime_bytes":%s,"jars_bytes":%s,"libc_bytes":%s,"cds_archive_bytes":%s,"modules":"%s"}\n' \
+  "$IMAGE" "$ID" "$SIZE" "$SIZE_NOCDS" "$RUNTIME_BYTES" "$JARS_BYTES" "$LIBS_BYTES" "$CDS_BYTES" "$MODULES"
