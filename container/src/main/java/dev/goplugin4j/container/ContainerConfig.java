@@ -611,10 +611,13 @@ public final class ContainerConfig implements RunnerFactory {
     }
 
     /**
-     * Enables the upstream rootless strategy, for a rootless engine running a non-root container
-     * user: a default POSIX ACL on the socket directory giving the host's effective uid
-     * read/write on sockets created there, and {@code CAP_DAC_OVERRIDE}. Requires {@link
-     * #groupAdd}. Default false. See the user guide for engines where it does not work.
+     * Enables the rootless strategy, for a rootless engine running a non-root container user: a
+     * default POSIX ACL on the socket directory giving the host's effective uid read/write on
+     * sockets created there, and {@code CAP_DAC_OVERRIDE} (upstream's recipe). On rootless Docker,
+     * where that capability never reaches a non-root process, the runner instead adds group 0 (the
+     * engine owner's group in the container) and sets {@code PLUGIN_UNIX_SOCKET_GROUP=0} in the
+     * container; the host's socket group must then be the engine owner's primary group. Requires
+     * {@link #groupAdd}. Default false. The user guide has the matrix of what works where.
      *
      * @param rootless the flag
      * @return this builder
@@ -754,8 +757,10 @@ public final class ContainerConfig implements RunnerFactory {
 
     /**
      * The OCI runtime, e.g. {@code runc} or {@code runsc}; it must be registered with the engine.
-     * Podman's Docker-compatible API ignores it (choose the runtime in {@code containers.conf}).
-     * Default empty: the engine's default runtime.
+     * Podman's Docker-compatible API ignores it and runs every container with the service's
+     * default runtime, so on Podman the runner refuses to start when that default differs (use a
+     * service started with {@code podman --runtime runsc system service}). Default empty: the
+     * engine's default runtime.
      *
      * @param runtime a runtime name, or empty
      * @return this builder

@@ -50,7 +50,8 @@ public final class ContainerRunner implements Runner {
   private final SocketDirTranslator translator;
   private final Path socketDir;
   private final EngineLocator locator;
-  private final ContainerSpec spec;
+  /** What is sent to the engine; adjusted once in start() for the engine's socket strategy. */
+  private volatile ContainerSpec spec;
   private final BytePipe stdout = new BytePipe(PIPE_CAPACITY);
   private final BytePipe stderr = new BytePipe(PIPE_CAPACITY);
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
@@ -181,8 +182,25 @@ public final class ContainerRunner implements Runner {
   }
 
   private void doStart(Engine e) {
+    EngineFacts facts = e.facts();
+    if (!config.runtime().isEmpty()) {
+      Optional<String> ignored =
+          RuntimeHints.podmanRuntimeMismatch(config.runtime(), facts, e.endpoint());
+      if (ignored.isPresent()) {
+        throw new ContainerStartException(ignored.get(), null);
+      }
+    }
+    int euid = PosixAcl.geteuid();
+    if (!config.rootless() && euid != 0) {
+      grantHostUserSockets(euid);
+    }
     if (config.rootless()) {
-      PosixAcl.setDefaultUserRw(socketDir, PosixAcl.geteuid());
+      PosixAcl.setDefaultUserRw(socketDir, euid);
+      if (!facts.podman() && rootless(e)) {
+        spec = rootlessDockerSpec(spec, config);
+        LOG.debug("rootless Docker at {}: socket strategy --group-add 0 (the engine owner's group"
+            + " in the container) instead of CAP_DAC_OVERRIDE", e.endpoint());
+      }
     }
     if (!config.sha256().isEmpty()) {
       verifyPinnedImage(e);
@@ -225,6 +243,55 @@ public final class ContainerRunner implements Runner {
               + spec.image() + ": " + ex.getMessage()
               + runtimeHint(e).map(h -> "\n" + h).orElse(""), ex);
     }
+  }
+
+  /**
+   * A non-root host gets read/write on every socket in its socket directory through a default ACL
+   * for its euid: gVisor under Docker ignores the plugin's {@code chown}, so the plugin's socket
+   * stays {@code 0:0 0660} and only an ACL lets a non-root host in. The ACL grants nothing to the
+   * container. Best effort: on a file system without POSIX ACLs the start goes on (runc and Podman
+   * do not need it).
+   */
+  private void grantHostUserSockets(int euid) {
+    try {
+      PosixAcl.setDefaultUserRw(socketDir, euid);
+    } catch (ContainerException ex) {
+      LOG.debug("no default ACL for uid {} on {} ({}); a plugin under gVisor on Docker will not be"
+          + " reachable by this non-root host", euid, socketDir, ex.getMessage());
+    }
+  }
+
+  private static boolean rootless(Engine e) {
+    try {
+      return e.rootless();
+    } catch (EngineException ex) {
+      throw new ContainerStartException("cannot tell whether the engine at " + e.endpoint()
+          + " runs rootless (GET /info), which decides the rootless socket strategy: "
+          + ex.getMessage(), ex);
+    }
+  }
+
+  /**
+   * The rootless strategy for rootless Docker: upstream's {@code CAP_DAC_OVERRIDE} lands only in
+   * the bounding set of a non-root container process there (Docker sets no ambient capabilities),
+   * so the plugin cannot create its socket. In a rootless engine the container's gid 0 is the
+   * engine owner's primary group on the host, so instead the container gets {@code --group-add 0}
+   * and the plugin is told to hand its socket to group 0 ({@code PLUGIN_UNIX_SOCKET_GROUP=0}, unless
+   * the config's env sets it); the host's socket group must then be the engine owner's group. The
+   * default ACL stays (gVisor under Docker ignores the plugin's {@code chown}).
+   */
+  static ContainerSpec rootlessDockerSpec(ContainerSpec s, ContainerConfig c) {
+    boolean explicitGroup = c.env().containsKey(PluginEnv.UNIX_SOCKET_GROUP);
+    String prefix = PluginEnv.UNIX_SOCKET_GROUP + "=";
+    List<String> env = new ArrayList<>();
+    for (String v : s.env()) {
+      env.add(!explicitGroup && v.startsWith(prefix) ? prefix + "0" : v);
+    }
+    List<String> capAdd = s.capAdd().stream().filter(cap -> !cap.equals("DAC_OVERRIDE")).toList();
+    return new ContainerSpec(s.image(), List.copyOf(env), s.entrypoint(), s.cmd(),
+        s.networkDisabled(), s.labels(), s.autoRemove(), s.runtime(), s.nanoCpus(), s.memory(),
+        s.cgroupParent(), s.capDrop(), capAdd, List.of("0"), s.securityOpt(), s.pidsLimit(),
+        s.readOnlyRootFs(), s.tmpfs(), s.bindSource(), s.bindTarget(), s.endpoints());
   }
 
   private void verifyPinnedImage(Engine e) {
@@ -276,6 +343,11 @@ public final class ContainerRunner implements Runner {
     }
     Map<String, List<String>> runtimes;
     try {
+      EngineFacts facts = e.facts();
+      if (facts.podman()) {
+        // Podman reports runtimes without their arguments and ignores the requested one.
+        return RuntimeHints.podmanRuntimeMismatch(config.runtime(), facts, e.endpoint());
+      }
       runtimes = e.runtimes();
     } catch (RuntimeException ex) {
       return Optional.empty();

@@ -60,13 +60,16 @@ public final class DockerJavaEngine implements Engine {
 
   private final String endpoint;
   private final String apiVersion;
+  private final EngineFacts facts;
   private final DockerHttpClient http;
   private final DockerClient docker;
+  private volatile Boolean rootless;
 
-  private DockerJavaEngine(String endpoint, String apiVersion, DockerHttpClient http,
-      DockerClient docker) {
+  private DockerJavaEngine(String endpoint, String apiVersion, EngineFacts facts,
+      DockerHttpClient http, DockerClient docker) {
     this.endpoint = endpoint;
     this.apiVersion = apiVersion;
+    this.facts = facts;
     this.http = http;
     this.docker = docker;
   }
@@ -97,17 +100,17 @@ public final class DockerJavaEngine implements Engine {
             .connectionTimeout(Duration.ofSeconds(5))
             .build();
     try {
-      String version = negotiate(http, endpoint);
+      JsonNode versionInfo = version(http, endpoint);
+      String version = negotiate(versionInfo, endpoint);
       DockerClient docker = DockerClientImpl.getInstance(cfg.withApiVersion(version).build(), http);
-      return new DockerJavaEngine(endpoint, version, http, docker);
+      return new DockerJavaEngine(endpoint, version, facts(versionInfo), http, docker);
     } catch (RuntimeException e) {
       closeQuietly(http);
       throw e;
     }
   }
 
-  private static String negotiate(DockerHttpClient http, String endpoint) {
-    JsonNode v;
+  private static JsonNode version(DockerHttpClient http, String endpoint) {
     try (Response r = http.execute(Request.builder().method(Request.Method.GET).path("/version")
         .build())) {
       byte[] body = r.getBody().readAllBytes();
@@ -116,13 +119,47 @@ public final class DockerJavaEngine implements Engine {
             "GET /version answered " + r.getStatusCode() + ": " + text(body), r.getStatusCode(),
             null);
       }
-      v = JSON.readTree(body);
+      return JSON.readTree(body);
     } catch (IOException | RuntimeException e) {
       if (e instanceof EngineException) {
         throw (EngineException) e;
       }
       throw new EngineException(describeFailure(e), 0, e);
     }
+  }
+
+  /**
+   * Podman's {@code /version} lists the components "Podman Engine" and "OCI Runtime (name)"; Docker
+   * lists "Engine", "containerd", "runc"...
+   */
+  static EngineFacts facts(JsonNode version) {
+    boolean podman = false;
+    String runtime = "";
+    for (JsonNode c : version.path("Components")) {
+      String name = c.path("Name").asText("");
+      if (name.startsWith("Podman")) {
+        podman = true;
+      } else if (name.startsWith("OCI Runtime (") && name.endsWith(")")) {
+        runtime = name.substring("OCI Runtime (".length(), name.length() - 1);
+      }
+    }
+    return new EngineFacts(podman, podman ? runtime : "");
+  }
+
+  /** Docker: {@code name=rootless} among {@code SecurityOptions}; Podman: {@code Rootless}. */
+  static boolean rootless(JsonNode info) {
+    if (info.path("Rootless").asBoolean(false)) {
+      return true;
+    }
+    for (JsonNode o : info.path("SecurityOptions")) {
+      if (o.asText("").equals("name=rootless")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String negotiate(JsonNode v, String endpoint) {
     String server = v.path("ApiVersion").asText("");
     if (server.isEmpty()) {
       throw new EngineException(endpoint + " is not a Docker Engine API (no ApiVersion)", 0, null);
@@ -495,6 +532,21 @@ public final class DockerJavaEngine implements Engine {
       out.put(e.getKey(), textList(e.getValue().path("runtimeArgs")));
     }
     return out;
+  }
+
+  @Override
+  public EngineFacts facts() {
+    return facts;
+  }
+
+  @Override
+  public boolean rootless() {
+    Boolean r = rootless;
+    if (r == null) {
+      r = rootless(requestJson("GET", "/info", null, 200));
+      rootless = r;
+    }
+    return r;
   }
 
   @Override

@@ -73,6 +73,18 @@ public interface Engine extends AutoCloseable {
   /** Registered OCI runtimes: name to runtime arguments (empty list when none or unknown). */
   Map<String, List<String>> runtimes();
 
+  /** Podman or Docker, and Podman's default runtime; known since the connection, no request. */
+  EngineFacts facts();
+
+  /**
+   * Whether the engine runs rootless (container uid/gid 0 are the engine owner's ids on the host):
+   * Docker lists {@code name=rootless} among the {@code SecurityOptions} of {@code /info}, Podman
+   * says {@code Rootless: true} there. One {@code GET /info}, then cached.
+   *
+   * @throws EngineException if the engine does not answer
+   */
+  boolean rootless();
+
   /** Releases connections. Streams still open are cut. */
   @Override
   void close();

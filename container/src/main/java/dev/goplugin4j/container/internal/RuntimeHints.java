@@ -33,4 +33,25 @@ final class RuntimeHints {
     }
     return Optional.empty();
   }
+
+  /**
+   * When a Podman service would run the container under another runtime than the one asked for:
+   * Podman's Docker-compatible API (and in Podman 4.3 its libpod API too) ignores the requested
+   * runtime and uses the service's default.
+   */
+  static Optional<String> podmanRuntimeMismatch(String runtime, EngineFacts facts,
+      String endpoint) {
+    if (!facts.podman() || facts.defaultRuntime().isEmpty()
+        || facts.defaultRuntime().equals(runtime)) {
+      return Optional.empty();
+    }
+    return Optional.of("the Podman service at " + endpoint + " runs every container with its"
+        + " default runtime \"" + facts.defaultRuntime() + "\": Podman's Docker-compatible API"
+        + " ignores the requested runtime \"" + runtime + "\" (HostConfig.Runtime), so the plugin"
+        + " would not run under " + runtime + ". Point engineEndpoint at a Podman service whose"
+        + " default runtime is " + runtime + ": one started with `podman --runtime " + runtime
+        + " system service --time=0 unix:///run/podman/podman-" + runtime + ".sock` (as"
+        + " scripts/setup-engine.sh --all does), or one whose containers.conf says [engine] runtime"
+        + " = \"" + runtime + "\"");
+  }
 }

@@ -1,0 +1,113 @@
+package dev.goplugin4j.container.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.goplugin4j.container.ContainerConfig;
+import dev.goplugin4j.host.PluginCommand;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How the runner tells engines apart and picks the strategy that works on each: Podman's fixed
+ * runtime per service, and {@code --group-add 0} instead of {@code CAP_DAC_OVERRIDE} on rootless
+ * Docker. The JSON samples are trimmed answers of Docker 20.10 and Podman 4.3.1 on this machine.
+ */
+class EngineStrategyTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HostId OWNER = new HostId("box", 42, 1000);
+
+  private static JsonNode json(String s) {
+    try {
+      return JSON.readTree(s);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static ContainerSpec spec(ContainerConfig c, Map<String, String> hostEnv) {
+    return ContainerRunner.spec(c, new PluginCommand(List.of(), hostEnv), Path.of("/tmp/d"),
+        OWNER);
+  }
+
+  @Test
+  void dockerVersionIsNotPodmanAndHasNoFixedRuntime() {
+    EngineFacts f = DockerJavaEngine.facts(json("{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":"
+        + "\"1.41\",\"Components\":[{\"Name\":\"Engine\"},{\"Name\":\"containerd\"},"
+        + "{\"Name\":\"runc\"},{\"Name\":\"docker-init\"}]}"));
+    assertThat(f).isEqualTo(new EngineFacts(false, ""));
+  }
+
+  @Test
+  void podmanVersionNamesTheServicesRuntime() {
+    EngineFacts f = DockerJavaEngine.facts(json("{\"Version\":\"4.3.1\",\"ApiVersion\":\"1.41\","
+        + "\"Components\":[{\"Name\":\"Podman Engine\"},{\"Name\":\"Conmon\"},"
+        + "{\"Name\":\"OCI Runtime (runsc)\"}]}"));
+    assertThat(f).isEqualTo(new EngineFacts(true, "runsc"));
+  }
+
+  @Test
+  void rootlessIsReadFromDockerSecurityOptionsAndPodmanRootless() {
+    assertThat(DockerJavaEngine.rootless(json("{\"SecurityOptions\":"
+        + "[\"name=seccomp,profile=default\",\"name=rootless\"]}"))).isTrue();
+    assertThat(DockerJavaEngine.rootless(json("{\"SecurityOptions\":"
+        + "[\"name=seccomp,profile=default\"]}"))).isFalse();
+    assertThat(DockerJavaEngine.rootless(json("{\"Rootless\":true,\"SecurityOptions\":"
+        + "[\"name=seccomp,profile=default\"]}"))).isTrue();
+    assertThat(DockerJavaEngine.rootless(json("{\"Rootless\":false}"))).isFalse();
+  }
+
+  @Test
+  void podmanServiceWithAnotherDefaultRuntimeIsRefusedWithTheWayOut() {
+    assertThat(RuntimeHints.podmanRuntimeMismatch("runsc", new EngineFacts(true, "runc"),
+        "unix:///run/podman/podman.sock"))
+        .hasValueSatisfying(m -> assertThat(m)
+            .contains("unix:///run/podman/podman.sock", "default runtime \"runc\"",
+                "ignores the requested runtime \"runsc\"", "podman --runtime runsc system service",
+                "[engine] runtime = \"runsc\""));
+  }
+
+  @Test
+  void podmanServiceWithTheRequestedRuntimeAndDockerAreAccepted() {
+    assertThat(RuntimeHints.podmanRuntimeMismatch("runsc", new EngineFacts(true, "runsc"), "e"))
+        .isEmpty();
+    assertThat(RuntimeHints.podmanRuntimeMismatch("runsc", new EngineFacts(false, ""), "e"))
+        .isEmpty();
+    // an old Podman that does not name its runtime: nothing to compare against
+    assertThat(RuntimeHints.podmanRuntimeMismatch("runsc", new EngineFacts(true, ""), "e"))
+        .isEmpty();
+  }
+
+  @Test
+  void rootlessDockerStrategyUsesGroupZeroInsteadOfDacOverride() {
+    ContainerConfig c = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
+        .capIpcLock(true).build();
+    ContainerSpec upstream = spec(c, Map.of("PLUGIN_UNIX_SOCKET_GROUP", "1001", "K", "v"));
+    assertThat(upstream.capAdd()).containsExactly("IPC_LOCK", "DAC_OVERRIDE");
+
+    ContainerSpec s = ContainerRunner.rootlessDockerSpec(upstream, c);
+    assertThat(s.groupAdd()).containsExactly("0");
+    assertThat(s.capAdd()).containsExactly("IPC_LOCK");
+    assertThat(s.env()).contains("PLUGIN_UNIX_SOCKET_GROUP=0", "K=v")
+        .doesNotContain("PLUGIN_UNIX_SOCKET_GROUP=1001");
+    assertThat(s).usingRecursiveComparison()
+        .ignoringFields("groupAdd", "capAdd", "env").isEqualTo(upstream);
+  }
+
+  @Test
+  void rootlessDockerStrategyKeepsASocketGroupTheConfigSetsAndAddsNoneTheHostDidNot() {
+    ContainerConfig explicit = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
+        .env("PLUGIN_UNIX_SOCKET_GROUP", "7").build();
+    ContainerSpec kept = ContainerRunner.rootlessDockerSpec(
+        spec(explicit, Map.of("PLUGIN_UNIX_SOCKET_GROUP", "1001")), explicit);
+    assertThat(kept.env()).contains("PLUGIN_UNIX_SOCKET_GROUP=7");
+
+    ContainerConfig plain = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
+        .build();
+    ContainerSpec none = ContainerRunner.rootlessDockerSpec(spec(plain, Map.of()), plain);
+    assertThat(none.env()).noneMatch(e -> e.startsWith("PLUGIN_UNIX_SOCKET_GROUP="));
+  }
+}
