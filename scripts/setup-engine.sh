@@ -14,6 +14,7 @@
 #           rootful  runsc  unix:///run/podman/podman-runsc.sock
 #           rootless runc   unix:///run/user/<uid>/podman/podman.sock
 #           rootless runsc  unix:///run/user/<uid>/podman/podman-runsc.sock
+#         (the rootful sockets group docker, 0660, as Docker's),
 #         with /etc/containers/containers.conf (default_ulimits within this machine's hard limits,
 #         cgroupfs, file event log, runsc registered through a wrapper script that adds the
 #         arguments containers.conf cannot pass).
@@ -394,6 +395,7 @@ ensure_podman_service() { # rootful|rootless runc|runsc socket-path
   pids=$(svc_pids)
   if [ -n "$pids" ] && [ "$podman_changed" = no ] && engine_answers "$endpoint"; then
     say "Podman $mode/$runtime already running at $endpoint"
+    share_rootful_socket "$mode" "$sock"
     return
   fi
   if [ -n "$pids" ]; then
@@ -418,6 +420,14 @@ ensure_podman_service() { # rootful|rootless runc|runsc socket-path
   default=$(timeout 10 "$DOCKER_CLI" -H "$endpoint" info --format '{{.DefaultRuntime}}' 2>/dev/null || true)
   [ "$default" = "$runtime" ] \
     || die "Podman $mode/$runtime at $endpoint reports default runtime \"$default\"; see $log"
+  share_rootful_socket "$mode" "$sock"
+}
+# Podman makes its rootful socket root-only (0600); give it the docker group like Docker's own, so
+# the test user (a non-root host) can reach rootful Podman as it reaches rootful Docker.
+share_rootful_socket() { # mode socket-path
+  [ "$1" = rootful ] || return 0
+  chgrp docker "$2"
+  chmod 0660 "$2"
 }
 ensure_podman_service rootful runc /run/podman/podman.sock
 ensure_podman_service rootful runsc /run/podman/podman-runsc.sock
