@@ -29,7 +29,9 @@ IMAGE=
 CDS=1
 KEEP=0
 EXTRA_MODULES=
-JVM_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
+# -Xlog: the JVM writes its own warnings to stdout by default, where the host expects the
+# handshake line; send them to stderr
+JVM_OPTS="-Xlog:disable -Xlog:all=warning:stderr -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
 JHOME=${JAVA_HOME:-}
 
 die() {

@@ -115,7 +115,8 @@ class StartupFiguresIT {
       cp = String.join(":", s.map(Path::toString).sorted().toList());
     }
     String main = ContainerCounterPlugin.class.getName();
-    List<String> jvm = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+    List<String> jvm = List.of("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
     // an AppCDS archive for the process variant, trained the way the image recipe does it
     Path jsa = Examples.dist().resolve("counter-plugin.jsa");
     Files.deleteIfExists(jsa);
