@@ -260,6 +260,11 @@ public final class DockerJavaEngine implements Engine {
     new TreeMap<>(s.labels()).forEach(labels::put);
 
     ObjectNode h = c.putObject("HostConfig");
+    if (s.networkDisabled()) {
+      // Podman's compatible API ignores NetworkDisabled (the container would get a network, and
+      // rootless a slirp4netns); NetworkMode none is honoured by Docker and Podman alike.
+      h.put("NetworkMode", "none");
+    }
     h.put("AutoRemove", s.autoRemove());
     h.putObject("RestartPolicy").put("Name", "no");
     if (!s.runtime().isEmpty()) {

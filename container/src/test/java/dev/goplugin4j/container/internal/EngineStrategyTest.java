@@ -82,6 +82,17 @@ class EngineStrategyTest {
   }
 
   @Test
+  void disabledNetworkIsAlsoSentAsNetworkModeNoneWhichPodmanHonours() {
+    ContainerSpec off = spec(ContainerConfig.builder().image("a").disableNetwork(true).build(),
+        Map.of());
+    JsonNode body = DockerJavaEngine.createBody(off);
+    assertThat(body.path("NetworkDisabled").asBoolean()).isTrue();
+    assertThat(body.path("HostConfig").path("NetworkMode").asText()).isEqualTo("none");
+    ContainerSpec on = spec(ContainerConfig.builder().image("a").build(), Map.of());
+    assertThat(DockerJavaEngine.createBody(on).path("HostConfig").has("NetworkMode")).isFalse();
+  }
+
+  @Test
   void rootlessDockerStrategyUsesGroupZeroInsteadOfDacOverride() {
     ContainerConfig c = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
         .capIpcLock(true).build();
