@@ -204,6 +204,8 @@ for g in $groups; do
   esac
 done
 
+echo "load after run: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out_dir/machine.txt"
+say "load after run: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "== ratios (Java/Go)"
 bench_main ratios "$figures" | tee "$out_dir/ratios.jsonl"
 bench_main table "$figures" >"$out_dir/table.md"

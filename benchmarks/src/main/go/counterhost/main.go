@@ -3,13 +3,23 @@
 // AddHelper under a new broker id; the plugin dials it back and calls Sum before answering.
 //
 //	counterhost counter -plugin P [-mux] [-mtls=false]
+//
+// The host side is the upstream example's GRPCClient.Put with one fix: upstream assigns the
+// brokered *grpc.Server in the AcceptAndServe goroutine and reads it after Put without
+// synchronisation, a data race that crashes the host with a nil dereference (seen under the
+// multiplexed broker in long runs). Here the server is handed over through a channel.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/examples/bidirectional/proto"
 	bidi "github.com/hashicorp/go-plugin/examples/bidirectional/shared"
+	"google.golang.org/grpc"
 
 	"goplugin4j.dev/benchmarks/internal/bench"
 )
@@ -21,6 +31,55 @@ func main() {
 type adder struct{}
 
 func (adder) Sum(a, b int64) (int64, error) { return a + b, nil }
+
+// counterPlugin is the host half of the example's CounterPlugin.
+type counterPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+func (counterPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("the host does not serve Counter")
+}
+
+func (counterPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
+	return &counterClient{broker: broker, client: proto.NewCounterClient(c)}, nil
+}
+
+type counterClient struct {
+	broker *plugin.GRPCBroker
+	client proto.CounterClient
+}
+
+// Put does what the upstream example host does per Put: serve AddHelper under a new broker id,
+// call Put with that id, stop the brokered server.
+func (m *counterClient) Put(key string, value int64, a bidi.AddHelper) error {
+	servers := make(chan *grpc.Server, 1)
+	id := m.broker.NextId()
+	go m.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		proto.RegisterAddHelperServer(s, &bidi.GRPCAddHelperServer{Impl: a})
+		servers <- s
+		return s
+	})
+	_, err := m.client.Put(context.Background(), &proto.PutRequest{AddServer: id, Key: key, Value: value})
+	select {
+	case s := <-servers:
+		s.Stop()
+	case <-time.After(5 * time.Second):
+		if err == nil {
+			err = errors.New("the brokered AddHelper server was never created")
+		}
+	}
+	return err
+}
+
+func (m *counterClient) Get(key string) (int64, error) {
+	resp, err := m.client.Get(context.Background(), &proto.GetRequest{Key: key})
+	if err != nil {
+		return 0, err
+	}
+	return resp.Value, nil
+}
 
 func runCounter(args []string) error {
 	fs := flag.NewFlagSet("counter", flag.ExitOnError)
@@ -35,9 +94,9 @@ func runCounter(args []string) error {
 	if pf.Figure == "" {
 		pf.Figure = "counter_put_brokered_" + bench.Suffix(pf.Mux, "mux", "nomux") + bench.Suffix(pf.MTLS, "_mtls", "_plain")
 	}
-	c := pf.Client(map[string]plugin.Plugin{"counter": &bidi.CounterPlugin{}})
+	c := pf.Client(map[string]plugin.Plugin{"counter": counterPlugin{}})
 	defer c.Kill()
-	counter, err := bench.Dispense[bidi.Counter](c, "counter")
+	counter, err := bench.Dispense[*counterClient](c, "counter")
 	if err != nil {
 		return err
 	}
