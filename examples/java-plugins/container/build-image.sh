@@ -104,9 +104,19 @@ while read -r lib; do
   cp -L "$lib" "$ROOT$lib"
 done <"$WORK/libs"
 
-# 4. the plugin, with an explicit class path (an AppCDS archive checks it)
+# 4. the plugin, with an explicit class path (an AppCDS archive checks it), and the jars' native
+#    libraries for this machine's architecture unpacked into /app/native: Netty loads from
+#    java.library.path first, so it need not extract its epoll library into /tmp at every start
+#    (which fails where /tmp is mounted noexec, as hardened runners do)
 cp "$DIST"/lib/*.jar "$ROOT/app/lib/"
 CP=$(cd "$ROOT" && ls app/lib/*.jar | sed 's#^#/#' | paste -sd: -)
+mkdir -p "$ROOT/app/native"
+case "$(uname -m)" in aarch64) ARCH=aarch_64 ;; *) ARCH=$(uname -m) ;; esac
+if [ -d "$WORK/classes/META-INF/native" ]; then
+  find "$WORK/classes/META-INF/native" -maxdepth 1 -name "*transport_native_epoll_$ARCH.so" \
+    -exec cp {} "$ROOT/app/native/" \;
+fi
+JVM_OPTS="$JVM_OPTS -Djava.library.path=/app/native"
 
 json_args() {
   # the entrypoint as a JSON array: java, options, -cp, class path, main class

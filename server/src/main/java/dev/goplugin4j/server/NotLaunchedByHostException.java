@@ -17,6 +17,7 @@ public class NotLaunchedByHostException extends PluginServeException {
           + "Please execute the program that consumes these plugins, which will\n"
           + "load any plugins automatically";
 
+  /** The magic cookie's environment variable name. */
   private final String cookieKey;
 
   /**
