@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A Java plugin as a process: what it does when started wrongly (no or wrong cookie, a socket
@@ -189,12 +191,15 @@ class PluginProcessIT {
     assertThat(r.restOfStdout().get(5, TimeUnit.SECONDS)).isEmpty();
   }
 
-  @Test
-  void aPluginWhoseGoHostDiesMidCallNoticesTheCancelExitsAndRemovesItsSocket() throws Exception {
+  /** With exec the JVM is the host's child; without, the host's sh is in between. */
+  @ParameterizedTest(name = "exec {0}")
+  @ValueSource(booleans = {true, false})
+  void aPluginWhoseGoHostDiesMidCallNoticesTheCancelExitsAndRemovesItsSocket(boolean exec) throws Exception {
     Path host = Examples.goTestHost("kvhost", "v1.8.0");
     String cp = System.getProperty("java.class.path");
     Map<String, String> env = new HashMap<>();
-    env.put("KV_PLUGIN", "exec '" + Examples.java() + "' -cp '" + cp + "' " + SlowKvPlugin.class.getName());
+    env.put("KV_PLUGIN", (exec ? "exec '" : "'") + Examples.java() + "' -cp '" + cp + "' "
+        + SlowKvPlugin.class.getName());
     env.put("SLOW_MARKERS_DIR", work.toString());
     env.put("TMPDIR", work.toString());
     ProcessBuilder pb = new ProcessBuilder(host.toString(), "-mtls", "get", "slow-key").directory(work.toFile());

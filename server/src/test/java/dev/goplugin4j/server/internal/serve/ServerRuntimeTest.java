@@ -387,6 +387,28 @@ class ServerRuntimeTest {
   }
 
   @Test
+  void noThreadOfTheServerOutlivesItsStop() throws Exception {
+    Handshake h = start(config().build());
+    HealthGrpc.newBlockingStub(connect(h)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService("plugin").build());
+    runtime.stop("test");
+    assertThat(runtime.awaitTermination(Duration.ofSeconds(10))).isTrue();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    List<String> left;
+    do {
+      left = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+          .filter(n -> n.startsWith("plugin-")).toList();
+    } while (!left.isEmpty() && System.nanoTime() < deadline && pause());
+    assertThat(left).as("server threads left").isEmpty();
+    assertThat(socketsInDir()).isEmpty();
+  }
+
+  private static boolean pause() throws InterruptedException {
+    Thread.sleep(20);
+    return true;
+  }
+
+  @Test
   void shutdownCancelsACallStillRunningAfterTheGracePeriodWithAClearStatus() throws Exception {
     Handshake h = start(config().shutdownGracePeriod(Duration.ofMillis(300)).build());
     ManagedChannel ch = connect(h);
