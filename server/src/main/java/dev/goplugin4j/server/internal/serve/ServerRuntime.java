@@ -293,7 +293,7 @@ public final class ServerRuntime {
     String property = "io.grpc.netty.shaded.io.netty.machineId";
     if (System.getProperty(property) == null) {
       byte[] id = new byte[8];
-      new java.security.SecureRandom().nextBytes(id);
+      java.util.concurrent.ThreadLocalRandom.current().nextBytes(id);
       id[0] |= 0x02; // locally administered, as a random MAC should be
       StringBuilder sb = new StringBuilder();
       for (byte b : id) {

@@ -258,6 +258,51 @@ class ServerRuntimeTest {
         .isEqualTo("echo: x");
   }
 
+  private static dev.goplugin4j.protocol.TlsConfig tlsConfig(AutoMtlsCertificate own, java.security.cert.X509Certificate trusted)
+      throws Exception {
+    java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry("me", own.privateKey(), "pw".toCharArray(), new java.security.cert.Certificate[] {own.certificate()});
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+    kmf.init(keys, "pw".toCharArray());
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("peer", trusted);
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    tmf.init(trust);
+    return new dev.goplugin4j.protocol.TlsConfig(kmf, tmf);
+  }
+
+  @Test
+  void aTlsProviderReplacesAutoMtlsAndStillRequiresATrustedClient() throws Exception {
+    AutoMtlsCertificate pluginOwn = AutoMtlsCertificate.generate();
+    dev.goplugin4j.protocol.TlsConfig pluginTls = tlsConfig(pluginOwn, hostCert.certificate());
+    Handshake h = start(config().tlsProvider(() -> pluginTls).build());
+    assertThat(h.certificate()).isEmpty();
+    ManagedChannel ok = GrpcTransport.channel(h.address(),
+        TlsContexts.client(tlsConfig(hostCert, pluginOwn.certificate())), group, null);
+    channels.add(ok);
+    assertThat(ClientCalls.blockingUnaryCall(ok, ECHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "tls"))
+        .isEqualTo("echo: tls");
+    AutoMtlsCertificate stranger = AutoMtlsCertificate.generate();
+    ManagedChannel refused = GrpcTransport.channel(h.address(),
+        TlsContexts.client(tlsConfig(stranger, pluginOwn.certificate())), group, null);
+    channels.add(refused);
+    assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(refused, ECHO,
+            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "x"))
+        .isInstanceOf(StatusRuntimeException.class);
+  }
+
+  @Test
+  void aFailingTlsProviderFailsTheStartWithAClearError() {
+    assertThatThrownBy(() -> start(config().tlsProvider(() -> {
+          throw new IllegalStateException("vault unreachable");
+        }).build()))
+        .isInstanceOf(PluginServeException.class)
+        .hasMessageContaining("TLS provider failed")
+        .hasMessageContaining("vault unreachable");
+  }
+
   @Test
   void picksTheHighestVersionBothSidesSupport() {
     GrpcServerPlugin p = (services, broker) -> services.addService(echoService());
