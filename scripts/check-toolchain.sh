@@ -2,7 +2,11 @@
 # Checks (and where Debian can, installs) the build toolchain: JDK 17+, Maven 3.8+, Go 1.24+,
 # python3 with venv.
 # Go comes from go.dev, not Debian (Debian 12's golang is 1.19, too old for go-plugin v1.8).
+# --without-go: for the demo, which needs Go only to build the Go plugin (it falls back to the
+# Java plugin without it).
 set -euo pipefail
+need_go=1
+[ "${1:-}" = "--without-go" ] && need_go=0
 say() { printf 'toolchain: %s\n' "$*"; }
 die() { printf 'toolchain: ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -21,6 +25,10 @@ fi
 jv=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
 [ "${jv%%.*}" -ge 17 ] || die "JDK 17 or newer needed, found $jv"
 export PATH=/usr/local/go/bin:$PATH
+if [ "$need_go" -eq 0 ]; then
+  say "java $jv, $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
+  exit 0
+fi
 command -v go >/dev/null 2>&1 || die "Go 1.24+ is needed to build the Go test peers: install it from https://go.dev/dl (e.g. into /usr/local/go)"
 gv=$(go env GOVERSION | sed 's/^go//')
 major=${gv%%.*}; rest=${gv#*.}; minor=${rest%%.*}

@@ -3,7 +3,8 @@
 #   1. checks the toolchain and installs/starts what is missing (Docker Engine, gVisor runsc),
 #   2. builds the project,
 #   3. builds the counter plugin image locally (no registry): plugincontainer's Go counter
-#      example, statically linked, FROM scratch,
+#      example, statically linked, FROM scratch, when Go 1.24+ is installed; else our Java
+#      counter plugin (plugin SDK) in a jlink image FROM scratch (DEMO_PLUGIN=go|java chooses),
 #   4. runs a Java host that starts the plugin in a gVisor container (runc when gVisor is not
 #      available, saying so), pinned by image ID, without network, with memory/CPU/pids caps, and
 #      increments ("hello",1), ("hello",2), ("world",2) through broker-backed storage: 1, 3, 2,
@@ -14,7 +15,17 @@ export PATH=/usr/local/go/bin:$PATH
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
 
-scripts/check-toolchain.sh
+# The demo plugin: plugincontainer's Go counter when Go 1.24+ is here, else our Java counter
+# plugin (plugin SDK) in a jlink image. DEMO_PLUGIN=go or DEMO_PLUGIN=java chooses.
+PLUGIN=${DEMO_PLUGIN:-auto}
+if [ "$PLUGIN" = auto ]; then
+  if scripts/check-toolchain.sh >/dev/null 2>&1; then PLUGIN=go; else PLUGIN=java; fi
+fi
+case "$PLUGIN" in
+  go) scripts/check-toolchain.sh ;;
+  java) scripts/check-toolchain.sh --without-go ;;
+  *) die "DEMO_PLUGIN must be go or java, got $PLUGIN" ;;
+esac
 if [ "$(id -u)" -eq 0 ]; then
   scripts/setup-engine.sh
 else
@@ -24,26 +35,42 @@ fi
 say "building goplugin4j (mvn install, tests skipped: scripts/test.sh runs them)"
 mvn -B -ntp -q install -DskipTests
 
-IMAGE=goplugin4j-demo-counter
-TAG=latest
 work=target/demo
-mkdir -p "$work/go"
-say "building the counter plugin (plugincontainer v0.4.2 examples/container/plugin-counter) with Go"
-(
-  cd "$work/go"
-  export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-  [ -f go.mod ] || go mod init goplugin4j-demo >/dev/null 2>&1
-  go get github.com/hashicorp/go-secure-stdlib/plugincontainer@v0.4.2 >/dev/null 2>&1
-  go build -trimpath -ldflags='-s -w' -o ../plugin-counter \
-    github.com/hashicorp/go-secure-stdlib/plugincontainer/examples/container/plugin-counter
-)
-cat > "$work/Dockerfile" <<'DOCKERFILE'
+mkdir -p "$work"
+if [ "$PLUGIN" = go ]; then
+  IMAGE=goplugin4j-demo-counter
+  TAG=latest
+  MEMORY_MIB=64
+  mkdir -p "$work/go"
+  say "building the counter plugin (plugincontainer v0.4.2 examples/container/plugin-counter) with Go"
+  (
+    cd "$work/go"
+    export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+    [ -f go.mod ] || go mod init goplugin4j-demo >/dev/null 2>&1
+    go get github.com/hashicorp/go-secure-stdlib/plugincontainer@v0.4.2 >/dev/null 2>&1
+    go build -trimpath -ldflags='-s -w' -o ../plugin-counter \
+      github.com/hashicorp/go-secure-stdlib/plugincontainer/examples/container/plugin-counter
+  )
+  cat > "$work/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY plugin-counter /plugin-counter
 ENTRYPOINT ["/plugin-counter"]
 DOCKERFILE
-say "building image $IMAGE:$TAG locally"
-out=$(docker build -q -t "$IMAGE:$TAG" "$work" 2>&1) || die "docker build failed: $out"
+  say "building image $IMAGE:$TAG locally"
+  out=$(docker build -q -t "$IMAGE:$TAG" "$work" 2>&1) || die "docker build failed: $out"
+else
+  IMAGE=goplugin4j-demo-counter-java
+  TAG=latest
+  MEMORY_MIB=256   # a JVM with its class-data archive needs more than a Go binary
+  JHOME=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p')
+  say "building the Java counter plugin image (jlink runtime, FROM scratch, AppCDS) with $JHOME"
+  DOCKER_BUILDKIT=0 sh examples/java-plugins/container/build-image.sh \
+    --dist "$PWD/examples/java-plugins/target/plugin" \
+    --main dev.goplugin4j.examples.plugins.ContainerCounterPlugin \
+    --image "$IMAGE:$TAG" --java-home "$JHOME" >"$work/java-image.json" \
+    2>"$work/java-image.log" || die "building the Java plugin image failed: $(tail -20 "$work/java-image.log")"
+  say "image: $(cat "$work/java-image.json")"
+fi
 ID=$(docker image inspect --format '{{.Id}}' "$IMAGE:$TAG")
 say "image $IMAGE:$TAG is $ID"
 
@@ -58,7 +85,7 @@ before=$(ls -d /tmp/goplugin4j-* 2>/dev/null | wc -l)
 CP="$(cat examples/demo/target/classpath.txt):examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
 say "running the Java host: counter plugin in a $RUNTIME container"
 java -cp "$CP" dev.goplugin4j.examples.demo.CounterDemo \
-  --image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME"
+  --image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB"
 
 left=$(docker ps -aq --filter label=dev.goplugin4j.plugin | wc -l)
 [ "$left" -eq 0 ] || die "$left plugin container(s) left behind"

@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * pinned image ID — and increments ("hello",1), ("hello",2), ("world",2) through the host's
  * storage, which the plugin reaches through the multiplexed broker. Prints 1, 3, 2.
  *
- * <p>Usage: {@code CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]} or
+ * <p>Usage: {@code CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]
+ * [--memory-mib N]} or
  * {@code CounterDemo --command PATH} to run the plugin as a process.
  */
 public final class CounterDemo {
@@ -34,6 +35,7 @@ public final class CounterDemo {
     String sha256 = null;
     String runtime = null;
     String command = null;
+    long memoryMiB = 64;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -42,6 +44,7 @@ public final class CounterDemo {
         case "--sha256" -> sha256 = v;
         case "--runtime" -> runtime = v;
         case "--command" -> command = v;
+        case "--memory-mib" -> memoryMiB = parseMiB(v);
         default -> usage("unknown argument " + args[i]);
       }
       if (v == null) {
@@ -62,7 +65,7 @@ public final class CounterDemo {
       ContainerConfig.Builder c = ContainerConfig.builder()
           .image(image)
           .disableNetwork(true)
-          .memory(64L << 20)
+          .memory(memoryMiB << 20)
           .nanoCpus(500_000_000L)
           .pluginName("counter");
       if (tag != null) {
@@ -117,9 +120,19 @@ public final class CounterDemo {
     }
   }
 
+  private static long parseMiB(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException | NullPointerException e) {
+      usage("--memory-mib needs a number of MiB, got " + v);
+      return 0;
+    }
+  }
+
   private static void usage(String why) {
     System.err.println("CounterDemo: " + why);
-    System.err.println("usage: CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]");
+    System.err.println("usage: CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]"
+        + " [--memory-mib N (default 64)]");
     System.err.println("       CounterDemo --command PATH");
     System.exit(2);
   }
