@@ -24,13 +24,38 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 jv=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
 [ "${jv%%.*}" -ge 17 ] || die "JDK 17 or newer needed, found $jv"
-export PATH=/usr/local/go/bin:$PATH
+export PATH=${GO_INSTALL_DIR:-/usr/local/go}/bin:$PATH
 if [ "$need_go" -eq 0 ]; then
   say "java $jv, $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
   exit 0
 fi
-command -v go >/dev/null 2>&1 || die "Go 1.24+ is needed to build the Go test peers: install it from https://go.dev/dl (e.g. into /usr/local/go)"
-gv=$(go env GOVERSION | sed 's/^go//')
-major=${gv%%.*}; rest=${gv#*.}; minor=${rest%%.*}
-{ [ "$major" -gt 1 ] || [ "$minor" -ge 24 ]; } || die "Go 1.24+ needed (go-plugin v1.8.0), found $gv"
+go_ok() {
+  command -v go >/dev/null 2>&1 || return 1
+  gv=$(go env GOVERSION | sed 's/^go//')
+  major=${gv%%.*}; rest=${gv#*.}; minor=${rest%%.*}
+  [ "$major" -gt 1 ] || [ "$minor" -ge 24 ]
+}
+if ! go_ok; then
+  # Debian 12's golang is 1.19: take the official toolchain from the Go module proxy, which
+  # serves every Go release as the module golang.org/toolchain.
+  GO_INSTALL_DIR=${GO_INSTALL_DIR:-/usr/local/go}
+  [ "$(id -u)" -eq 0 ] || [ -w "$(dirname "$GO_INSTALL_DIR")" ] \
+    || die "Go 1.24+ is needed to build the Go test peers: install it from https://go.dev/dl, or run as root to let this script install it"
+  [ ! -e "$GO_INSTALL_DIR" ] || die "$GO_INSTALL_DIR holds a Go older than 1.24; remove it or put Go 1.24+ first on PATH"
+  command -v unzip >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null; }
+  command -v curl >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+  arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+  ver=${GO_TOOLCHAIN_VERSION:-go1.25.14}
+  url="${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-$ver.linux-$arch.zip"
+  say "installing $ver into $GO_INSTALL_DIR from $url"
+  tmp=$(mktemp -d)
+  curl -sSfL -o "$tmp/go.zip" "$url" || { rm -rf "$tmp"; die "cannot download $url"; }
+  unzip -q "$tmp/go.zip" -d "$tmp/x"
+  mv "$tmp/x/golang.org/toolchain@v0.0.1-$ver.linux-$arch" "$GO_INSTALL_DIR"
+  rm -rf "$tmp"
+  # module zips carry no file modes
+  chmod +x "$GO_INSTALL_DIR"/bin/* "$GO_INSTALL_DIR"/pkg/tool/*/*
+  export PATH=$GO_INSTALL_DIR/bin:$PATH
+  go_ok || die "the Go installed into $GO_INSTALL_DIR does not run"
+fi
 say "java $jv, $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'), go $gv"

@@ -19,7 +19,12 @@ die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
 # plugin (plugin SDK) in a jlink image. DEMO_PLUGIN=go or DEMO_PLUGIN=java chooses.
 PLUGIN=${DEMO_PLUGIN:-auto}
 if [ "$PLUGIN" = auto ]; then
-  if scripts/check-toolchain.sh >/dev/null 2>&1; then PLUGIN=go; else PLUGIN=java; fi
+  PLUGIN=java
+  if command -v go >/dev/null 2>&1; then
+    gv=$(go env GOVERSION 2>/dev/null | sed 's/^go//'); rest=${gv#*.}
+    if [ "${gv%%.*}" -gt 1 ] 2>/dev/null || [ "${rest%%.*}" -ge 24 ] 2>/dev/null; then PLUGIN=go; fi
+  fi
+  say "demo plugin: $PLUGIN (DEMO_PLUGIN=go|java to choose)"
 fi
 case "$PLUGIN" in
   go) scripts/check-toolchain.sh ;;
