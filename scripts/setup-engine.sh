@@ -387,6 +387,7 @@ ensure_podman_service() { # rootful|rootless runc|runsc socket-path
   endpoint=unix://$sock
   if [ "$mode" = rootful ]; then uid=0; else uid=$TUID; fi
   log=$ENGINE_LOGS/podman-$mode-$runtime.log
+  [ "$mode" = rootless ] && log=$ENGINE_LOGS/podman-$mode-$runtime-$TEST_USER.log
   args=(--runtime "$runtime" system service --time=0 "$endpoint")
   # this script's own services, by their exact command line
   local match="podman --runtime $runtime system service --time=0 $endpoint"

@@ -34,10 +34,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param groupAdd the container's extra gid, or -1 for none
  * @param socketGroup the host's socket group ({@code unixSocketGroup}), or -1 for none
  * @param rootless the {@code rootless} flag of the config
+ * @param network whether the container has a network; off by default here (the plugin talks
+ *     over the socket only, and rootless Podman 4.3's service leaves a zombie {@code slirp4netns}
+ *     behind for every container with a network, podman#9777)
  * @param containerEnv extra container environment
  */
 record MatrixCell(MatrixEngine engine, String runtime, String tag, boolean mlock,
-    boolean multiplex, int groupAdd, int socketGroup, boolean rootless,
+    boolean multiplex, int groupAdd, int socketGroup, boolean rootless, boolean network,
     Map<String, String> containerEnv) {
 
   /** The plugin name label of every matrix container: leftovers are found by it. */
@@ -49,40 +52,46 @@ record MatrixCell(MatrixEngine engine, String runtime, String tag, boolean mlock
 
   /** A cell with the given engine, runtime and tag; no mlock, non-multiplexed, no groups. */
   static MatrixCell of(MatrixEngine engine, String runtime, String tag) {
-    return new MatrixCell(engine, runtime, tag, false, false, -1, -1, false, Map.of());
+    return new MatrixCell(engine, runtime, tag, false, false, -1, -1, false, false, Map.of());
   }
 
   MatrixCell withMlock(boolean on) {
     return new MatrixCell(engine, runtime, tag, on, multiplex, groupAdd, socketGroup, rootless,
-        containerEnv);
+        network, containerEnv);
   }
 
   MatrixCell withMultiplex(boolean on) {
     return new MatrixCell(engine, runtime, tag, mlock, on, groupAdd, socketGroup, rootless,
-        containerEnv);
+        network, containerEnv);
   }
 
   /** {@code groupAdd(gid)} and the host's {@code unixSocketGroup(gid)}, as upstream pairs them. */
   MatrixCell withSharedGroup(int gid) {
-    return new MatrixCell(engine, runtime, tag, mlock, multiplex, gid, gid, rootless,
+    return new MatrixCell(engine, runtime, tag, mlock, multiplex, gid, gid, rootless, network,
         containerEnv);
   }
 
   MatrixCell withGroups(int containerGroup, int hostSocketGroup) {
     return new MatrixCell(engine, runtime, tag, mlock, multiplex, containerGroup,
-        hostSocketGroup, rootless, containerEnv);
+        hostSocketGroup, rootless, network, containerEnv);
   }
 
   MatrixCell withRootless(boolean on) {
     return new MatrixCell(engine, runtime, tag, mlock, multiplex, groupAdd, socketGroup, on,
-        containerEnv);
+        network, containerEnv);
+  }
+
+  /** With the engine's default network (as the config's default) instead of none. */
+  MatrixCell withNetwork(boolean on) {
+    return new MatrixCell(engine, runtime, tag, mlock, multiplex, groupAdd, socketGroup, rootless,
+        on, containerEnv);
   }
 
   MatrixCell withContainerEnv(String key, String value) {
     Map<String, String> env = new LinkedHashMap<>(containerEnv);
     env.put(key, value);
     return new MatrixCell(engine, runtime, tag, mlock, multiplex, groupAdd, socketGroup, rootless,
-        env);
+        network, env);
   }
 
   /** The container configuration of this cell. */
@@ -93,6 +102,7 @@ record MatrixCell(MatrixEngine engine, String runtime, String tag, boolean mlock
         .engineEndpoint(engine.endpoint(runtime))
         .pluginName(PLUGIN_NAME)
         .rootless(rootless)
+        .disableNetwork(!network)
         .env(containerEnv);
     if (groupAdd >= 0) {
       b.groupAdd(groupAdd);
@@ -179,7 +189,7 @@ record MatrixCell(MatrixEngine engine, String runtime, String tag, boolean mlock
     List<String> args = new java.util.ArrayList<>(List.of(
         "engine=" + engine.name(), "runtime=" + runtime, "tag=" + tag, "mlock=" + mlock,
         "multiplex=" + multiplex, "groupAdd=" + groupAdd, "socketGroup=" + socketGroup,
-        "rootless=" + rootless));
+        "rootless=" + rootless, "network=" + network));
     containerEnv.forEach((k, v) -> args.add("env." + k + "=" + v));
     return args;
   }
@@ -201,13 +211,14 @@ record MatrixCell(MatrixEngine engine, String runtime, String tag, boolean mlock
     return new MatrixCell(MatrixEngine.valueOf(m.get("engine")), m.get("runtime"), m.get("tag"),
         Boolean.parseBoolean(m.get("mlock")), Boolean.parseBoolean(m.get("multiplex")),
         Integer.parseInt(m.get("groupAdd")), Integer.parseInt(m.get("socketGroup")),
-        Boolean.parseBoolean(m.get("rootless")), env);
+        Boolean.parseBoolean(m.get("rootless")), Boolean.parseBoolean(m.get("network")), env);
   }
 
   @Override
   public String toString() {
     return engine + " " + runtime + " " + tag + (mlock ? " mlock" : "")
         + (multiplex ? " multiplexed" : "") + (rootless ? " rootless-flag" : "")
+        + (network ? " network" : "")
         + (groupAdd >= 0 ? " groupAdd=" + groupAdd : "")
         + (socketGroup >= 0 ? " socketGroup=" + socketGroup : "")
         + (containerEnv.isEmpty() ? "" : " env=" + containerEnv);

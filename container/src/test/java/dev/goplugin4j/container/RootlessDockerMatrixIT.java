@@ -41,6 +41,13 @@ class RootlessDockerMatrixIT {
         .withSharedGroup(ownerGroup()).withMultiplex(multiplex));
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"runc", "runsc"})
+  void theEnginesDefaultNetworkDoesNotGetInTheWay(String runtime) {
+    worksEndToEnd(MatrixCell.of(ENGINE, runtime, MatrixImages.NONROOT)
+        .withSharedGroup(ownerGroup()).withRootless(true).withNetwork(true));
+  }
+
   @ParameterizedTest(name = "{0}, multiplexed broker {1}")
   @CsvSource({"runc, false", "runsc, false", "runc, true", "runsc, true"})
   void nonRootContainerUserWorksWithTheRootlessFlagThroughGroupZeroInsteadOfDacOverride(
