@@ -187,8 +187,11 @@ class ConfigAppliedIT {
   void memoryLimitKillsAHog() throws Exception {
     Result r = sh(ContainerConfig.builder().runtime("runc").memory(16L << 20).debug(true),
         "tail /dev/zero");
+    // 137 within the wait proves the limit was enforced: the hog never stops by itself
     assertThat(r.status()).isEqualTo(137);
-    assertThat(r.diagnosis()).contains("exceeding its memory limit");
+    // Docker (cgroup v1) sets State.OOMKilled from an asynchronous event that can lag the exit
+    // under load; the hint then falls back to the exit code
+    assertThat(r.diagnosis()).containsAnyOf("exceeding its memory limit", "exit code 137");
   }
 
   @Test
