@@ -136,7 +136,8 @@ side() {
 }
 
 for g in $groups; do
-  say "== group $g"
+  say "== group $g (load $(cut -d' ' -f1 /proc/loadavg))"
+  echo "load at group $g: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out_dir/machine.txt"
   case "$g" in
     kv)
       side "kv_get_roundtrip java" bench_main run kv "${jmh_opts[@]}"

@@ -4,10 +4,16 @@
 //
 //	counterhost counter -plugin P [-mux] [-mtls=false]
 //
-// The host side is the upstream example's GRPCClient.Put with one fix: upstream assigns the
-// brokered *grpc.Server in the AcceptAndServe goroutine and reads it after Put without
-// synchronisation, a data race that crashes the host with a nil dereference (seen under the
-// multiplexed broker in long runs). Here the server is handed over through a channel.
+// The host side is the upstream example's GRPCClient.Put with two fixes, both races of its
+// `go broker.AcceptAndServe(...)` followed at once by the Put call:
+//   - upstream assigns the brokered *grpc.Server in that goroutine and reads it after Put without
+//     synchronisation: a nil dereference, seen under the multiplexed broker in long runs;
+//   - under the multiplexed broker the plugin may knock before the goroutine has registered the
+//     id, and the call fails with "no listener for id N" (go-plugin documents that brokered
+//     streams must be set up sequentially), seen on a loaded machine.
+//
+// Here Put waits until the server is created, which happens right after the id is registered,
+// as the Java host's synchronous acceptAndServe does.
 package main
 
 import (
@@ -61,15 +67,14 @@ func (m *counterClient) Put(key string, value int64, a bidi.AddHelper) error {
 		servers <- s
 		return s
 	})
-	_, err := m.client.Put(context.Background(), &proto.PutRequest{AddServer: id, Key: key, Value: value})
+	var s *grpc.Server
 	select {
-	case s := <-servers:
-		s.Stop()
+	case s = <-servers:
 	case <-time.After(5 * time.Second):
-		if err == nil {
-			err = errors.New("the brokered AddHelper server was never created")
-		}
+		return errors.New("the brokered AddHelper server was not created within 5 s")
 	}
+	_, err := m.client.Put(context.Background(), &proto.PutRequest{AddServer: id, Key: key, Value: value})
+	s.Stop()
 	return err
 }
 
