@@ -40,6 +40,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChanne
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.StreamObserver;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -83,7 +84,8 @@ import org.slf4j.LoggerFactory;
 public final class ServerRuntime {
   /** The server's own services; user services must not reuse these names. */
   static final List<String> RESERVED_SERVICES =
-      List.of("plugin.GRPCBroker", "plugin.GRPCController", "plugin.GRPCStdio", "grpc.health.v1.Health");
+      List.of("plugin.GRPCBroker", "plugin.GRPCController", "plugin.GRPCStdio", "grpc.health.v1.Health",
+          "grpc.reflection.v1.ServerReflection");
 
   /** go-plugin's health service name. */
   public static final String HEALTH_SERVICE = "plugin";
@@ -249,6 +251,9 @@ public final class ServerRuntime {
     services.add(new Controller());
     services.add(stdio != null ? stdio : new StdioForwarder(log));
     services.addAll(registerPlugins(plugins, userBroker));
+    // go-plugin registers gRPC server reflection too; tools (grpcurl, `goplugin4j run`) list the
+    // plugin's services with it
+    services.add(ProtoReflectionServiceV1.newInstance());
     Path path = config.listenOnTcp() ? null : sockets.newSocketPath();
 
     TlsSetup tls = joinTls(tlsFuture);

@@ -423,6 +423,35 @@ class ServerRuntimeTest {
   }
 
   @Test
+  void reflectionListsTheServedServicesAsGoPluginDoes() throws Exception {
+    Handshake h = start(config().build());
+    java.util.concurrent.CompletableFuture<java.util.List<String>> names =
+        new java.util.concurrent.CompletableFuture<>();
+    StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> requests =
+        io.grpc.reflection.v1.ServerReflectionGrpc.newStub(connect(h)).serverReflectionInfo(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                names.complete(r.getListServicesResponse().getServiceList().stream()
+                    .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                names.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+    requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("*").build());
+    requests.onCompleted();
+    assertThat(names.get(10, TimeUnit.SECONDS))
+        .contains("grpc.health.v1.Health", "plugin.GRPCController", "plugin.GRPCBroker",
+            "plugin.GRPCStdio");
+  }
+
+  @Test
   void shutdownStopsServingAndRemovesTheSocket() throws Exception {
     Handshake h = start(config().build());
     GRPCControllerGrpc.newBlockingStub(connect(h)).withDeadlineAfter(10, TimeUnit.SECONDS)
