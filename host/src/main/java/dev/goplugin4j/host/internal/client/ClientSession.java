@@ -479,26 +479,71 @@ public final class ClientSession {
   }
 
   private void healthCheck(long deadline, AttachedRunner r) {
-    long remaining = Math.max(1, deadline - System.nanoTime());
-    try {
-      HealthCheckResponse resp =
-          HealthGrpc.newBlockingStub(channel)
-              .withWaitForReady()
-              .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-              .check(HealthCheckRequest.newBuilder().setService("plugin").build());
-      if (resp.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+    // Not waitForReady: it would hide why the connection fails (a TLS mismatch looked like a
+    // start timeout). Retry UNAVAILABLE while the plugin may still be coming up; stop at once on
+    // a TLS failure or when the plugin is gone.
+    StatusRuntimeException last = null;
+    while (true) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
         throw new PluginStartException(failure(
-            "the plugin at " + address + " reports health " + resp.getStatus() + ", not SERVING", r));
+            "timeout while waiting for plugin to start: it handshook but its gRPC server at "
+                + address + " did not answer a health check in time"
+                + (last == null ? "" : "; last error: " + describe(last)), r), last);
       }
-    } catch (StatusRuntimeException e) {
-      String hint = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
-          ? "timeout while waiting for plugin to start: it handshook but its gRPC server at "
-              + address + " did not answer a health check in time"
-          : "cannot reach the plugin's gRPC server at " + address + ": " + e.getStatus()
-              + (e.getCause() != null ? " (" + e.getCause() + ")" : "")
-              + ". If TLS failed, check that both sides use AutoMTLS or matching TLS material";
-      throw new PluginStartException(failure(hint, r), e);
+      try {
+        HealthCheckResponse resp =
+            HealthGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(Math.min(remaining, TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS)
+                .check(HealthCheckRequest.newBuilder().setService("plugin").build());
+        if (resp.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+          throw new PluginStartException(failure(
+              "the plugin at " + address + " reports health " + resp.getStatus() + ", not SERVING", r));
+        }
+        return;
+      } catch (StatusRuntimeException e) {
+        last = e;
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+            && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED) {
+          throw new PluginStartException(failure(
+              "the plugin's gRPC server at " + address + " failed its health check: " + describe(e), r), e);
+        }
+        if (isTlsFailure(e)) {
+          throw new PluginStartException(failure(
+              "cannot reach the plugin's gRPC server at " + address + ": the TLS handshake failed ("
+                  + describe(e) + "). Check that both sides use AutoMTLS, or TLS material that"
+                  + " trusts the other side's certificate", r), e);
+        }
+        if (r.onExit().isDone()) {
+          throw new PluginStartException(failure(
+              "plugin exited before we could connect (exit status " + r.onExit().getNow(null) + ")", r), e);
+        }
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PluginStartException(failure("interrupted while connecting to the plugin", r), e);
+      }
     }
+  }
+
+  private static boolean isTlsFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String describe(StatusRuntimeException e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return e.getStatus().getCode() + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription())
+        + (root != e ? " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "");
   }
 
   private void startBroker(SslContext serverTls, SslContext clientTls, AttachedRunner r) {
