@@ -86,7 +86,10 @@ else
   say "gVisor (runsc) is not registered with the engine: using runc (run scripts/setup-engine.sh as root to add it)"
 fi
 
-before=$(ls -d /tmp/goplugin4j-* 2>/dev/null | wc -l)
+# socket directories the host makes (under java.io.tmpdir, /tmp); find, unlike ls, succeeds when
+# there are none
+socket_dirs() { find /tmp -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
+before=$(socket_dirs)
 CP="$(cat examples/demo/target/classpath.txt):examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
 say "running the Java host: counter plugin in a $RUNTIME container"
 java -cp "$CP" dev.goplugin4j.examples.demo.CounterDemo \
@@ -94,6 +97,6 @@ java -cp "$CP" dev.goplugin4j.examples.demo.CounterDemo \
 
 left=$(docker ps -aq --filter label=dev.goplugin4j.plugin | wc -l)
 [ "$left" -eq 0 ] || die "$left plugin container(s) left behind"
-after=$(ls -d /tmp/goplugin4j-* 2>/dev/null | wc -l)
+after=$(socket_dirs)
 [ "$after" -le "$before" ] || die "a socket directory was left behind in /tmp"
 say "done: no container and no socket directory left behind"
