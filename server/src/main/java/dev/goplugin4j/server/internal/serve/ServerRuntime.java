@@ -210,7 +210,8 @@ public final class ServerRuntime {
   private void doStart() {
     Map<String, String> env = io.env();
     avoidMacAddressLookup();
-    int version = negotiateVersion(env);
+    Negotiated negotiated = negotiateVersion(env);
+    int version = negotiated.version();
     Map<String, GrpcServerPlugin> plugins = config.versionedPlugins().get(version);
 
     // TLS set-up (key generation, JDK TLS initialisation) is the slowest part of a start: run it
@@ -283,10 +284,39 @@ public final class ServerRuntime {
 
     handshake = new Handshake(
         PluginEnv.CORE_PROTOCOL_VERSION, version, address, Handshake.GRPC, tls.certField(), muxField);
+    if (!negotiated.shared()) {
+      withdrawListener();
+    }
     if (io.takeOverProcess()) {
       installProcessHooks();
     }
     writeHandshake(handshake);
+  }
+
+  /**
+   * No version is shared: go-plugin's server prints its lowest version anyway so that the host can
+   * name the mismatch, and the host then kills the plugin without connecting. A killed plugin
+   * cannot remove its socket, so the listener goes and the socket file is removed before the line
+   * is printed: no host will connect, and nothing is left behind whenever the kill comes. The
+   * process keeps running, as go-plugin's does, so that the host reads the version mismatch and
+   * not "plugin exited before we could connect".
+   */
+  private void withdrawListener() {
+    health.setStatus(HEALTH_SERVICE, ServingStatus.NOT_SERVING);
+    if (listener != null) {
+      quietly(() -> listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS));
+    }
+    quietly(() -> {
+      server.shutdownNow();
+      server.awaitTermination(2, TimeUnit.SECONDS);
+    });
+    if (socketFile != null) {
+      try {
+        Files.deleteIfExists(socketFile);
+      } catch (IOException e) {
+        log.warn("cannot remove the plugin socket {} after the version mismatch: {}", socketFile, e.toString());
+      }
+    }
   }
 
   /**
@@ -358,7 +388,10 @@ public final class ServerRuntime {
     }
   }
 
-  private int negotiateVersion(Map<String, String> env) {
+  /** The version to print and whether the host supports it (false: the host will refuse it). */
+  private record Negotiated(int version, boolean shared) {}
+
+  private Negotiated negotiateVersion(Map<String, String> env) {
     List<Integer> hostVersions = new ArrayList<>();
     String raw = env.get(PluginEnv.PROTOCOL_VERSIONS);
     if (raw != null && !raw.isEmpty()) {
@@ -372,13 +405,15 @@ public final class ServerRuntime {
       }
     }
     int version = Handshake.negotiate(hostVersions, config.versionedPlugins().keySet());
-    if (!hostVersions.isEmpty() && !hostVersions.contains(version)) {
+    boolean shared = hostVersions.isEmpty() || hostVersions.contains(version);
+    if (!shared) {
       log.warn(
-          "no common protocol version: the host supports {}, this plugin {}; serving version {} so"
-              + " that the host can report the mismatch. Upgrade the plugin or the host",
+          "no common protocol version: the host supports {}, this plugin {}; printing version {} so"
+              + " that the host can report the mismatch, without listening (the host will not"
+              + " connect). Upgrade the plugin or the host",
           hostVersions, config.versionedPlugins().keySet(), version);
     }
-    return version;
+    return new Negotiated(version, shared);
   }
 
   private BrokerImpl newBroker(

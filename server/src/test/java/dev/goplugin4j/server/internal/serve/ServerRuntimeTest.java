@@ -314,12 +314,35 @@ class ServerRuntimeTest {
   }
 
   @Test
-  void servesItsLowestVersionWhenNoVersionIsCommonSoTheHostCanReportIt() {
+  void printsItsLowestVersionWhenNoVersionIsCommonSoTheHostCanReportIt() {
     GrpcServerPlugin p = (services, broker) -> services.addService(echoService());
     ServeConfig c = ServeConfig.builder().handshake(1, COOKIE_KEY, COOKIE_VALUE)
         .plugins(2, Map.of("echo", p)).plugins(3, Map.of("echo", p)).build();
     env.put(PluginEnv.PROTOCOL_VERSIONS, "7,x");
     assertThat(start(c).appVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void withNoCommonVersionTheSocketIsGoneBeforeTheHandshakeIsPrintedAndThePluginWaitsForItsKill()
+      throws Exception {
+    env.put(PluginEnv.PROTOCOL_VERSIONS, "7");
+    Handshake h = start(config().build());
+    // the host kills the plugin as soon as it reads the line: nothing may be left to remove then
+    assertThat(stdout.toString(StandardCharsets.US_ASCII)).startsWith("1|1|unix|" + dir);
+    assertThat(socketsInDir()).isEmpty();
+    assertThat(Path.of(h.address().address())).doesNotExist();
+    // still running, so that the host reports the mismatch rather than an early exit
+    assertThat(runtime.awaitTermination(Duration.ofMillis(300))).isFalse();
+  }
+
+  @Test
+  void withNoCommonVersionTheMultiplexedListenerIsWithdrawnToo() throws Exception {
+    env.put(PluginEnv.PROTOCOL_VERSIONS, "7");
+    env.put(PluginEnv.MULTIPLEX_GRPC, "true");
+    Handshake h = start(config().build());
+    assertThat(h.mux()).contains("true");
+    assertThat(socketsInDir()).isEmpty();
+    assertThat(runtime.awaitTermination(Duration.ofMillis(300))).isFalse();
   }
 
   @Test
