@@ -1,6 +1,7 @@
 package dev.goplugin4j.host;
 
 import dev.goplugin4j.protocol.GrpcBroker;
+import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -206,7 +209,10 @@ public final class PluginClient implements AutoCloseable {
    * @param logger the logger for plugin logs, or null for the default
    * @param logLineBufferSize the longest stderr line before it is split
    * @param sha256 the executable's expected SHA-256 in lower-case hex, or null
-   * @param channelCustomizer applied to the gRPC channel builder, or null
+   * @param channelCustomizer applied to the builder of every gRPC channel to the plugin (the main
+   *     one and each brokered one), or null
+   * @param allowedProtocols the plugin protocols accepted in the handshake; only {@value
+   *     Handshake#GRPC} can be in it
    */
   public record Config(
       int protocolVersion,
@@ -233,7 +239,8 @@ public final class PluginClient implements AutoCloseable {
       Logger logger,
       int logLineBufferSize,
       String sha256,
-      Consumer<ManagedChannelBuilder<?>> channelCustomizer) {
+      Consumer<ManagedChannelBuilder<?>> channelCustomizer,
+      Set<String> allowedProtocols) {
 
     /** A short name for logs and thread names: the executable's file name, or the runner kind. */
     public String pluginName() {
@@ -257,6 +264,9 @@ public final class PluginClient implements AutoCloseable {
 
     /** Default longest stderr line before it is split: 64 KiB. */
     public static final int DEFAULT_LOG_LINE_BUFFER_SIZE = 64 * 1024;
+
+    /** Default allowed plugin protocols: gRPC only, the one protocol the JVM can speak. */
+    public static final Set<String> DEFAULT_ALLOWED_PROTOCOLS = Set.of(Handshake.GRPC);
 
     private Integer protocolVersion;
     private String magicCookieKey;
@@ -284,6 +294,7 @@ public final class PluginClient implements AutoCloseable {
     private int logLineBufferSize = DEFAULT_LOG_LINE_BUFFER_SIZE;
     private String sha256;
     private Consumer<ManagedChannelBuilder<?>> channelCustomizer;
+    private Set<String> allowedProtocols = DEFAULT_ALLOWED_PROTOCOLS;
 
     Builder() {}
 
@@ -313,6 +324,7 @@ public final class PluginClient implements AutoCloseable {
       logLineBufferSize = c.logLineBufferSize();
       sha256 = c.sha256();
       channelCustomizer = c.channelCustomizer();
+      allowedProtocols = c.allowedProtocols();
     }
 
     /**
@@ -649,13 +661,55 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
-     * Customises the gRPC channel to the plugin (interceptors, keepalive, ...). Applied last.
+     * Customises the gRPC channels to the plugin (interceptors, keepalive, ...): the main channel
+     * and every channel the broker dials to a service the plugin serves with {@code
+     * AcceptAndServe} (with or without the multiplexed broker). Applied last, after the client's
+     * own settings (transport, TLS, executor). Default none.
      *
-     * @param customizer called once per connection; null to clear
+     * @param customizer called once per channel, from the thread that makes the channel (a
+     *     brokered channel is made when a plugin client's code dials it), so it must be
+     *     thread-safe; null to clear
      * @return this builder
      */
     public Builder channelCustomizer(Consumer<ManagedChannelBuilder<?>> customizer) {
       this.channelCustomizer = customizer;
+      return this;
+    }
+
+    /**
+     * The plugin protocols this host accepts in the plugin's handshake line (go-plugin's {@code
+     * ClientConfig.AllowedProtocols}). A plugin that announces any other protocol is refused at
+     * start with a {@link HandshakeException} naming its protocol and this set. Default {@link
+     * #DEFAULT_ALLOWED_PROTOCOLS} (gRPC only; go-plugin's own default is net/rpc only, which no
+     * JVM host can use). Also checked against the protocol of a {@link #reattach reattach}
+     * config.
+     *
+     * <p>{@value Handshake#NETRPC} is accepted here, so configurations ported from Go keep their
+     * shape, but {@link #build()} then fails: the JVM cannot speak Go's net/rpc protocol (gob over
+     * Go's {@code net/rpc}).
+     *
+     * @param protocols {@value Handshake#GRPC} and/or {@value Handshake#NETRPC}; at least one, no
+     *     nulls, duplicates ignored
+     * @return this builder
+     * @throws IllegalArgumentException for an empty list or a protocol go-plugin does not define
+     */
+    public Builder allowedProtocols(String... protocols) {
+      Objects.requireNonNull(protocols, "protocols");
+      if (protocols.length == 0) {
+        throw new IllegalArgumentException(
+            "allowedProtocols needs at least one protocol; use \"" + Handshake.GRPC + "\"");
+      }
+      Set<String> set = new TreeSet<>();
+      for (String p : protocols) {
+        Objects.requireNonNull(p, "protocols element");
+        if (!Handshake.GRPC.equals(p) && !Handshake.NETRPC.equals(p)) {
+          throw new IllegalArgumentException(
+              "unknown plugin protocol \"" + p + "\" in allowedProtocols; go-plugin defines \""
+                  + Handshake.GRPC + "\" and \"" + Handshake.NETRPC + "\"");
+        }
+        set.add(p);
+      }
+      this.allowedProtocols = Set.copyOf(set);
       return this;
     }
 
@@ -695,6 +749,13 @@ public final class PluginClient implements AutoCloseable {
             "reattach config of kind \"" + reattach.runnerKind()
                 + "\" needs its runner's reattacher: use reattach(config, reattacher)");
       }
+      if (allowedProtocols.contains(Handshake.NETRPC)) {
+        throw new IllegalStateException(
+            "allowedProtocols " + new TreeSet<>(allowedProtocols) + " includes \"" + Handshake.NETRPC
+                + "\", but the JVM cannot speak Go's net/rpc protocol (gob-encoded Go net/rpc): only"
+                + " Go hosts can load net/rpc plugins. Use allowedProtocols(\"" + Handshake.GRPC
+                + "\") and a gRPC build of the plugin (go-plugin ServeConfig.GRPCServer)");
+      }
       if (reattach != null && tls != null) {
         throw new IllegalStateException("tls cannot be combined with reattach: the TLS material comes from the reattach config");
       }
@@ -724,7 +785,8 @@ public final class PluginClient implements AutoCloseable {
               logger,
               logLineBufferSize,
               sha256,
-              channelCustomizer));
+              channelCustomizer,
+              allowedProtocols));
     }
 
     private static void checkName(String name) {

@@ -196,6 +196,12 @@ public final class ClientSession {
     ReattachConfig rc = config.reattach();
     Reattacher reattacher =
         config.reattacher() != null ? config.reattacher() : new ProcessReattacher();
+    if (!config.allowedProtocols().contains(rc.protocol())) {
+      // before the reattacher runs: a refused config touches no process or container
+      throw new HandshakeException("cannot reattach to a \"" + rc.protocol()
+          + "\" plugin: allowedProtocols is " + new TreeSet<>(config.allowedProtocols())
+          + "; goplugin4j hosts speak gRPC only");
+    }
     long deadline = System.nanoTime() + config.startTimeout().toNanos();
     initExecutors();
     runner = reattacher.reattach(rc);
@@ -205,9 +211,6 @@ public final class ClientSession {
       throw new HandshakeException(
           "the reattached plugin speaks protocol version " + version
               + " but this client has plugins only for versions " + config.versionedPlugins().keySet());
-    }
-    if (!Handshake.GRPC.equals(rc.protocol())) {
-      throw new HandshakeException("cannot reattach to a \"" + rc.protocol() + "\" plugin; only grpc is supported");
     }
     if (rc.multiplexed() != config.multiplexBroker()) {
       throw new HandshakeException(
@@ -402,6 +405,7 @@ public final class ClientSession {
     try {
       h.checkCoreVersion();
       h.checkAppVersion(config.versionedPlugins().keySet());
+      checkAllowedProtocol(h.protocol());
       h.checkGrpc();
       if (config.multiplexBroker()) {
         h.checkMultiplexSupported();
@@ -422,6 +426,23 @@ public final class ClientSession {
     version = h.appVersion();
     pluginSet = config.versionedPlugins().get(version);
     log.debug("plugin {} negotiated protocol version {} at {}", name, version, h.address());
+  }
+
+  /** go-plugin's AllowedProtocols check, with our net/rpc explanation when that is the cause. */
+  private void checkAllowedProtocol(String protocol) {
+    if (config.allowedProtocols().contains(protocol)) {
+      return;
+    }
+    String allowed = new TreeSet<>(config.allowedProtocols()).toString();
+    if (Handshake.NETRPC.equals(protocol)) {
+      throw new HandshakeException(
+          "unsupported plugin protocol \"" + protocol + "\"; allowedProtocols is " + allowed
+              + ". The plugin speaks Go's net/rpc protocol, which only Go hosts can use. Ask the"
+              + " plugin author for a gRPC build (go-plugin ServeConfig.GRPCServer) or use a Go host");
+    }
+    throw new HandshakeException(
+        "unsupported plugin protocol \"" + protocol + "\"; allowedProtocols is " + allowed
+            + ". Check that the command runs a go-plugin gRPC plugin");
   }
 
   private void connect(long deadline, AttachedRunner r) {
