@@ -1,13 +1,17 @@
 package dev.goplugin4j.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** Runs the docs' example programs in a child JVM on the test class path. */
 public final class DocsSupport {
@@ -42,13 +46,19 @@ public final class DocsSupport {
     return id;
   }
 
-  /** Runs {@code main} of a class in a child JVM with this test class path. */
+  /**
+   * Runs {@code main} of a class in a child JVM with this test class path, in a fresh temporary
+   * working directory that is removed afterwards: the programs and the plugins they start write
+   * files there (go-plugin's KV example plugin writes {@code kv_<key>} in its working directory).
+   */
   public static Result java(Class<?> main, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(javaExecutable(), "-cp",
-        System.getProperty("java.class.path"), main.getName()));
+    List<String> cmd = new ArrayList<>(List.of(javaExecutable(), "-cp", absoluteClassPath(),
+        main.getName()));
     cmd.addAll(List.of(args));
+    Path work = null;
     try {
-      Process p = new ProcessBuilder(cmd).start();
+      work = Files.createTempDirectory("goplugin4j-docs-");
+      Process p = new ProcessBuilder(cmd).directory(work.toFile()).start();
       p.getOutputStream().close();
       CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
       CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
@@ -62,6 +72,32 @@ public final class DocsSupport {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);
+    } finally {
+      if (work != null) {
+        deleteRecursively(work);
+      }
+    }
+  }
+
+  /** The test class path with each entry made absolute: the child runs in another directory. */
+  private static String absoluteClassPath() {
+    StringBuilder sb = new StringBuilder();
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      if (entry.isEmpty()) {
+        continue;
+      }
+      sb.append(sb.length() == 0 ? "" : File.pathSeparator).append(Path.of(entry).toAbsolutePath());
+    }
+    return sb.toString();
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the docs programs' working directory " + dir, e);
     }
   }
 
