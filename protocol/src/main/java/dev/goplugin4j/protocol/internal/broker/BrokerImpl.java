@@ -2,6 +2,7 @@ package dev.goplugin4j.protocol.internal.broker;
 
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.NoBrokeredServerException;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -68,7 +70,12 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Announcements received (or awaited) for ids this side dials; also knock answers. */
   private final Map<Integer, CompletableFuture<ConnInfo>> clientPending = new ConcurrentHashMap<>();
-  private final Map<Integer, Served> servers = new ConcurrentHashMap<>();
+  /**
+   * Ids with a brokered server, or one being set up: an id enters with {@link Map#putIfAbsent}
+   * before its server exists, so two concurrent {@link #acceptAndServe} calls for one id cannot
+   * both win. The value is empty until the server runs.
+   */
+  private final Map<Integer, Optional<Served>> servers = new ConcurrentHashMap<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final Object sendLock = new Object();
 
@@ -116,12 +123,28 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     if (services == null || services.isEmpty()) {
       throw new IllegalArgumentException("services must not be empty");
     }
-    if (servers.containsKey(id)) {
-      throw new IllegalStateException("a brokered server already serves id " + id);
+    if (servers.putIfAbsent(id, Optional.empty()) != null) {
+      throw new IllegalStateException("a brokered server already serves id " + id
+          + "; close it first, or take a fresh id from nextId()");
     }
     Served served;
+    try {
+      served = startServer(id, services);
+    } catch (RuntimeException | Error e) {
+      servers.remove(id, Optional.<Served>empty());
+      throw e;
+    }
+    servers.put(id, Optional.of(served));
+    if (closed.get()) {
+      served.close();
+      checkOpen();
+    }
+    return served;
+  }
+
+  private Served startServer(int id, List<?> services) {
     if (muxer != null) {
-      served = new Served(id, muxer.serve(id, services, serverTls), null, null);
+      return new Served(id, muxer.serve(id, services, serverTls), null, null);
     } else {
       NetAddress addr = listeners.newAddress();
       Server server = GrpcTransport.server(addr, serverTls, group, group, services);
@@ -139,14 +162,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
         deleteSocket(addr);
         throw e;
       }
-      served = new Served(id, null, server, addr);
+      return new Served(id, null, server, addr);
     }
-    servers.put(id, served);
-    if (closed.get()) {
-      served.close();
-      checkOpen();
-    }
-    return served;
   }
 
   @Override
@@ -189,7 +206,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
 
   private void answerKnock(int id) {
     String error;
-    if (!servers.containsKey(id)) {
+    if (servers.getOrDefault(id, Optional.empty()).isEmpty()) {
       error = "no listener for id " + id;
     } else {
       error = muxer == null ? "multiplexing is not enabled" : muxer.acceptKnock(id);
@@ -208,7 +225,14 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   /** Knocks for {@code id} and waits for the ack; throws when refused or unanswered. */
   private void knock(int id) {
     CompletableFuture<ConnInfo> f = new CompletableFuture<>();
-    clientPending.put(id, f);
+    // Atomic: a knock replaces only an answer nobody waits for (a late ack or announcement), never
+    // another dialler's knock still in flight (whose ack would then be taken by this one).
+    CompletableFuture<ConnInfo> now = clientPending.compute(
+        id, (k, old) -> old == null || old.isDone() ? f : old);
+    if (now != f) {
+      throw new PluginException("another dial of broker id " + id + " is knocking already; dials"
+          + " of one id must not overlap (the multiplexed broker serializes them)");
+    }
     send(
         ConnInfo.newBuilder()
             .setServiceId(id)
@@ -222,10 +246,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
           "handshake failed for multiplexing on id " + id + ": expected knock and ack, got " + answer);
     }
     if (!answer.getKnock().getError().isEmpty()) {
-      throw new PluginException(
-          "failed to knock for id " + id + ": " + answer.getKnock().getError()
-              + " (the other side has no brokered server for this id; it must call"
-              + " acceptAndServe before sending the id)");
+      throw new NoBrokeredServerException(id, answer.getKnock().getError());
     }
   }
 
@@ -262,6 +283,14 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
   }
 
+  /**
+   * Yamux streams open on the multiplexed connection now (the main gRPC connection's and every
+   * brokered one's), for leak checks in tests; -1 without multiplexing.
+   */
+  public int openStreamCount() {
+    return muxer instanceof YamuxMuxer y ? y.openStreamCount() : -1;
+  }
+
   /** Whether {@link #close()} was called. */
   public boolean isClosed() {
     return closed.get();
@@ -276,8 +305,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     PluginException closedEx = new PluginException("the broker is closed");
     clientPending.values().forEach(f -> f.completeExceptionally(closedEx));
     clientPending.clear();
-    for (Served s : List.copyOf(servers.values())) {
-      s.close();
+    for (Optional<Served> s : List.copyOf(servers.values())) {
+      s.ifPresent(Served::close);
     }
     List<ManagedChannel> toClose;
     synchronized (channels) {
@@ -334,7 +363,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       if (!done.compareAndSet(false, true)) {
         return;
       }
-      servers.remove(id, this);
+      servers.remove(id, Optional.of(this));
       if (muxed != null) {
         muxed.close();
       }

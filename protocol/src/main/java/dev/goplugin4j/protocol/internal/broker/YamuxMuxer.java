@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -36,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * <p>That order only holds if each dialler never interleaves two knock-then-open sequences, so
  * {@link #dial} serializes them (go-plugin's {@code dialMutex}): a permit is taken before the knock
  * and given back on the session's event loop after the stream's SYN is queued.
+ *
+ * <p>A dialler that gives up waiting for the ack (after {@link BrokerImpl#WAIT_MILLIS}) never opens
+ * its stream, so an acked knock is only kept for that wait plus {@link #KNOCK_GRACE_MILLIS}; a
+ * stream that arrives later does not go to it (go-plugin's muxer has no such expiry and sends the
+ * next stream to the stale id). Thread-safe.
  */
 public final class YamuxMuxer implements Muxer, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(YamuxMuxer.class);
@@ -44,7 +50,17 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
   private final EventLoopGroup group;
   private final Executor knockExecutor;
   private final Consumer<YamuxStreamChannel> defaultServer;
-  private final Queue<Integer> knocked = new ConcurrentLinkedQueue<>();
+  /**
+   * Slack on top of the dialler's knock wait for its stream's SYN to arrive after the ack (event
+   * loop and socket latency).
+   */
+  static final long KNOCK_GRACE_MILLIS = 1_000;
+
+  /** An acked knock awaiting its stream; expires at {@code deadlineNanos}. */
+  private record Knock(int id, long deadlineNanos) {}
+
+  private final Queue<Knock> knocked = new ConcurrentLinkedQueue<>();
+  private final long knockTtlNanos;
   private final Map<Integer, YamuxGrpcServer> servers = new ConcurrentHashMap<>();
   private final Semaphore dialPermit = new Semaphore(1);
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -60,6 +76,21 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       EventLoopGroup group,
       Executor knockExecutor,
       Consumer<YamuxStreamChannel> defaultServer) {
+    this(session, group, knockExecutor, defaultServer,
+        TimeUnit.MILLISECONDS.toNanos(BrokerImpl.WAIT_MILLIS + KNOCK_GRACE_MILLIS));
+  }
+
+  /** As the public constructor, with how long an acked knock waits for its stream (tests). */
+  YamuxMuxer(
+      YamuxSession session,
+      EventLoopGroup group,
+      Executor knockExecutor,
+      Consumer<YamuxStreamChannel> defaultServer,
+      long knockTtlNanos) {
+    if (knockTtlNanos <= 0) {
+      throw new IllegalArgumentException("knockTtlNanos must be positive: " + knockTtlNanos);
+    }
+    this.knockTtlNanos = knockTtlNanos;
     this.session = Objects.requireNonNull(session, "session");
     this.group = Objects.requireNonNull(group, "group");
     this.knockExecutor = Objects.requireNonNull(knockExecutor, "knockExecutor");
@@ -67,9 +98,22 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     session.acceptStreams(this::route);
   }
 
+  /** The next acked knock that has not expired, or null; expired ones are dropped. */
+  private Knock nextLiveKnock() {
+    long now = System.nanoTime();
+    for (Knock k = knocked.poll(); k != null; k = knocked.poll()) {
+      if (now - k.deadlineNanos() < 0) {
+        return k;
+      }
+      log.debug("dropping the knock for broker id {}: its dialler did not open a stream within"
+          + " the knock wait", k.id());
+    }
+    return null;
+  }
+
   private void route(YamuxStreamChannel stream) {
-    Integer id = knocked.poll();
-    if (id == null) {
+    Knock knock = nextLiveKnock();
+    if (knock == null) {
       if (defaultServer != null) {
         defaultServer.accept(stream);
       } else {
@@ -78,6 +122,7 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       }
       return;
     }
+    int id = knock.id();
     YamuxGrpcServer server = servers.get(id);
     if (server == null) {
       log.debug("brokered server {} closed before its stream arrived; resetting it", id);
@@ -93,7 +138,11 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       throw new PluginException("the multiplexed connection is closed");
     }
     YamuxGrpcServer server = YamuxGrpc.server(group, tls, services, null);
-    servers.put(id, server);
+    if (servers.putIfAbsent(id, server) != null) {
+      server.close();
+      throw new IllegalStateException("a brokered server already serves id " + id
+          + " on this multiplexed connection; close it first or use a fresh id from nextId()");
+    }
     AtomicBoolean done = new AtomicBoolean();
     return new GrpcBroker.BrokeredServer() {
       @Override
@@ -116,7 +165,13 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     if (!servers.containsKey(id)) {
       return "no listener for id " + id;
     }
-    knocked.add(id);
+    long now = System.nanoTime();
+    // drop expired heads so a peer that knocks and never dials cannot grow the queue
+    for (Knock head = knocked.peek(); head != null && now - head.deadlineNanos() >= 0;
+        head = knocked.peek()) {
+      knocked.remove(head);
+    }
+    knocked.add(new Knock(id, now + knockTtlNanos));
     return null;
   }
 
@@ -158,6 +213,11 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
   /** The session. */
   public YamuxSession session() {
     return session;
+  }
+
+  /** Streams open on the session now (both directions), for leak checks. */
+  public int openStreamCount() {
+    return session.numStreams();
   }
 
   /** Stops every brokered server and closes the session; idempotent. */

@@ -1,0 +1,338 @@
+package dev.goplugin4j.protocol.internal.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.goplugin4j.protocol.GrpcBroker.BrokeredServer;
+import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.NoBrokeredServerException;
+import dev.goplugin4j.protocol.internal.proto.ConnInfo;
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
+import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
+import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc;
+import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two {@link BrokerImpl}s wired to each other (a "host" and a "plugin" side), classic and over a
+ * real yamux session pair on an epoll Unix socket with {@link YamuxMuxer}s, as go-plugin's
+ * multiplexed broker runs them.
+ */
+class BrokerImplTest {
+  /** How long an acked knock waits for its stream in these tests (instead of 6 s). */
+  private static final long TEST_KNOCK_TTL_MILLIS = 300;
+
+  @TempDir Path dir;
+  EventLoopGroup group;
+  ScheduledExecutorService timer;
+  ExecutorService knocks;
+  ExecutorService toHost;
+  ExecutorService toPlugin;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+  final List<ConnInfo> sentByPlugin = new CopyOnWriteArrayList<>();
+  final AtomicInteger socketNo = new AtomicInteger();
+
+  BrokerImpl host;
+  BrokerImpl plugin;
+  YamuxMuxer pluginMuxer;
+  YamuxMuxer hostMuxer;
+
+  @BeforeEach
+  void setUp() {
+    group = GrpcTransport.newEventLoopGroup(2, "broker-test");
+    timer = Executors.newSingleThreadScheduledExecutor();
+    knocks = Executors.newCachedThreadPool();
+    toHost = Executors.newSingleThreadExecutor();
+    toPlugin = Executors.newSingleThreadExecutor();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    for (ExecutorService e : List.of(timer, knocks, toHost, toPlugin)) {
+      e.shutdownNow();
+      assertThat(e.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+    GrpcTransport.shutdown(group);
+  }
+
+  private BrokerImpl.Listeners listeners() {
+    return () -> NetAddress.unix(dir.resolve("b" + socketNo.incrementAndGet() + ".sock").toString());
+  }
+
+  /** Wires the two brokers; each side's messages are delivered in order on its own thread. */
+  private void brokers(YamuxMuxer hostMux, YamuxMuxer pluginMux) {
+    BrokerImpl[] h = new BrokerImpl[1];
+    BrokerImpl[] p = new BrokerImpl[1];
+    Consumer<ConnInfo> hostSender = m -> toPlugin.execute(() -> p[0].onMessage(m));
+    Consumer<ConnInfo> pluginSender = m -> {
+      sentByPlugin.add(m);
+      toHost.execute(() -> h[0].onMessage(m));
+    };
+    h[0] = new BrokerImpl(hostSender, null, null, listeners(), a -> a, a -> a, group, hostMux, timer);
+    p[0] = new BrokerImpl(pluginSender, null, null, listeners(), a -> a, a -> a, group, pluginMux, timer);
+    host = h[0];
+    plugin = p[0];
+    closeables.add(host);
+    closeables.add(plugin);
+  }
+
+  private void classicBrokers() {
+    brokers(null, null);
+  }
+
+  private void multiplexedBrokers(long pluginKnockTtlNanos) throws Exception {
+    Path socket = dir.resolve("mux.sock");
+    CompletableFuture<YamuxSession> accepted = new CompletableFuture<>();
+    Channel listener = new ServerBootstrap()
+        .group(group)
+        .channel(EpollServerDomainSocketChannel.class)
+        .childHandler(YamuxSession.initializer(false, YamuxConfig.defaults(), accepted::complete))
+        .bind(new DomainSocketAddress(socket.toString()))
+        .sync()
+        .channel();
+    closeables.add(() -> listener.close().sync());
+    YamuxSession hostSession =
+        YamuxSession.connectUnix(socket, group, YamuxConfig.defaults()).get(10, TimeUnit.SECONDS);
+    YamuxSession pluginSession = accepted.get(10, TimeUnit.SECONDS);
+    hostMuxer = new YamuxMuxer(hostSession, group, knocks, null);
+    // the plugin's main gRPC server takes streams opened without a knock, as in go-plugin
+    YamuxGrpc.YamuxGrpcServer main = YamuxGrpc.server(group, null, List.of(health("main")), null);
+    closeables.add(main::close);
+    pluginMuxer = new YamuxMuxer(pluginSession, group, knocks, main::serve, pluginKnockTtlNanos);
+    closeables.add(() -> {
+      hostMuxer.close();
+      pluginMuxer.close();
+      hostSession.closeFuture().get(10, TimeUnit.SECONDS);
+      pluginSession.closeFuture().get(10, TimeUnit.SECONDS);
+    });
+    brokers(hostMuxer, pluginMuxer);
+  }
+
+  private static Object health(String service) {
+    HealthStatusManager h = new HealthStatusManager();
+    h.setStatus(service, ServingStatus.SERVING);
+    return h.getHealthService();
+  }
+
+  private static ServingStatus check(ManagedChannel ch, String service) {
+    return HealthGrpc.newBlockingStub(ch)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(service).build())
+        .getStatus();
+  }
+
+  private ManagedChannel hostDials(int id) {
+    ManagedChannel ch = host.dial(id);
+    closeables.add(() -> {
+      ch.shutdownNow();
+      ch.awaitTermination(5, TimeUnit.SECONDS);
+    });
+    return ch;
+  }
+
+  private static List<Throwable> causes(Throwable t) {
+    List<Throwable> all = new ArrayList<>();
+    for (Throwable c = t; c != null && !all.contains(c); c = c.getCause()) {
+      all.add(c);
+    }
+    return all;
+  }
+
+  // ------------------------------------------------------------------ stale knocks
+
+  @Test
+  void aKnockWhoseDiallerNeverOpenedItsStreamExpiresSoTheNextStreamReachesTheRightServer()
+      throws Exception {
+    multiplexedBrokers(TimeUnit.MILLISECONDS.toNanos(TEST_KNOCK_TTL_MILLIS));
+    plugin.acceptAndServe(1, List.of(health("one")));
+    plugin.acceptAndServe(2, List.of(health("two")));
+    // An ack for id 1 whose dialler had already timed out: it never opens a stream.
+    assertThat(pluginMuxer.acceptKnock(1)).isNull();
+    Thread.sleep(TEST_KNOCK_TTL_MILLIS + 200);
+
+    ManagedChannel two = hostDials(2);
+    // Had the stale knock for id 1 taken this stream, server "one" would answer NOT_FOUND.
+    assertThat(check(two, "two")).isEqualTo(ServingStatus.SERVING);
+    ManagedChannel one = hostDials(1);
+    assertThat(check(one, "one")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
+  void anExpiredKnockDoesNotTakeTheNextUnannouncedStreamFromTheMainServer() throws Exception {
+    multiplexedBrokers(TimeUnit.MILLISECONDS.toNanos(TEST_KNOCK_TTL_MILLIS));
+    plugin.acceptAndServe(1, List.of(health("one")));
+    assertThat(pluginMuxer.acceptKnock(1)).isNull();
+    Thread.sleep(TEST_KNOCK_TTL_MILLIS + 200);
+
+    ManagedChannel main = hostMuxer.mainChannel(null, null);
+    closeables.add(() -> {
+      main.shutdownNow();
+      main.awaitTermination(5, TimeUnit.SECONDS);
+    });
+    assertThat(check(main, "main")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
+  void aKnockStillWithinItsWaitKeepsItsPlaceInLine() throws Exception {
+    // The expiry must not drop live knocks: ack for 1, ack for 2, then both streams in order.
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(30));
+    plugin.acceptAndServe(1, List.of(health("one")));
+    plugin.acceptAndServe(2, List.of(health("two")));
+    ManagedChannel one = hostDials(1);
+    ManagedChannel two = hostDials(2);
+    assertThat(check(one, "one")).isEqualTo(ServingStatus.SERVING);
+    assertThat(check(two, "two")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  // ------------------------------------------------------------------ same-id races
+
+  private void concurrentServesOfOneIdLetExactlyOneWin() throws Exception {
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<BrokeredServer>> results = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        results.add(pool.submit(() -> {
+          start.await(10, TimeUnit.SECONDS);
+          return plugin.acceptAndServe(7, List.of(health("seven")));
+        }));
+      }
+      int won = 0;
+      List<Throwable> lost = new ArrayList<>();
+      for (Future<BrokeredServer> f : results) {
+        try {
+          f.get(30, TimeUnit.SECONDS);
+          won++;
+        } catch (java.util.concurrent.ExecutionException e) {
+          lost.add(e.getCause());
+        }
+      }
+      assertThat(won).as("servers started for id 7").isEqualTo(1);
+      assertThat(lost).hasSize(threads - 1).allSatisfy(t -> assertThat(t)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("already serves id 7"));
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void concurrentClassicServesOfOneIdStartOneServerAndAnnounceItOnce() throws Exception {
+    classicBrokers();
+    concurrentServesOfOneIdLetExactlyOneWin();
+    assertThat(sentByPlugin).filteredOn(m -> m.getServiceId() == 7).hasSize(1);
+    assertThat(check(hostDials(7), "seven")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
+  void concurrentMultiplexedServesOfOneIdStartOneServer() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    concurrentServesOfOneIdLetExactlyOneWin();
+    assertThat(check(hostDials(7), "seven")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
+  void concurrentMultiplexedDialsOfOneIdAllReachTheServer() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    plugin.acceptAndServe(9, List.of(health("nine")));
+    int threads = 16;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<ServingStatus>> results = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        results.add(pool.submit(() -> {
+          start.await(10, TimeUnit.SECONDS);
+          return check(hostDials(9), "nine");
+        }));
+      }
+      for (Future<ServingStatus> f : results) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(ServingStatus.SERVING);
+      }
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  // ------------------------------------------------------------------ closing frees the id
+
+  @Test
+  void closingAMultiplexedServerFreesItsIdForDialsAndForServingAgain() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    BrokeredServer first = plugin.acceptAndServe(5, List.of(health("first")));
+    assertThat(check(hostDials(5), "first")).isEqualTo(ServingStatus.SERVING);
+
+    first.close();
+    assertThatThrownBy(() -> check(hostDials(5), "first"))
+        .isInstanceOf(StatusRuntimeException.class)
+        .satisfies(e -> assertThat(causes(e))
+            .filteredOn(NoBrokeredServerException.class::isInstance)
+            .singleElement()
+            .satisfies(c -> {
+              assertThat(((NoBrokeredServerException) c).id()).isEqualTo(5);
+              assertThat(c).hasMessageContaining("no listener for id 5")
+                  .hasMessageContaining("acceptAndServe(5)");
+            }));
+
+    plugin.acceptAndServe(5, List.of(health("second")));
+    assertThat(check(hostDials(5), "second")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
+  void closingAClassicServerFreesItsIdForServingAgain() throws Exception {
+    classicBrokers();
+    BrokeredServer first = plugin.acceptAndServe(5, List.of(health("first")));
+    assertThat(check(hostDials(5), "first")).isEqualTo(ServingStatus.SERVING);
+    first.close();
+    first.close(); // idempotent
+    assertThat(host.openStreamCount()).isEqualTo(-1);
+
+    plugin.acceptAndServe(5, List.of(health("second")));
+    assertThat(check(hostDials(5), "second")).isEqualTo(ServingStatus.SERVING);
+    assertThat(sentByPlugin).filteredOn(m -> m.getServiceId() == 5).hasSize(2);
+  }
+
+  @Test
+  void servingAnIdTwiceWithoutClosingIsRefusedAndTheFirstServerKeepsIt() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    plugin.acceptAndServe(3, List.of(health("first")));
+    assertThatThrownBy(() -> plugin.acceptAndServe(3, List.of(health("second"))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already serves id 3")
+        .hasMessageContaining("nextId()");
+    assertThat(check(hostDials(3), "first")).isEqualTo(ServingStatus.SERVING);
+  }
+}
