@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.testkit.GoPeers;
 import dev.goplugin4j.testkit.Leaks;
 import java.nio.file.Path;
@@ -99,6 +100,9 @@ class MultiplexedBrokerIT {
     try (PluginClient client = exampleClient(plugin, sockets)
         .plugin("counter", new StorageCounterPlugin()).multiplexBroker(true).build()) {
       StorageCounter counter = client.dispense("counter", StorageCounter.class);
+      assertThat(counter.increment("warm-up", 1, storage)).isEqualTo(1);
+      BrokerImpl broker = (BrokerImpl) client.broker();
+      int baseline = awaitStreamsSettled(broker);
       AtomicInteger done = new AtomicInteger();
       List<Future<Long>> results = new ArrayList<>();
       for (int i = 0; i < 256; i++) {
@@ -113,12 +117,43 @@ class MultiplexedBrokerIT {
         assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(7);
       }
       assertThat(done).hasValue(256);
-      assertThat(store).hasSize(256);
+      assertThat(store).hasSize(257);
+      // every brokered callback's stream is closed again: only the main connection's remain
+      assertStreamsReturnTo(broker, baseline);
     } finally {
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
     }
     assertNothingLeaked(leaks, sockets);
+  }
+
+  /** Waits until the open stream count stops changing (0.5 s stable) and returns it. */
+  private static int awaitStreamsSettled(BrokerImpl broker) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    int last = broker.openStreamCount();
+    long stableSince = System.nanoTime();
+    while (System.nanoTime() - stableSince < TimeUnit.MILLISECONDS.toNanos(500)) {
+      assertThat(System.nanoTime() - deadline).as("stream count never settled").isNegative();
+      Thread.sleep(20);
+      int now = broker.openStreamCount();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      }
+    }
+    assertThat(last).as("streams of a multiplexed connection").isPositive();
+    return last;
+  }
+
+  /** Asserts the session's open stream count comes back to {@code expected} within 10 s. */
+  private static void assertStreamsReturnTo(BrokerImpl broker, int expected)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (broker.openStreamCount() != expected && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(broker.openStreamCount()).as("open yamux streams (leaked if above %d)", expected)
+        .isEqualTo(expected);
   }
 
   @Test
@@ -144,6 +179,8 @@ class MultiplexedBrokerIT {
         .plugin("counter", new StorageCounterPlugin()).multiplexBroker(true).build()) {
       StorageCounter counter = client.dispense("counter", StorageCounter.class);
       long pid = InteropSupport.pid(client.reattachConfig().orElseThrow());
+      BrokerImpl broker = (BrokerImpl) client.broker();
+      assertThat(broker.openStreamCount()).as("streams on the live connection").isPositive();
       Storage killer = new Storage() {
         @Override
         public long get(String k) {
@@ -167,6 +204,8 @@ class MultiplexedBrokerIT {
         Thread.sleep(20);
       }
       assertThat(client.exited()).as("the client noticed the plugin died").isTrue();
+      // the session died with the plugin: every stream on it, brokered or main, is gone
+      assertStreamsReturnTo(broker, 0);
     }
     assertNothingLeaked(leaks, sockets);
   }
