@@ -25,11 +25,13 @@
 #   2. registers runsc in /etc/docker/daemon.json with the arguments plugins need
 #      (--network=none: old runsc refuses to start otherwise on kernel 6.x;
 #       --host-uds=all: the plugin's socket in the bind-mounted dir must appear on the host and be
-#       chmod-able), merging into an existing file,
+#       chmod-able), merging into an existing file; in the same write, a test-only runtime
+#      runsc-nouds (--network=none, no --host-uds) that DoctorIT checks `doctor` flags,
 #   3. removes a stale /var/run/docker.pid when no dockerd runs,
 #   4. starts dockerd in the background (log: /var/log/dockerd.log) when it is not running,
 #      or sends it SIGHUP when the runtime configuration changed,
-#   5. waits (bounded) until `docker info` answers and checks that runsc is registered.
+#   5. waits (bounded) until `docker info` answers and checks that runsc and runsc-nouds are
+#      registered.
 # It prints every step it took. Environment: ENGINE_WAIT_SECONDS (default 60), GOPLUGIN4J_ENGINES
 # (default|all), GOPLUGIN4J_TEST_USER (default goplugin4j-test), GOPLUGIN4J_TEST_UID (default
 # 1001, used when creating the user and free). Logs of the extra engines: /var/log/goplugin4j-engines/.
@@ -88,12 +90,17 @@ else
     && echo ', rootlesskit, slirp4netns, uidmap, podman'))"
 fi
 
-# Merges {"runtimes": {"runsc": {path, runtimeArgs}}} into a daemon.json; prints yes if it changed.
-register_runsc() { # file runtimeArg...
+# Merges {"runtimes": {NAME: {"path": "/usr/bin/runsc", "runtimeArgs": [...]}, ...}} into a
+# daemon.json in one write; prints yes if it changed. Each spec is NAME=ARG,ARG,... (the arguments
+# themselves contain no comma).
+register_runsc() { # file spec...
   python3 - "$@" <<'PY'
 import json, os, sys
-path, args = sys.argv[1], sys.argv[2:]
-want = {"path": "/usr/bin/runsc", "runtimeArgs": args}
+path, specs = sys.argv[1], sys.argv[2:]
+wanted = {}
+for spec in specs:
+    name, _, args = spec.partition("=")
+    wanted[name] = {"path": "/usr/bin/runsc", "runtimeArgs": [a for a in args.split(",") if a]}
 data = {}
 if os.path.exists(path) and os.path.getsize(path) > 0:
     with open(path) as f:
@@ -102,10 +109,10 @@ if os.path.exists(path) and os.path.getsize(path) > 0:
         except ValueError as e:
             sys.exit(f"{path} is not valid JSON ({e}); fix or remove it")
 runtimes = data.setdefault("runtimes", {})
-if runtimes.get("runsc") == want:
+if all(runtimes.get(n) == w for n, w in wanted.items()):
     print("no")
 else:
-    runtimes["runsc"] = want
+    runtimes.update(wanted)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(data, f, indent=2)
@@ -117,11 +124,15 @@ PY
 
 # --- 2. runtime registration -----------------------------------------------------------------------
 mkdir -p /etc/docker
-config_changed=$(register_runsc "$DAEMON_JSON" --network=none --host-uds=all)
+# runsc-nouds is for the tests only: gVisor registered without --host-uds, the mistake `doctor`
+# must catch on a real engine (DoctorIT). Plugins never use it.
+config_changed=$(register_runsc "$DAEMON_JSON" runsc=--network=none,--host-uds=all \
+  runsc-nouds=--network=none)
 if [ "$config_changed" = yes ]; then
-  say "registered runsc (--network=none --host-uds=all) in $DAEMON_JSON"
+  say "registered runsc (--network=none --host-uds=all) and the test runtime runsc-nouds" \
+    "(--network=none only) in $DAEMON_JSON"
 else
-  say "runsc already registered in $DAEMON_JSON"
+  say "runsc and runsc-nouds already registered in $DAEMON_JSON"
 fi
 
 # --- 3./4. daemon ---------------------------------------------------------------------------------
@@ -170,19 +181,18 @@ engine_runtimes() { # endpoint
     2>/dev/null || true
 }
 
+both_registered() { # runtime names, space separated
+  case " $1 " in *" runsc "*) ;; *) return 1 ;; esac
+  case " $1 " in *" runsc-nouds "*) ;; *) return 1 ;; esac
+}
 runtimes=$(engine_runtimes unix:///var/run/docker.sock)
-case " $runtimes " in
-  *" runsc "*) ;;
-  *)
-    # A HUP is applied asynchronously; give it a moment before declaring failure.
-    sleep 2
-    runtimes=$(engine_runtimes unix:///var/run/docker.sock)
-    case " $runtimes " in
-      *" runsc "*) ;;
-      *) die "runsc is not among the engine's runtimes ($runtimes) after reload; see $LOG" ;;
-    esac
-    ;;
-esac
+if ! both_registered "$runtimes"; then
+  # A HUP is applied asynchronously; give it a moment before declaring failure.
+  sleep 2
+  runtimes=$(engine_runtimes unix:///var/run/docker.sock)
+  both_registered "$runtimes" \
+    || die "runsc and runsc-nouds are not both among the engine's runtimes ($runtimes) after reload; see $LOG"
+fi
 say "engine ready: $("$DOCKER_CLI" -H unix:///var/run/docker.sock version --format 'server {{.Server.Version}}, API {{.Server.APIVersion}}'), runtimes: $runtimes"
 
 [ "$ENGINES" = all ] || exit 0
@@ -282,8 +292,8 @@ stop_pids() { # pid...
 RL_DOCKER=unix://$XDG/docker.sock
 RL_DOCKER_LOG=$ENGINE_LOGS/dockerd-rootless-$TEST_USER.log
 mkdir -p "$THOME/.config/docker"
-rl_changed=$(register_runsc "$THOME/.config/docker/daemon.json" --network=none --host-uds=all \
-  --ignore-cgroups)
+rl_changed=$(register_runsc "$THOME/.config/docker/daemon.json" \
+  runsc=--network=none,--host-uds=all,--ignore-cgroups)
 chown -R "$TUID:$TGID" "$THOME/.config"
 [ "$rl_changed" = yes ] && say "registered runsc (+ --ignore-cgroups) in $THOME/.config/docker/daemon.json"
 

@@ -115,24 +115,47 @@ final class EngineChecks {
               "/usr/bin/runsc", List.of()) + " (scripts/setup-engine.sh does all of this)"));
       return out;
     }
+    List<String> usable = gvisor.stream().map(this::effective)
+        .filter(EngineChecks::makesHostSockets).map(Runtime::name).toList();
     for (Runtime r : gvisor) {
-      out.addAll(gvisorChecks(r));
+      out.addAll(gvisorChecks(r, usable));
     }
     return out;
   }
 
-  private List<Check> gvisorChecks(Runtime registered) {
+  /**
+   * The runtime with the flags it really runs with: those of a wrapper script (how Podman passes
+   * runtime flags) count too.
+   */
+  Runtime effective(Runtime registered) {
+    Path exe = resolve(registered.path().isEmpty() ? registered.name() : registered.path());
+    String script = exe == null ? null : readScript.apply(exe);
+    if (script == null) {
+      return registered;
+    }
+    List<String> args = new ArrayList<>(registered.args());
+    args.addAll(scriptFlags(script));
+    return new Runtime(registered.name(), registered.path(), args);
+  }
+
+  /** Whether a gVisor runtime lets the plugin's socket appear on the host ({@code --host-uds}). */
+  static boolean makesHostSockets(Runtime r) {
+    String hostUds = r.flag(HOST_UDS);
+    return hostUds != null && !hostUds.isEmpty() && !hostUds.equals("none")
+        && !hostUds.equals("open");
+  }
+
+  /**
+   * @param usable the gVisor runtimes of this engine whose sockets appear on the host: with one of
+   *     them there, another one without {@code --host-uds} is a warning (plugins can be sandboxed,
+   *     only not with that runtime), unless it is the engine's default runtime
+   */
+  private List<Check> gvisorChecks(Runtime registered, List<String> usable) {
     List<Check> out = new ArrayList<>();
     String name = "gVisor runtime \"" + registered.name() + "\"";
     Path exe = resolve(registered.path().isEmpty() ? registered.name() : registered.path());
     String script = exe == null ? null : readScript.apply(exe);
-    Runtime r = registered;
-    if (script != null) {
-      // a wrapper script (how Podman passes runtime flags): its flags count too
-      List<String> args = new ArrayList<>(registered.args());
-      args.addAll(scriptFlags(script));
-      r = new Runtime(registered.name(), registered.path(), args);
-    }
+    Runtime r = effective(registered);
     if (exe == null && !facts.endpoint().startsWith("tcp:")) {
       out.add(Check.fail("runtime", name + ": executable",
           "\"" + (r.path().isEmpty() ? r.name() : r.path()) + "\" is not an executable on this"
@@ -145,15 +168,21 @@ final class EngineChecks {
               + (script == null ? "" : " (wrapper script passing " + scriptFlags(script) + ")")));
     }
     String hostUds = r.flag(HOST_UDS);
-    if (hostUds == null || hostUds.equals("none") || hostUds.equals("open")
-        || hostUds.isEmpty()) {
-      out.add(Check.fail("runtime", name + ": " + HOST_UDS,
-          (hostUds == null ? "missing" : "\"" + hostUds + "\"") + " (runtimeArgs " + r.args()
-              + "): the plugin cannot create its socket on the host side, so every plugin"
-              + " start under this runtime times out waiting for the socket",
-          registerHow(r.name(), r.path(), withFlag(r.args(), HOST_UDS + "=all"))
-              + ". Use --host-uds=all with gVisor releases before 2023; \"create\" suffices on"
-              + " newer ones"));
+    if (!makesHostSockets(r)) {
+      String detail = (hostUds == null ? "missing" : "\"" + hostUds + "\"") + " (runtimeArgs "
+          + r.args() + "): the plugin cannot create its socket on the host side, so every plugin"
+          + " start under this runtime times out waiting for the socket";
+      String fix = registerHow(r.name(), r.path(), withFlag(r.args(), HOST_UDS + "=all"))
+          + ". Use --host-uds=all with gVisor releases before 2023; \"create\" suffices on"
+          + " newer ones";
+      if (!usable.isEmpty() && !r.name().equals(facts.defaultRuntime())) {
+        out.add(Check.warn("runtime", name + ": " + HOST_UDS, detail,
+            "do not run plugins with ContainerConfig.runtime(\"" + r.name() + "\"): use "
+                + usable.stream().map(u -> "\"" + u + "\"").collect(Collectors.joining(" or "))
+                + ", whose sockets work; or " + fix));
+      } else {
+        out.add(Check.fail("runtime", name + ": " + HOST_UDS, detail, fix));
+      }
     } else if (hostUds.equals("create")) {
       out.add(Check.warn("runtime", name + ": " + HOST_UDS, "create",
           "sockets appear on the host, but old gVisor (Debian 12's 2022 runsc) refuses the"

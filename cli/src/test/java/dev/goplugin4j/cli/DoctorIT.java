@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code doctor} against the machine's real engine: the healthy rootful Docker with runc and
- * runsc (set up by scripts/setup-engine.sh), and a dead endpoint. The shared dockerd is never
- * stopped or reconfigured.
+ * runsc, plus the test runtime runsc-nouds (gVisor registered without --host-uds), all set up by
+ * scripts/setup-engine.sh; and a dead endpoint. The shared dockerd is never stopped or
+ * reconfigured.
  */
 class DoctorIT {
   static List<JsonObject> rows(CliProcess.Result r) {
@@ -38,14 +39,22 @@ class DoctorIT {
     return row.get("status").getAsString();
   }
 
+  /** The test runtime registered without --host-uds: the one row doctor must warn about. */
+  static final String NO_UDS = "gVisor runtime \"runsc-nouds\"";
+
+  static boolean aboutNoUds(JsonObject row) {
+    return row.get("name").getAsString().startsWith(NO_UDS)
+        || row.get("name").getAsString().startsWith("runsc-nouds:");
+  }
+
   @Test
   void healthyRootfulDockerWithRuncAndRunscPassesEveryCheck(@TempDir Path socketParent) {
     CliProcess.Result r = CliProcess.run("doctor", "--json", "--socket-dir",
         socketParent.toString());
     assertThat(r.status()).as(r.toString()).isZero();
     List<JsonObject> rows = rows(r);
-    assertThat(rows).as(r.toString()).noneMatch(o -> status(o).equals("FAIL")
-        || status(o).equals("WARN"));
+    assertThat(rows).as(r.toString()).filteredOn(o -> !aboutNoUds(o))
+        .noneMatch(o -> status(o).equals("FAIL") || status(o).equals("WARN"));
     assertThat(row(rows, "discovery", "rootful Docker").get("detail").getAsString())
         .contains("chosen");
     assertThat(row(rows, "engine", "kind").get("detail").getAsString()).startsWith("Docker ");
@@ -59,6 +68,29 @@ class DoctorIT {
     assertThat(status(row(rows, "host", "POSIX default ACLs"))).isEqualTo("OK");
     assertThat(status(row(rows, "host", "path length"))).isEqualTo("OK");
     assertThat(CliProcess.socketDirs(socketParent)).isEmpty();
+  }
+
+  @Test
+  void gvisorRegisteredWithoutHostUdsIsFlaggedWithTheDaemonJsonFixWhileRunscStillPasses() {
+    CliProcess.Result r = CliProcess.run("doctor", "--json");
+    List<JsonObject> rows = rows(r);
+    assertThat(row(rows, "runtime", "registered").get("detail").getAsString())
+        .as("scripts/setup-engine.sh registers the test runtime").contains("runsc-nouds");
+    JsonObject noUds = row(rows, "runtime", NO_UDS + ": --host-uds");
+    // runsc beside it works: the engine can sandbox plugins, only not with this runtime
+    assertThat(status(noUds)).as(r.toString()).isEqualTo("WARN");
+    assertThat(noUds.get("detail").getAsString()).startsWith("missing (runtimeArgs [--network=none])")
+        .contains("times out waiting for the socket");
+    assertThat(noUds.get("fix").getAsString())
+        .contains("do not run plugins with ContainerConfig.runtime(\"runsc-nouds\"): use \"runsc\"")
+        .contains("/etc/docker/daemon.json")
+        .contains("{\"runtimes\":{\"runsc-nouds\":{\"path\":\"/usr/bin/runsc\","
+            + "\"runtimeArgs\":[\"--network=none\",\"--host-uds=all\"]}}}")
+        .contains("kill -HUP $(pidof dockerd)");
+    assertThat(status(row(rows, "runtime", "gVisor runtime \"runsc\": --host-uds"))).isEqualTo("OK");
+    assertThat(status(row(rows, "runtime", NO_UDS + ": --network=none"))).isEqualTo("OK");
+    // a warning: the exit status still says the machine can run plugins
+    assertThat(r.status()).as(r.toString()).isZero();
   }
 
   @Test
@@ -86,6 +118,9 @@ class DoctorIT {
             .isEqualTo("OK");
       }
     }
+    JsonObject notProbed = row(rows, "sockets", "runsc-nouds: socket permission strategies");
+    assertThat(status(notProbed)).isEqualTo("SKIP");
+    assertThat(notProbed.get("detail").getAsString()).contains("without --host-uds");
     assertThat(CliProcess.sh("docker", "ps", "-aq", "--filter",
         "label=dev.goplugin4j.plugin=goplugin4j-doctor-probe")).isBlank();
     assertThat(CliProcess.socketDirs(socketParent)).isEmpty();

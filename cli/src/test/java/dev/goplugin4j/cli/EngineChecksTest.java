@@ -91,16 +91,31 @@ class EngineChecksTest {
   }
 
   @Test
-  void runscUnderATestOnlyNameIsStillRecognisedAsGvisorByItsPath() {
+  void aSecondGvisorRuntimeWithoutHostUdsBesideAWorkingOneIsAWarningNamingTheWorkingOne() {
     List<Check> checks = checks(facts(i -> {
       JsonObject r = new JsonObject();
       r.addProperty("path", "/usr/bin/runsc");
       i.getAsJsonObject("Runtimes").add("runsc-nouds", r);
     }));
     Check c = row(checks, "\"runsc-nouds\": --host-uds");
-    assertThat(c.status()).isEqualTo(Check.Status.FAIL);
-    assertThat(c.fix()).contains("\"runsc-nouds\":{\"path\":\"/usr/bin/runsc\"");
+    assertThat(c.status()).isEqualTo(Check.Status.WARN);
+    assertThat(c.detail()).startsWith("missing").contains("times out waiting for the socket");
+    assertThat(c.fix()).contains("ContainerConfig.runtime(\"runsc-nouds\")").contains("use \"runsc\"")
+        .contains("\"runsc-nouds\":{\"path\":\"/usr/bin/runsc\",\"runtimeArgs\":[\"--host-uds=all\"]}");
     assertThat(row(checks, "\"runsc\": --host-uds").status()).isEqualTo(Check.Status.OK);
+    assertThat(Report.passed(checks)).isTrue();
+  }
+
+  @Test
+  void aDefaultRuntimeWithoutHostUdsFailsEvenBesideAWorkingOne() {
+    List<Check> checks = checks(facts(i -> {
+      JsonObject r = new JsonObject();
+      r.addProperty("path", "/usr/bin/runsc");
+      i.getAsJsonObject("Runtimes").add("runsc-nouds", r);
+      i.addProperty("DefaultRuntime", "runsc-nouds");
+    }));
+    assertThat(row(checks, "\"runsc-nouds\": --host-uds").status()).isEqualTo(Check.Status.FAIL);
+    assertThat(Report.passed(checks)).isFalse();
   }
 
   @Test

@@ -34,11 +34,25 @@ class RootlessDoctorIT {
     assertThat(row(rows, "engine", "rootful or rootless").get("detail").getAsString())
         .as(r.toString()).startsWith("rootless");
     assertThat(status(row(rows, "runtime", "--ignore-cgroups"))).isEqualTo("OK");
+    assertThat(row(rows, "engine", "kind").get("detail").getAsString()).startsWith("Docker ");
+    // the verdict must match what the engine itself reports, whatever its cgroup driver
+    String[] cg = CliProcess.sh("docker", "-H", "unix://" + xdg + "/docker.sock", "info",
+        "--format", "{{.CgroupDriver}} {{.CgroupVersion}} {{.MemoryLimit}} {{.CPUCfsQuota}}"
+            + " {{.PidsLimit}}").strip().split(" ");
+    assertThat(cg).as("docker info of the rootless engine").hasSize(5);
     JsonObject limits = row(rows, "cgroup", "limits");
-    if (row(rows, "engine", "kind").get("detail").getAsString().contains("Docker")
-        && limits.get("detail").getAsString().contains("driver none")) {
+    String detail = limits.get("detail").getAsString();
+    assertThat(detail).as(r.toString()).startsWith("cgroup v" + cg[1] + ", driver " + cg[0] + ":");
+    if (cg[0].equals("none")) {
       assertThat(status(limits)).isEqualTo("WARN");
-      assertThat(limits.get("detail").getAsString()).contains("limits accepted but not enforced");
+      assertThat(detail).contains("limits accepted but not enforced");
+      assertThat(limits.get("fix").getAsString()).contains("cgroup v2 with systemd delegation");
+    } else if (cg[2].equals("true") && cg[3].equals("true") && cg[4].equals("true")) {
+      assertThat(status(limits)).isEqualTo("OK");
+      assertThat(detail).endsWith(": enforced");
+    } else {
+      assertThat(status(limits)).isEqualTo("WARN");
+      assertThat(detail).contains("the engine cannot enforce");
     }
     assertThat(status(row(rows, "sockets", "runc: shared uid"))).as(r.toString()).isEqualTo("OK");
     assertThat(status(row(rows, "sockets", "runc: gid 0"))).as(r.toString()).isEqualTo("OK");
