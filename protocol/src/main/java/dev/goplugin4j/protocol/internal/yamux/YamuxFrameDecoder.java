@@ -51,7 +51,8 @@ public final class YamuxFrameDecoder {
    * Consumes all readable bytes of {@code in}, reporting frames to {@code listener}. Returns early
    * (leaving bytes unread) only once {@link #stop()} has been called.
    *
-   * @throws YamuxProtocolException if the input is not yamux (bad version or type, oversized Data)
+   * @throws YamuxProtocolException if the input is not yamux (bad version or type, oversized Data);
+   *     the decoder is then stopped, as by {@link #stop()}
    */
   public void decode(ByteBuf in, Listener listener) {
     while (!stopped && in.isReadable()) {
@@ -63,7 +64,14 @@ public final class YamuxFrameDecoder {
           return;
         }
         headerFilled = 0;
-        YamuxHeader h = YamuxHeader.decode(headerBytes, 0);
+        YamuxHeader h;
+        try {
+          h = YamuxHeader.decode(headerBytes, 0);
+        } catch (YamuxProtocolException e) {
+          // not yamux: what follows is not aligned to frames either, so parse nothing more
+          stopped = true;
+          throw e;
+        }
         if (h.type() != YamuxHeader.TYPE_DATA) {
           listener.header(h);
           continue;

@@ -9,10 +9,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz-style robustness of the whole inbound path (decoder and session): random and mutated
- * byte streams must leave the session either running or closed with a clean yamux error, never
- * an unexpected exception, a hang or unbounded buffering. Bounded in time for CI (about 10 s);
- * seeded, so a failure names the seed that reproduces it.
+ * Bounded randomized mutation test of the whole inbound path (decoder and session): random bytes
+ * and randomly mutated plausible conversations must leave the session either running or closed
+ * with a clean yamux error, never an unexpected exception, a hang or unbounded buffering. Not
+ * coverage-guided (the decoder alone is fuzzed with Jazzer in {@link YamuxFrameDecoderFuzzTest});
+ * bounded in time for CI (about 10 s); seeded, so a failure names the seed that reproduces it.
  */
 class YamuxFuzzTest {
   private static final Duration BUDGET = Duration.ofSeconds(10);
