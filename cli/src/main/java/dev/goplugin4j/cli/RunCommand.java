@@ -7,6 +7,7 @@ import dev.goplugin4j.container.ContainerConfig;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.ReattachConfig;
+import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.PluginException;
 import io.grpc.Channel;
 import java.nio.file.Files;
@@ -35,12 +36,22 @@ import picocli.CommandLine.Parameters;
             + " negotiated protocol version, address, protocol, multiplexing, the gRPC services it"
             + " serves (server reflection) and its health; then stop it (or, with --keep, leave it"
             + " running and print the reattach JSON).",
+        "Multiplexing: by default run asks for the multiplexed broker, so that the plugin says"
+            + " whether it supports it (go-plugin v1.6+ answers in the handshake's seventh field);"
+            + " a plugin that refuses it or is too old to answer is started again without it and"
+            + " reported as not supporting it; such a plugin runs with a TMPDIR of its own"
+            + " (unless --env sets one), removed at the end, so that the socket of its first,"
+            + " killed start is not left behind. With --keep it is not asked for (a multiplexed"
+            + " plugin serves only its first host connection, so it could not be reattached).",
         "Examples:",
         "  goplugin4j run --magic-cookie BASIC_PLUGIN=hello ./kv-plugin",
         "  goplugin4j run --magic-cookie BASIC_PLUGIN=hello --image go-plugin-counter"
             + " --runtime runsc --no-network --memory 64m --cpus 0.5"})
 final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
+
+  /** The plugin's own TMPDIR while probing multiplexing, or null. */
+  private Path pluginTmp;
 
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -64,8 +75,11 @@ final class RunCommand implements Callable<Integer> {
           + " plugin picks the highest it supports. Default: 1.")
   List<Integer> protocolVersions = new ArrayList<>();
 
-  @Option(names = "--multiplex", description = "Ask for the multiplexed broker (yamux).")
-  boolean multiplex;
+  @Option(names = "--multiplex", negatable = true,
+      description = "--multiplex: require the multiplexed broker (yamux), failing when the plugin"
+          + " lacks it. --no-multiplex: do not ask. Default: ask, and start the plugin again"
+          + " without it when it refuses (not asked with --keep).")
+  Boolean multiplex;
 
   @Option(names = "--no-auto-mtls", description = "Do not use AutoMTLS (plain gRPC).")
   boolean noAutoMtls;
@@ -164,11 +178,13 @@ final class RunCommand implements Callable<Integer> {
           "--magic-cookie must be KEY=VALUE, got \"" + magicCookie + "\"");
     }
     List<Integer> versions = protocolVersions.isEmpty() ? List.of(1) : protocolVersions;
+    // null: ask, to learn whether the plugin supports it, and fall back without
+    boolean probeMux = multiplex == null && !keep;
     PluginClient.Builder b = PluginClient.builder()
         .handshake(versions.get(versions.size() - 1), magicCookie.substring(0, eq),
             magicCookie.substring(eq + 1))
         .autoMtls(!noAutoMtls)
-        .multiplexBroker(multiplex)
+        .multiplexBroker(probeMux || Boolean.TRUE.equals(multiplex))
         .startTimeout(Duration.ofSeconds(startTimeoutSeconds));
     GrpcPlugin<Channel> raw = (channel, broker) -> channel;
     for (int v : versions) {
@@ -187,6 +203,13 @@ final class RunCommand implements Callable<Integer> {
         throw new PluginException("no plugin executable at " + executable);
       }
       b.command(executable.toAbsolutePath().toString(), args.toArray(new String[0]));
+      if (probeMux && !env.containsKey("TMPDIR")) {
+        // A plugin too old to answer the multiplexing question ignores PLUGIN_UNIX_SOCKET_DIR and
+        // puts its socket in $TMPDIR; killed after the refused handshake it cannot remove it. A
+        // TMPDIR of our own, removed at the end, keeps that socket from being left behind.
+        pluginTmp = newPluginTmp();
+        b.env("TMPDIR", pluginTmp.toString());
+      }
       if (sha256 != null) {
         b.sha256(sha256);
       }
@@ -202,8 +225,26 @@ final class RunCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     PluginClient client = b.build();
     boolean detached = false;
+    MuxSupport mux;
     try {
-      client.start();
+      try {
+        client.start();
+        mux = probeMux ? MuxSupport.YES : MuxSupport.NOT_ASKED;
+      } catch (HandshakeException e) {
+        if (!probeMux) {
+          throw e;
+        }
+        // a plugin without multiplexing fails the handshake; any other handshake failure fails
+        // again without multiplexing, and that second error is the one reported
+        client.close();
+        String why = e.getMessage().lines().findFirst().orElse("");
+        ctx.progress("the plugin did not accept the multiplexed broker (" + why + "); starting it"
+            + " again without it");
+        client = b.multiplexBroker(false).build();
+        t0 = System.nanoTime();
+        client.start();
+        mux = MuxSupport.no(why);
+      }
       long ms = (System.nanoTime() - t0) / 1_000_000;
       ctx.progress("connected in " + ms + " ms; asking for its services");
       ReattachConfig rc = client.reattachConfig().orElseThrow();
@@ -216,7 +257,7 @@ final class RunCommand implements Callable<Integer> {
       } catch (PluginException e) {
         health = "NOT SERVING: " + e.getMessage();
       }
-      print(what, rc, services, health, ms);
+      print(what, rc, services, health, ms, mux);
       if (keep) {
         client.detach();
         detached = true;
@@ -232,6 +273,31 @@ final class RunCommand implements Callable<Integer> {
       if (!detached) {
         client.close();
       }
+      if (pluginTmp != null) {
+        removePluginTmp();
+      }
+    }
+  }
+
+  private Path newPluginTmp() {
+    Path parent = socketDir != null ? socketDir : Path.of(System.getProperty("java.io.tmpdir"));
+    try {
+      return Files.createTempDirectory(parent, "goplugin4j-run-tmp-");
+    } catch (java.io.IOException e) {
+      throw new PluginException("cannot create a temporary directory for the plugin under "
+          + parent + ": " + e.getMessage() + "; give --socket-dir a writable directory, or set the"
+          + " plugin's TMPDIR with --env TMPDIR=DIR", e);
+    }
+  }
+
+  private void removePluginTmp() {
+    try (java.util.stream.Stream<Path> s = Files.walk(pluginTmp)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      ctx.progress("could not remove the plugin's temporary directory " + pluginTmp + ": "
+          + e.getMessage());
     }
   }
 
@@ -298,8 +364,31 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * What is known of the plugin's multiplexing support.
+   *
+   * @param supported true or false when the plugin answered; null when it was not asked
+   * @param note what to show
+   */
+  record MuxSupport(Boolean supported, String note) {
+    static final MuxSupport YES = new MuxSupport(true, "yes (yamux broker)");
+    static final MuxSupport NOT_ASKED = new MuxSupport(null, "not asked");
+
+    static MuxSupport no(String why) {
+      return new MuxSupport(false, "no, the plugin does not support it: " + why);
+    }
+  }
+
+  private String notAskedWhy() {
+    return keep
+        ? "not asked: with --keep the plugin must accept a second host connection, which a"
+            + " multiplexed plugin does not (--multiplex asks anyway)"
+        : "not asked (--no-multiplex)";
+  }
+
   private void print(String what, ReattachConfig rc, Reflection.Services services, String health,
-      long ms) {
+      long ms, MuxSupport mux) {
+    String muxNote = mux.supported() == null ? notAskedWhy() : mux.note();
     if (json) {
       JsonObject o = new JsonObject();
       o.addProperty("plugin", what);
@@ -310,6 +399,8 @@ final class RunCommand implements Callable<Integer> {
       o.addProperty("address", rc.address().address());
       o.addProperty("protocol", rc.protocol());
       o.addProperty("multiplexed", rc.multiplexed());
+      o.addProperty("multiplex_supported", mux.supported());
+      o.addProperty("multiplex", muxNote);
       o.addProperty("auto_mtls", rc.autoMtls());
       o.addProperty("reflection", services.api());
       JsonArray list = new JsonArray();
@@ -325,8 +416,7 @@ final class RunCommand implements Callable<Integer> {
       rows.put("protocol version", Integer.toString(rc.protocolVersion()));
       rows.put("address", rc.address().network() + " " + rc.address().address());
       rows.put("protocol", rc.protocol() + (rc.autoMtls() ? " with AutoMTLS" : " (no TLS)"));
-      rows.put("multiplexed", rc.multiplexed() ? "yes (yamux broker)"
-          : multiplex ? "no" : "no (not asked; --multiplex asks)");
+      rows.put("multiplexed", muxNote);
       rows.put("health", health);
       rows.put("services", services.names().isEmpty() ? services.api()
           : String.join("\n" + " ".repeat(20), services.names()));

@@ -38,7 +38,9 @@ class RunIT {
     assertThat(o.get("address").getAsString()).startsWith(socketParent.toString());
     assertThat(o.get("protocol").getAsString()).isEqualTo("grpc");
     assertThat(o.get("auto_mtls").getAsBoolean()).isTrue();
-    assertThat(o.get("multiplexed").getAsBoolean()).isFalse();
+    // asked by default: go-plugin v1.8 answers the seventh field and serves multiplexed
+    assertThat(o.get("multiplexed").getAsBoolean()).isTrue();
+    assertThat(o.get("multiplex_supported").getAsBoolean()).isTrue();
     assertThat(o.get("health").getAsString()).isEqualTo("SERVING");
     assertThat(o.get("runner_kind").getAsString()).isEqualTo("process");
     assertThat(services(o)).contains("proto.KV", "plugin.GRPCBroker", "plugin.GRPCController",
@@ -57,12 +59,57 @@ class RunIT {
   }
 
   @Test
+  void aPluginTooOldToAnswerIsStartedAgainWithoutMultiplexingAndReportedAsNotSupportingIt(
+      @TempDir Path socketParent) {
+    // go-plugin v1.4 predates the multiplexed broker: its handshake has no seventh field
+    Path old = GoPeers.create().goPluginExample("v1.4.8", GoPeers.KV_PLUGIN);
+    CliProcess.Result r = CliProcess.run("run", "--json", "--magic-cookie", COOKIE,
+        "--socket-dir", socketParent.toString(), old.toString());
+    JsonObject o = json(r);
+    assertThat(o.get("multiplexed").getAsBoolean()).isFalse();
+    assertThat(o.get("multiplex_supported").getAsBoolean()).isFalse();
+    assertThat(o.get("multiplex").getAsString()).startsWith("no, the plugin does not support it:")
+        .contains("no seventh field");
+    assertThat(o.get("health").getAsString()).isEqualTo("SERVING");
+    assertThat(services(o)).contains("proto.KV");
+    assertThat(r.err()).contains("did not accept the multiplexed broker")
+        .contains("starting it again without it");
+    // it ignores PLUGIN_UNIX_SOCKET_DIR: its sockets went in the TMPDIR run gave it
+    assertThat(o.get("address").getAsString()).startsWith(socketParent + "/goplugin4j-run-tmp-");
+    // the first start was killed after the refused handshake: even its socket is gone
+    assertThat(socketParent.toFile().list()).isEmpty();
+  }
+
+  @Test
+  void requiringMultiplexingOfAPluginTooOldForItFailsWithoutAFallback(@TempDir Path socketParent)
+      throws Exception {
+    java.nio.file.Files.createDirectory(socketParent.resolve("tmp"));
+    Path old = GoPeers.create().goPluginExample("v1.4.8", GoPeers.KV_PLUGIN);
+    // killed after the refused handshake, the old plugin leaves its socket in its TMPDIR
+    Path pluginTmp = socketParent.resolve("tmp");
+    CliProcess.Result r = CliProcess.run("run", "--multiplex", "--magic-cookie", COOKIE,
+        "--socket-dir", socketParent.toString(), "--env", "TMPDIR=" + pluginTmp, old.toString());
+    assertThat(r.status()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("no seventh field").doesNotContain("starting it again");
+    assertThat(CliProcess.socketDirs(socketParent)).isEmpty();
+  }
+
+  @Test
+  void noMultiplexDoesNotAskAndSaysSo() {
+    Path kv = GoPeers.create().goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.KV_PLUGIN);
+    CliProcess.Result r = CliProcess.run("run", "--no-multiplex", "--magic-cookie", COOKIE,
+        kv.toString());
+    assertThat(r.status()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("multiplexed:        not asked (--no-multiplex)");
+  }
+
+  @Test
   void tableNamesEveryFieldAUserNeeds() {
     Path kv = GoPeers.create().goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.KV_PLUGIN);
     CliProcess.Result r = CliProcess.run("run", "--magic-cookie", COOKIE, kv.toString());
     assertThat(r.status()).as(r.toString()).isZero();
     assertThat(r.out()).contains("protocol version:   1", "address:            unix ",
-        "protocol:           grpc with AutoMTLS", "multiplexed:        no",
+        "protocol:           grpc with AutoMTLS", "multiplexed:        yes (yamux broker)",
         "health:             SERVING", "proto.KV");
   }
 
@@ -109,6 +156,8 @@ class RunIT {
     try {
       assertThat(rc.runnerKind()).isEqualTo(ReattachConfig.KIND_CONTAINER);
       assertThat(rc.autoMtls()).isTrue();
+      assertThat(rc.multiplexed()).as("--keep does not ask for multiplexing").isFalse();
+      assertThat(r.out()).contains("multiplexed:        not asked: with --keep");
       assertThat(r.err()).contains("private key").contains("docker rm -f " + rc.runnerId());
       assertThat(CliProcess.sh("docker", "inspect", "--format", "{{.State.Running}}",
           rc.runnerId()).strip()).isEqualTo("true");
