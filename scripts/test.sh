@@ -62,8 +62,11 @@ for uid_dir in /run/user/*; do
     fi
   done
 done
-stale=$(find /tmp -mindepth 1 -maxdepth 2 \( -name 'goplugin4j-*' -o -name 'plugin[0-9]*' \) \
-  -newer "$started" ! -path "$started" \( -type s -o \( -type d ! -empty \) \) 2>/dev/null || true)
+# A host's socket directory (goplugin4j-<digits>) must be gone, empty or not; other goplugin4j-*
+# entries (fixed base directories of the tests) must be empty; a plugin's socket must be gone.
+stale=$(find /tmp -mindepth 1 -maxdepth 2 -newer "$started" ! -path "$started" \( \
+  \( -type d -name 'goplugin4j-[0-9]*' \) -o \( -type d -name 'goplugin4j-*' ! -empty \) -o \
+  \( -type s \( -name 'plugin[0-9]*' -o -path '*/goplugin4j-*' \) \) \) 2>/dev/null || true)
 if [ -n "$stale" ]; then
   echo "test: ERROR: socket directories or sockets left behind by the tests:" >&2
   echo "$stale" >&2
