@@ -470,7 +470,7 @@ public final class ClientSession {
       channel = GrpcTransport.channel(address, clientTls, group, tune);
     }
     healthCheck(deadline, r);
-    startBroker(serverTls, clientTls, r);
+    startBroker(serverTls, clientTls, r, tune);
     startStdio();
   }
 
@@ -567,7 +567,8 @@ public final class ClientSession {
         + (root != e ? " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "");
   }
 
-  private void startBroker(SslContext serverTls, SslContext clientTls, AttachedRunner r) {
+  private void startBroker(
+      SslContext serverTls, SslContext clientTls, AttachedRunner r, Consumer<NettyChannelBuilder> tune) {
     AtomicInteger seq = new AtomicInteger();
     BrokerImpl.Listeners listeners = new BrokerImpl.Listeners() {
       @Override
@@ -593,7 +594,7 @@ public final class ClientSession {
     };
     broker = new BrokerImpl(
         msg -> brokerOut.onNext(msg), serverTls, clientTls, listeners,
-        r::hostToPlugin, r::pluginToHost, group, muxer, timer);
+        r::hostToPlugin, r::pluginToHost, group, muxer, timer, tune);
     BrokerImpl b = broker;
     brokerOut = GRPCBrokerGrpc.newStub(channel).startStream(new StreamObserver<>() {
       @Override

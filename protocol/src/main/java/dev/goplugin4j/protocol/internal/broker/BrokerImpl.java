@@ -8,6 +8,7 @@ import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.io.IOException;
@@ -65,6 +66,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final EventLoopGroup group;
   private final Muxer muxer;
   private final ScheduledExecutorService timer;
+  private final Consumer<NettyChannelBuilder> channelCustomizer;
 
   private final AtomicInteger nextId = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -101,6 +103,27 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       EventLoopGroup group,
       Muxer muxer,
       ScheduledExecutorService timer) {
+    this(sender, serverTls, clientTls, listeners, toPeer, fromPeer, group, muxer, timer, null);
+  }
+
+  /**
+   * As the other constructor, plus a customizer for the channels {@link #dial} makes.
+   *
+   * @param channelCustomizer applied to the builder of every dialled channel (classic or
+   *     multiplexed), after the transport and TLS settings; null for none
+   */
+  public BrokerImpl(
+      Consumer<ConnInfo> sender,
+      SslContext serverTls,
+      SslContext clientTls,
+      Listeners listeners,
+      UnaryOperator<NetAddress> toPeer,
+      UnaryOperator<NetAddress> fromPeer,
+      EventLoopGroup group,
+      Muxer muxer,
+      ScheduledExecutorService timer,
+      Consumer<NettyChannelBuilder> channelCustomizer) {
+    this.channelCustomizer = channelCustomizer;
     this.sender = Objects.requireNonNull(sender, "sender");
     this.serverTls = serverTls;
     this.clientTls = clientTls;
@@ -171,12 +194,12 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     checkOpen();
     ManagedChannel channel;
     if (muxer != null) {
-      channel = muxer.dial(id, () -> knock(id), clientTls);
+      channel = muxer.dial(id, () -> knock(id), clientTls, channelCustomizer);
     } else {
       ConnInfo info = await(id, "timeout waiting for connection info for broker id " + id
           + ": the other side did not call acceptAndServe(" + id + ") within 5 s");
       NetAddress addr = fromPeer.apply(new NetAddress(info.getNetwork(), info.getAddress()));
-      channel = GrpcTransport.channel(addr, clientTls, group, null);
+      channel = GrpcTransport.channel(addr, clientTls, group, channelCustomizer);
     }
     synchronized (channels) {
       channels.add(channel);

@@ -3,7 +3,9 @@ package dev.goplugin4j.protocol.internal.broker;
 import dev.goplugin4j.protocol.GrpcBroker;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The multiplexed broker's transport (go-plugin's {@code grpcmux.GRPCMuxer}): brokered
@@ -32,4 +34,21 @@ public interface Muxer {
    * stream.
    */
   ManagedChannel dial(int id, Runnable knock, SslContext tls);
+
+  /**
+   * As {@link #dial(int, Runnable, SslContext)}, with {@code customizer} applied to the channel's
+   * builder after the transport and TLS settings. The default accepts only a null customizer
+   * (muxers that cannot apply one must not drop it silently).
+   *
+   * @throws UnsupportedOperationException if {@code customizer} is not null and this muxer does not
+   *     support customizers
+   */
+  default ManagedChannel dial(
+      int id, Runnable knock, SslContext tls, Consumer<NettyChannelBuilder> customizer) {
+    if (customizer != null) {
+      throw new UnsupportedOperationException(
+          getClass().getName() + " cannot apply a channel customizer to brokered channels");
+    }
+    return dial(id, knock, tls);
+  }
 }

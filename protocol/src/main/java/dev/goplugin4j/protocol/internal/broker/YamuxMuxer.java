@@ -7,6 +7,7 @@ import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc.YamuxGrpcServer;
 import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
 import dev.goplugin4j.protocol.internal.yamux.YamuxStreamChannel;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.util.List;
@@ -177,7 +178,13 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
 
   @Override
   public ManagedChannel dial(int id, Runnable knock, SslContext tls) {
-    return YamuxGrpc.channel(session, tls, () -> knockThenOpen(knock), null);
+    return dial(id, knock, tls, null);
+  }
+
+  @Override
+  public ManagedChannel dial(
+      int id, Runnable knock, SslContext tls, Consumer<NettyChannelBuilder> customizer) {
+    return YamuxGrpc.channel(session, tls, () -> knockThenOpen(knock), customizer);
   }
 
   /** A main gRPC channel to the peer: streams opened without a knock. */
