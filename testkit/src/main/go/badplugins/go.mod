@@ -2,7 +2,10 @@ module goplugin4j.dev/testkit/badplugins
 
 go 1.24
 
-require github.com/hashicorp/go-plugin v1.8.0
+require (
+	github.com/hashicorp/go-plugin v1.8.0
+	google.golang.org/grpc v1.61.0
+)
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
@@ -16,6 +19,5 @@ require (
 	golang.org/x/sys v0.31.0 // indirect
 	golang.org/x/text v0.23.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20231106174013-bbf56f31fb17 // indirect
-	google.golang.org/grpc v1.61.0 // indirect
 	google.golang.org/protobuf v1.36.6 // indirect
 )

@@ -150,7 +150,8 @@ public final class PluginClient implements AutoCloseable {
 
   /**
    * Kills the plugin at once without asking it to shut down, then releases everything. The
-   * client cannot be restarted. Idempotent.
+   * client cannot be restarted. Idempotent. Like {@link #close()}, leaves a plugin reattached in
+   * test mode running.
    */
   public void kill() {
     session.close(false, true);
@@ -169,6 +170,12 @@ public final class PluginClient implements AutoCloseable {
    * Asks the plugin to shut down ({@code plugin.GRPCController/Shutdown}), waits up to 2 s for it
    * to exit, kills it otherwise, and releases every thread, socket, file and directory the client
    * made. Idempotent; never throws for a plugin that is already gone.
+   *
+   * <p>A client {@linkplain Builder#reattach reattached} with a config whose {@link
+   * ReattachConfig#test() test} flag is set (go-plugin's {@code ReattachConfig.Test}) neither calls
+   * Shutdown nor kills: the plugin keeps running and keeps its socket directory, as in go-plugin,
+   * where a plugin in test mode is owned by the test that started it. This client's own threads and
+   * connections are still released.
    */
   @Override
   public void close() {

@@ -18,12 +18,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host against go-plugin's examples/bidirectional Counter plugin: every Put makes the plugin
  * dial back the AddHelper the host serves through the broker.
  */
 class CounterIT {
+  static {
+    // logging opens its file on first use; do that before any fd snapshot
+    LoggerFactory.getILoggerFactory();
+  }
+
   @TempDir Path sockets;
 
   @ParameterizedTest(name = "go-plugin {0}, autoMtls {1}")
@@ -38,7 +44,7 @@ class CounterIT {
           calls.add(a + "+" + b);
           return a + b + 1000;
         };
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client =
         exampleClient(plugin, sockets).plugin("counter", new CounterPlugin()).autoMtls(autoMtls).build()) {
       Counter counter = client.dispense("counter", Counter.class);
@@ -60,7 +66,7 @@ class CounterIT {
   void failingCallbackReachesThePluginAndComesBackAsItsError(String version) throws Exception {
     Path plugin = PEERS.goPluginExample(version, GoPeers.COUNTER_PLUGIN);
     String key = uniqueKey("counter");
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client =
         exampleClient(plugin, sockets).plugin("counter", new CounterPlugin()).build()) {
       Counter counter = client.dispense("counter", Counter.class);

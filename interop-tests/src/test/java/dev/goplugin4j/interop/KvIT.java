@@ -21,9 +21,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.LoggerFactory;
 
 /** The host against go-plugin's examples/grpc KV plugin, unmodified, at each covered version. */
 class KvIT {
+  static {
+    // logging opens its file on first use; do that before any fd snapshot
+    LoggerFactory.getILoggerFactory();
+  }
+
   private static final String SUFFIX = "\n\nWritten from plugin-go-grpc";
 
   @TempDir Path sockets;
@@ -43,7 +49,7 @@ class KvIT {
   private void putThenGet(String version, boolean autoMtls) throws Exception {
     Path plugin = PEERS.goPluginExample(version, GoPeers.KV_PLUGIN);
     String key = uniqueKey("kv");
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     long pid;
     try (PluginClient client =
         exampleClient(plugin, sockets).plugin("kv", new KvPlugin()).autoMtls(autoMtls).build()) {
@@ -67,7 +73,7 @@ class KvIT {
   @MethodSource("dev.goplugin4j.interop.InteropSupport#goPluginVersions")
   void kvGetOfMissingKeyFailsWithThePluginsError(String version) throws Exception {
     Path plugin = PEERS.goPluginExample(version, GoPeers.KV_PLUGIN);
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client = exampleClient(plugin, sockets).plugin("kv", new KvPlugin()).build()) {
       Kv kv = client.dispense("kv", Kv.class);
 
@@ -81,7 +87,7 @@ class KvIT {
   @Test
   void killStopsThePluginAtOnceAndReportsItExited() throws Exception {
     Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.KV_PLUGIN);
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client = exampleClient(plugin, sockets).plugin("kv", new KvPlugin()).build()) {
       client.start();
       long pid = pid(client.reattachConfig().orElseThrow());
@@ -98,7 +104,7 @@ class KvIT {
   void reattachedClientTalksToTheSameRunningPlugin() throws Exception {
     // the in-memory KV plugin: only the same process can still know the value
     Path plugin = PEERS.badPlugin("stdout-chatty");
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     ReattachConfig rc;
     try (PluginClient first = exampleClient(plugin, sockets).plugin("kv", new KvPlugin()).build()) {
       first.dispense("kv", Kv.class).put("k", "kept in memory".getBytes(StandardCharsets.UTF_8));

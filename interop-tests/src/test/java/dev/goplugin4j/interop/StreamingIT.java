@@ -14,12 +14,18 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host against go-plugin's examples/streaming plugin (exists from v1.8.0 on): client- and
  * server-streaming calls in chunks.
  */
 class StreamingIT {
+  static {
+    // logging opens its file on first use; do that before any fd snapshot
+    LoggerFactory.getILoggerFactory();
+  }
+
   @TempDir Path sockets;
   @TempDir Path files;
 
@@ -28,7 +34,7 @@ class StreamingIT {
     Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
     Path file = files.resolve("lorem.txt");
     byte[] text = "Lorem ipsum dolor sit amet".getBytes(StandardCharsets.UTF_8);
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client =
         exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).build()) {
       Streamer streamer = client.dispense("streamer", Streamer.class);
@@ -49,7 +55,7 @@ class StreamingIT {
     Path file = files.resolve("big.bin");
     byte[] data = new byte[8 << 20];
     new Random(42).nextBytes(data);
-    Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client =
         exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).autoMtls(true).build()) {
       Streamer streamer = client.dispense("streamer", Streamer.class);

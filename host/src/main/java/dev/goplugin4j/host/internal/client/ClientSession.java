@@ -795,7 +795,8 @@ public final class ClientSession {
       log.debug("plugin {} shutdown call: {}", name, e.getStatus());
     }
     try {
-      runner.onExit().get(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+      Integer code = runner.onExit().get(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+      log.debug("plugin {} exited gracefully after Shutdown, exit status {}", name, code);
     } catch (TimeoutException e) {
       log.warn("plugin {} failed to exit gracefully within {} ms; killing it", name, GRACE_MILLIS);
     } catch (ExecutionException e) {
