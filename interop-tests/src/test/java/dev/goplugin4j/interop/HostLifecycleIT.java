@@ -6,6 +6,7 @@ import static dev.goplugin4j.interop.InteropSupport.assertProcessGone;
 import static dev.goplugin4j.interop.InteropSupport.exampleClient;
 import static dev.goplugin4j.interop.InteropSupport.pid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -106,7 +107,7 @@ class HostLifecycleIT {
   @ParameterizedTest(name = "multiplexed broker {0}")
   @ValueSource(booleans = {false, true})
   void theChannelCustomizerAlsoShapesChannelsTheBrokerDials(boolean multiplex) throws Exception {
-    Path plugin = PEERS.badPlugin("offer-brokered-kv");
+    Path plugin = PEERS.badPlugin("broker-serve");
     ChannelCalls customizer = new ChannelCalls();
     Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
     try (PluginClient client =
@@ -116,17 +117,19 @@ class HostLifecycleIT {
             .channelCustomizer(customizer)
             .build()) {
       Kv kv = client.dispense("kv", Kv.class);
-      int id = Integer.parseInt(new String(kv.get("broker-id"), StandardCharsets.UTF_8));
+      // the plugin serves a second, read-only KV through broker.AcceptAndServe and answers its id
+      int id = Integer.parseInt(new String(kv.get("serve"), StandardCharsets.UTF_8));
       ManagedChannel brokered = client.broker().dial(id);
       Kv brokeredKv = new KvPlugin().client(brokered, client.broker());
 
-      brokeredKv.put("via-broker", "brokered".getBytes(StandardCharsets.UTF_8));
+      assertThat(new String(brokeredKv.get("via-broker"), StandardCharsets.UTF_8))
+          .isEqualTo("brokered:via-broker");
+      assertThatThrownBy(() -> brokeredKv.put("k", new byte[0]))
+          .hasMessageContaining("read-only");
 
-      // the brokered KV shares the store, so the main connection sees the value
-      assertThat(new String(kv.get("via-broker"), StandardCharsets.UTF_8)).isEqualTo("brokered");
       assertThat(customizer.channels).as("channels the customizer saw (main, brokered)").hasSize(2);
       assertThat(customizer.channels.get(0)).contains("proto.KV/Get").doesNotContain("proto.KV/Put");
-      assertThat(customizer.channels.get(1)).containsExactly("proto.KV/Put");
+      assertThat(customizer.channels.get(1)).containsExactly("proto.KV/Get", "proto.KV/Put");
     }
     assertNothingLeaked(leaks, sockets);
   }
