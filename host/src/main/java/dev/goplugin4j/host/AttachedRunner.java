@@ -26,6 +26,18 @@ public interface AttachedRunner extends AddrTranslator {
   void kill();
 
   /**
+   * Frees what this JVM holds for the plugin (threads, streams, engine connections) without
+   * stopping the plugin: the host calls it when it {@linkplain PluginClient#detach() detaches},
+   * so that a later host can reattach. Afterwards only {@link #id()}, {@link #kind()} and {@link
+   * #reattachAttributes()} are meaningful: {@link #onExit()} no longer follows the plugin (it may
+   * never complete) and {@link #kill()} need not reach it; to stop the plugin later, reattach
+   * and kill. Idempotent; does nothing after {@link #kill()}. Must not throw.
+   *
+   * <p>Default: nothing, for runners that hold no resources of their own beyond the plugin.
+   */
+  default void release() {}
+
+  /**
    * A unique identifier of the running plugin: a pid, a container id.
    *
    * @return the id; not null

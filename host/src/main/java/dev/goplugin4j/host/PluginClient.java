@@ -160,7 +160,13 @@ public final class PluginClient implements AutoCloseable {
   /**
    * Releases this client's resources but leaves the plugin running, for a later host to {@link
    * Builder#reattach reattach}. Take {@link #reattachConfig()} first. The socket directory is kept
-   * (the plugin's socket lives there). Idempotent.
+   * (the plugin's socket lives there); the runner's own threads and connections are freed
+   * ({@link AttachedRunner#release()}). Idempotent.
+   *
+   * <p>A plugin that uses the multiplexed broker ({@link Builder#multiplexBroker(boolean)}) cannot
+   * be reattached: go-plugin (and the goplugin4j server) serve one host connection on a
+   * multiplexed socket, and a go-plugin plugin exits when that connection closes. Detach such a
+   * client only to leave the plugin to end by itself; a warning is logged.
    */
   public void detach() {
     session.detach();

@@ -174,7 +174,7 @@ public final class ClientSession {
             ? config.runnerFactory().create(command, socketDir)
             : new ProcessRunner(command);
     runner = r;
-    r.start();
+    startRunner(r, deadline);
     log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
 
     stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(), config.logLineBufferSize());
@@ -190,6 +190,33 @@ public final class ClientSession {
     connect(deadline, r);
     reattachConfig = reattachConfigFor(r);
     r.onExit().thenAccept(this::onPluginExit);
+  }
+
+  /**
+   * {@code r.start()} within the start timeout: a runner stuck there (a container engine that
+   * does not answer) must not hang the host. On timeout the caller's teardown kills the runner,
+   * which ends or undoes its start.
+   */
+  private void startRunner(Runner r, long deadline) {
+    CompletableFuture<Void> started = CompletableFuture.runAsync(r::start, grpcExecutor);
+    try {
+      started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new PluginStartException(failure(
+          "timeout while starting the plugin: the runner (" + r.name() + ") did not start it within "
+              + config.startTimeout().toMillis() + " ms", r));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PluginStartException(failure("interrupted while starting the plugin", r), e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new PluginStartException(failure("error starting the plugin", r), e.getCause());
+    }
   }
 
   private void doReattach() {
@@ -781,7 +808,16 @@ public final class ClientSession {
         return;
       }
       state = State.CLOSED;
+      if (muxer != null) {
+        log.warn("detaching from plugin {}, which uses the multiplexed broker: go-plugin serves only"
+            + " its first host connection on a multiplexed socket and exits when it closes, so no"
+            + " later host can reattach; use multiplexBroker(false) for plugins you detach", name);
+      }
       teardown(false, false);
+      if (runner != null) {
+        // the plugin keeps running; only this JVM's threads and connections for it go
+        quietly(runner::release);
+      }
     }
   }
 
