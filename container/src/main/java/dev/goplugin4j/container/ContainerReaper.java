@@ -18,8 +18,13 @@ import org.slf4j.LoggerFactory;
  * started at another time). Containers of hosts on other machines sharing the engine, and of live
  * hosts, are left alone. Runs only when asked.
  *
- * <p>Caution: a container a new host has reattached to still names its first host as owner; do
- * not reap while such plugins are in use.
+ * <p><b>Caution: reattached plugins are reaped once their first host is gone.</b> The owner label
+ * is set when the container is created and the engine cannot change it, so a container that a
+ * second, live host has reattached to still names the first host. When that host has exited
+ * (the usual reason to reattach), the container counts as an orphan and {@link #reapOrphans()}
+ * stops and removes it under the second host. Reap only when no reattached plugin is in use
+ * (for example at start-up, before reattaching), or filter {@link #findOrphans()} by the
+ * container IDs of your reattach configs and remove the rest yourself.
  *
  * <pre>{@code
  * List<String> removed = ContainerReaper.create().reapOrphans();

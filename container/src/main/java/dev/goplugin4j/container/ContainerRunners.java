@@ -29,6 +29,13 @@ public final class ContainerRunners {
   /** Reattach attribute: the engine endpoint the container runs on. */
   public static final String ATTR_ENGINE = ContainerRunner.ATTR_ENGINE;
 
+  /**
+   * Reattach attribute: the first host's {@link ContainerConfig#killGrace()} in whole seconds (0
+   * to 60), used when the reattached container is killed. Optional: configs recorded before it
+   * existed, or without it, get {@link ContainerConfig#DEFAULT_KILL_GRACE}.
+   */
+  public static final String ATTR_KILL_GRACE_SECONDS = ContainerRunner.ATTR_KILL_GRACE_SECONDS;
+
   private ContainerRunners() {}
 
   /**
@@ -76,9 +83,11 @@ public final class ContainerRunners {
   /**
    * A {@link Reattacher} for {@link ReattachConfig}s of kind {@value
    * ReattachConfig#KIND_CONTAINER}: the runner id is the container ID, and the attributes hold
-   * {@value #ATTR_SOCKET_DIR} and optionally {@value #ATTR_ENGINE}.
+   * {@value #ATTR_SOCKET_DIR} and optionally {@value #ATTR_ENGINE} and {@value
+   * #ATTR_KILL_GRACE_SECONDS}. The attached runner's {@link AttachedRunner#release()} closes its
+   * engine connection and leaves the container running.
    *
-   * @return the reattacher
+   * @return the reattacher; stateless and thread-safe
    */
   public static Reattacher reattacher() {
     return config -> {
@@ -92,8 +101,30 @@ public final class ContainerRunners {
             + " lacks the attribute \"" + ATTR_SOCKET_DIR + "\" (the host socket directory)");
       }
       return ReattachedContainer.attach(config.runnerAttributes().get(ATTR_ENGINE),
-          System.getenv(), config.runnerId(), Path.of(dir));
+          System.getenv(), config.runnerId(), Path.of(dir),
+          killGraceSeconds(config.runnerId(),
+              config.runnerAttributes().get(ATTR_KILL_GRACE_SECONDS)));
     };
+  }
+
+  /** The recorded grace, or the default when the attribute is absent. */
+  static int killGraceSeconds(String containerId, String recorded) {
+    if (recorded == null || recorded.isEmpty()) {
+      return (int) ContainerConfig.DEFAULT_KILL_GRACE.toSeconds();
+    }
+    int seconds;
+    try {
+      seconds = Integer.parseInt(recorded.strip());
+    } catch (NumberFormatException e) {
+      seconds = -1;
+    }
+    if (seconds < 0 || seconds > 60) {
+      throw new ContainerException("reattach config of container " + containerId + " has the"
+          + " attribute \"" + ATTR_KILL_GRACE_SECONDS + "\"=\"" + recorded + "\", not a whole"
+          + " number of seconds from 0 to 60; fix it or remove it to use the default "
+          + ContainerConfig.DEFAULT_KILL_GRACE.toSeconds() + " s");
+    }
+    return seconds;
   }
 
 }

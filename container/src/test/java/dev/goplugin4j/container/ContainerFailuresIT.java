@@ -3,6 +3,8 @@ package dev.goplugin4j.container;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.goplugin4j.container.internal.Engine;
+import dev.goplugin4j.container.internal.Labels;
 import dev.goplugin4j.host.Runner;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +41,23 @@ class ContainerFailuresIT {
   @Test
   void imageMissingEntirelyIsImageNotFound() throws Exception {
     ContainerConfig config = ContainerConfig.builder().image("goplugin4j-it/no-such-image").build();
-    withRunner(config, runner -> assertThatThrownBy(runner::start)
-        .isInstanceOf(ImageNotFoundException.class)
-        .hasMessageContaining("goplugin4j-it/no-such-image")
-        .hasMessageContaining("never pulls")
-        .satisfies(e -> assertThat(((ImageNotFoundException) e).imageRef())
-            .isEqualTo("goplugin4j-it/no-such-image")));
+    withRunner(config, runner -> {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(runner::start)
+          .isInstanceOf(ImageNotFoundException.class)
+          .hasMessageContaining("goplugin4j-it/no-such-image")
+          .hasMessageContaining("never pulls")
+          .satisfies(e -> assertThat(((ImageNotFoundException) e).imageRef())
+              .isEqualTo("goplugin4j-it/no-such-image"));
+      assertFailsFastWithoutExitStatus(runner, t0);
+    });
+  }
+
+  /** No container was made, so no exit can come: the clean-up must not wait for one. */
+  private static void assertFailsFastWithoutExitStatus(Runner runner, long t0) {
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0))
+        .as("a start that made no container fails without waiting for an exit").isLessThan(1500);
+    assertThat(runner.onExit()).isCompletedWithValue(-1);
   }
 
   @Test
@@ -63,15 +76,62 @@ class ContainerFailuresIT {
     String hex = counterId.substring("sha256:".length());
     ContainerConfig config = ContainerConfig.builder().image(TestImages.BROKEN).tag("latest")
         .sha256(hex).debug(true).build();
-    withRunner(config, runner -> assertThatThrownBy(runner::start)
-        .isInstanceOfSatisfying(Sha256MismatchException.class, e -> {
-          assertThat(e.image()).isEqualTo(TestImages.BROKEN);
-          assertThat(e.tag()).isEqualTo("latest");
-          assertThat(e.sha256()).isEqualTo(hex);
-          assertThat(e.foundIds()).containsExactly(TestImages.imageId(TestImages.BROKEN));
-          assertThat(e.getMessage()).contains(TestImages.BROKEN + ":latest").contains(hex)
-              .contains("SHA256 mismatch");
-        }));
+    withRunner(config, runner -> {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(runner::start)
+          .isInstanceOfSatisfying(Sha256MismatchException.class, e -> {
+            assertThat(e.image()).isEqualTo(TestImages.BROKEN);
+            assertThat(e.tag()).isEqualTo("latest");
+            assertThat(e.sha256()).isEqualTo(hex);
+            assertThat(e.foundIds()).containsExactly(TestImages.imageId(TestImages.BROKEN));
+            assertThat(e.getMessage()).contains(TestImages.BROKEN + ":latest").contains(hex)
+                .contains("SHA256 mismatch");
+          });
+      assertFailsFastWithoutExitStatus(runner, t0);
+    });
+  }
+
+  @Test
+  void killDuringStartLeavesNoContainerWhateverTheMoment() throws Exception {
+    String name = "kill-during-start-it";
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG).pluginName(name)
+        .killGrace(Duration.ZERO).build();
+    int killedDuringStart = 0;
+    for (long delayMillis : new long[] {0, 5, 20, 50, 100, 200, 400}) {
+      Path dir = ItSupport.newSocketDir();
+      Runner runner = config.create(ItSupport.counterCommand(dir), dir);
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread starter = new Thread(() -> {
+        try {
+          runner.start();
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      }, "test-starter");
+      try {
+        starter.start();
+        Thread.sleep(delayMillis);
+        runner.kill();
+        starter.join(5000);
+        assertThat(starter.isAlive()).as("start ended once kill returned (%d ms)", delayMillis)
+            .isFalse();
+        if (failure.get() != null) {
+          killedDuringStart++;
+          assertThat(failure.get()).isInstanceOf(ContainerException.class)
+              .hasMessageContaining("killed");
+        }
+        try (Engine e = ItSupport.engine()) {
+          assertThat(e.listByLabel(Labels.PLUGIN, name))
+              .as("no container left after a kill %d ms into the start", delayMillis).isEmpty();
+        }
+        assertThat(runner.onExit()).isDone();
+      } finally {
+        runner.kill();
+        ItSupport.deleteSocketDir(dir);
+      }
+    }
+    assertThat(killedDuringStart).as("some kills landed during the start").isPositive();
   }
 
   @ParameterizedTest(name = "{0}")

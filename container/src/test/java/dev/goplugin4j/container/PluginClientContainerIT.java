@@ -3,7 +3,10 @@ package dev.goplugin4j.container;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.goplugin4j.container.internal.Engine;
+import dev.goplugin4j.container.internal.Labels;
 import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.interop.Storage;
 import dev.goplugin4j.interop.StorageCounter;
@@ -12,12 +15,18 @@ import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.testkit.Leaks;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,10 +90,30 @@ class PluginClientContainerIT {
     return client.reattachConfig().orElseThrow().runnerId();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"runc", "runsc"})
-  void counterIncrementsThroughHostStorageInAContainer(String runtime) {
-    ContainerConfig config = ContainerConfig.builder().image(TestImages.COUNTER)
+  /** Every way of naming the image, under runc and runsc. */
+  static Stream<Arguments> runtimesAndImageRefs() {
+    String id = TestImages.imageIdLazy(TestImages.COUNTER + ":latest");
+    String hex = id.substring("sha256:".length());
+    List<Arguments> list = new ArrayList<>();
+    for (String runtime : List.of("runc", "runsc")) {
+      list.add(Arguments.of(runtime, "name", (UnaryOperator<ContainerConfig.Builder>) b -> b));
+      list.add(Arguments.of(runtime, "name and tag",
+          (UnaryOperator<ContainerConfig.Builder>) b -> b.tag("latest")));
+      list.add(Arguments.of(runtime, "name and sha256",
+          (UnaryOperator<ContainerConfig.Builder>) b -> b.sha256(hex)));
+      list.add(Arguments.of(runtime, "name, tag and sha256",
+          (UnaryOperator<ContainerConfig.Builder>) b -> b.tag("latest").sha256(hex)));
+      list.add(Arguments.of(runtime, "name and sha256:-prefixed id",
+          (UnaryOperator<ContainerConfig.Builder>) b -> b.sha256(id)));
+    }
+    return list.stream();
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("runtimesAndImageRefs")
+  void counterIncrementsThroughHostStorageInAContainer(String runtime, String how,
+      UnaryOperator<ContainerConfig.Builder> imageRef) {
+    ContainerConfig config = imageRef.apply(ContainerConfig.builder().image(TestImages.COUNTER))
         .runtime(runtime).groupAdd(SOCKET_GID).build();
     String id;
     Leaks leaks = Leaks.snapshot("goplugin4j-");
@@ -92,8 +121,8 @@ class PluginClientContainerIT {
     try (PluginClient client = client(config).unixSocketGroup(Integer.toString(SOCKET_GID))
         .build()) {
       client.start();
-      LOG.info("{}: PluginClient start (container create -> handshake -> connected) {} ms",
-          runtime, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      LOG.info("{} / {}: PluginClient start (container create -> handshake -> connected) {} ms",
+          runtime, how, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
       id = containerId(client);
       exercise(client);
     }
@@ -139,9 +168,10 @@ class PluginClientContainerIT {
   }
 
   @Test
-  void newHostReattachesToARunningContainerAndKillRemovesIt() {
+  void detachLeavesTheContainerRunningAndNoThreadBehindAndALaterHostReattachesAndKills() {
     ContainerConfig config = ContainerConfig.builder().image(TestImages.COUNTER).runtime("runc")
         .build();
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
     PluginClient first = client(config).build();
     String json;
     String id;
@@ -158,16 +188,90 @@ class PluginClientContainerIT {
       first.detach();
     }
     assertThat(ItSupport.inspect(id)).hasValueSatisfying(i -> assertThat(i.running()).isTrue());
+    // detach released the runner's output pump, exit wait and engine connections too
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
 
-    try (PluginClient second = host()
-        .reattach(ReattachConfig.fromJson(json), ContainerRunners.reattacher()).build()) {
+    PluginClient second = host()
+        .reattach(ReattachConfig.fromJson(json), ContainerRunners.reattacher()).build();
+    try {
       // Only the main connection: go-plugin's non-multiplexed broker closes for good when the
       // first host's broker stream ends (gRPCBrokerServer.StartStream defers Close), so
       // broker-backed calls cannot work after any reattach, with or without containers.
       second.start();
       second.ping();
       assertThat(second.dispense("counter", StorageCounter.class)).isNotNull();
+    } finally {
+      second.detach();
+    }
+    assertThat(ItSupport.inspect(id)).hasValueSatisfying(i -> assertThat(i.running()).isTrue());
+    // the reattached runner's release closed its engine connection and its exit wait
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+
+    try (PluginClient third = host()
+        .reattach(ReattachConfig.fromJson(json), ContainerRunners.reattacher()).build()) {
+      third.start();
+      third.ping();
     }
     assertThat(ItSupport.inspect(id)).as("the reattached host's close removes it").isEmpty();
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void multiplexedPluginEndsWithItsHostsConnectionSoReattachAfterDetachIsRefusedAndNothingIsLeft()
+      throws Exception {
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.COUNTER).runtime("runc")
+        .build();
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
+    ReattachConfig rc;
+    PluginClient first = client(config).multiplexBroker(true).build();
+    try {
+      first.start();
+      exercise(first);
+      rc = first.reattachConfig().orElseThrow();
+      assertThat(rc.multiplexed()).isTrue();
+    } finally {
+      first.detach();
+    }
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+    // go-plugin's GRPCServerMuxer accepts one connection for the plugin's life: when that yamux
+    // session ends, its gRPC server stops serving and the plugin exits (auto-removed).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ItSupport.inspect(rc.runnerId()).map(i -> i.running()).orElse(false)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(ItSupport.inspect(rc.runnerId()).map(i -> i.running()).orElse(false))
+        .as("the multiplexed plugin exits once its only host connection is gone").isFalse();
+    try (PluginClient second = host().multiplexBroker(true)
+        .reattach(ReattachConfig.fromJson(rc.toJson()), ContainerRunners.reattacher()).build()) {
+      assertThatThrownBy(second::start).isInstanceOf(ContainerException.class)
+          .hasMessageContaining("cannot reattach").hasMessageContaining(rc.runnerId());
+    } finally {
+      ItSupport.deleteSocketDir(java.nio.file.Path.of(
+          rc.runnerAttributes().get(ContainerRunners.ATTR_SOCKET_DIR)));
+    }
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void startTimeoutOnAPluginThatNeverHandshakesFailsTypedWithDiagnosisAndRemovesTheContainer() {
+    String pluginName = "start-timeout-it";
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG)
+        .pluginName(pluginName).build();
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
+    long t0 = System.nanoTime();
+    try (PluginClient client = client(config).startTimeout(Duration.ofSeconds(3)).build()) {
+      assertThatThrownBy(client::start).isInstanceOf(PluginStartException.class)
+          .hasMessageContaining("timeout while waiting for plugin to start")
+          .hasMessageContaining("3000 ms")
+          .hasMessageContaining("Image ref: " + TestImages.HANG)
+          .hasMessageContaining("Engine: " + ItSupport.ENGINE);
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertThat(millis).as("start gave up at the timeout (plus the kill grace)").isLessThan(15_000);
+    try (Engine e = ItSupport.engine()) {
+      assertThat(e.listByLabel(Labels.PLUGIN, pluginName)).as("the container is gone").isEmpty();
+    }
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
   }
 }

@@ -99,9 +99,17 @@ class ReaperAndAclIT {
     }
   }
 
+  private static dev.goplugin4j.host.ReattachConfig reattachConfig(Path dir, String id,
+      Map<String, String> attrs) {
+    return new dev.goplugin4j.host.ReattachConfig("grpc", 1,
+        dev.goplugin4j.protocol.NetAddress.unix(dir + "/x"), "container", id, attrs, false, "", "",
+        "", false);
+  }
+
   @Test
-  void reattachChecksTheSocketDirAndKillRemoves() throws Exception {
-    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG).build();
+  void reattachChecksTheSocketDirAndKillRemovesWithTheFirstHostsKillGrace() throws Exception {
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG)
+        .killGrace(java.time.Duration.ofSeconds(3)).build();
     Path dir = ItSupport.newSocketDir();
     Path other = ItSupport.newSocketDir();
     var runner = config.create(ItSupport.counterCommand(dir), dir);
@@ -110,18 +118,52 @@ class ReaperAndAclIT {
       org.assertj.core.api.Assertions.assertThatThrownBy(
           () -> ContainerRunners.reattach(runner.id(), other, ItSupport.ENGINE))
           .isInstanceOf(ContainerException.class).hasMessageContaining("not the socket directory");
-      var attached = ContainerRunners.reattacher().reattach(new dev.goplugin4j.host.ReattachConfig(
-          "grpc", 1, dev.goplugin4j.protocol.NetAddress.unix(dir + "/x"), "container",
-          runner.id(), runner.reattachAttributes(), false, "", "", "", false));
+      assertThat(runner.reattachAttributes())
+          .containsEntry(ContainerRunners.ATTR_KILL_GRACE_SECONDS, "3");
+      var attached = ContainerRunners.reattacher()
+          .reattach(reattachConfig(dir, runner.id(), runner.reattachAttributes()));
       assertThat(attached.id()).isEqualTo(runner.id());
       assertThat(attached.kind()).isEqualTo("container");
+      assertThat(attached.reattachAttributes())
+          .containsEntry(ContainerRunners.ATTR_KILL_GRACE_SECONDS, "3");
+      long t0 = System.nanoTime();
       attached.kill();
+      long killMillis = (System.nanoTime() - t0) / 1_000_000;
       assertThat(ItSupport.inspect(runner.id())).isEmpty();
-      assertThat(attached.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+      // sleep as PID 1 ignores SIGTERM: the engine kills it after the grace, 128 + SIGKILL
+      assertThat(killMillis).as("kill waited out the recorded 3 s grace").isGreaterThanOrEqualTo(2900);
+      assertThat(attached.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(137);
     } finally {
       runner.kill();
       ItSupport.deleteSocketDir(dir);
       ItSupport.deleteSocketDir(other);
+    }
+  }
+
+  @Test
+  void reattachConfigWithoutKillGraceKillsWithTheDefaultGrace() throws Exception {
+    ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG)
+        .killGrace(java.time.Duration.ofSeconds(10)).build();
+    Path dir = ItSupport.newSocketDir();
+    var runner = config.create(ItSupport.counterCommand(dir), dir);
+    try {
+      runner.start();
+      Map<String, String> old = new java.util.TreeMap<>(runner.reattachAttributes());
+      old.remove(ContainerRunners.ATTR_KILL_GRACE_SECONDS); // as recorded before it existed
+      var attached = ContainerRunners.reattacher().reattach(reattachConfig(dir, runner.id(), old));
+      assertThat(attached.reattachAttributes()).containsEntry(
+          ContainerRunners.ATTR_KILL_GRACE_SECONDS,
+          Long.toString(ContainerConfig.DEFAULT_KILL_GRACE.toSeconds()));
+      long t0 = System.nanoTime();
+      attached.kill();
+      long killMillis = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(ItSupport.inspect(runner.id())).isEmpty();
+      assertThat(killMillis).as("default 1 s grace, not the first host's 10 s")
+          .isBetween(900L, 8000L);
+      assertThat(attached.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(137);
+    } finally {
+      runner.kill();
+      ItSupport.deleteSocketDir(dir);
     }
   }
 }

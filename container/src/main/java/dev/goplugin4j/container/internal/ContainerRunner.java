@@ -32,7 +32,12 @@ import org.slf4j.LoggerFactory;
  * stdout/stderr and register a wait for its exit (both before start, so no byte of the handshake
  * and no exit can be missed), start it, and demultiplex the attach stream into {@link #stdout()}
  * and {@link #stderr()} on one daemon thread. Kill: stop with a short grace, remove (also a debug
- * container), close everything.
+ * container), close everything. Release (detach): close the streams, the exit wait and the engine
+ * connections, and leave the container running.
+ *
+ * <p>A kill during a start waits for the start to notice it (it checks after each engine call,
+ * each bounded by the engine's call timeout), so that a container the start created is removed
+ * and never left behind.
  */
 public final class ContainerRunner implements Runner {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerRunner.class);
@@ -42,6 +47,12 @@ public final class ContainerRunner implements Runner {
 
   /** Reattach attribute: the engine endpoint. */
   public static final String ATTR_ENGINE = "engine";
+
+  /**
+   * Reattach attribute: the configured kill grace in whole seconds, so that a later host stops
+   * the container as this one would. Optional: without it the default applies.
+   */
+  public static final String ATTR_KILL_GRACE_SECONDS = "kill_grace_seconds";
 
   /** Unread plugin output held per stream before the engine's stream is back-pressured. */
   static final int PIPE_CAPACITY = 1 << 20;
@@ -58,7 +69,16 @@ public final class ContainerRunner implements Runner {
 
   private final Object lock = new Object();
   private boolean started;
+  /** While start() looks for the engine: nothing exists yet that a kill would have to remove. */
+  private boolean connecting;
   private boolean killed;
+  private boolean released;
+  /** Set once the streams, the engine and the container have been dealt with. */
+  private boolean cleaned;
+  /** Whether an exit wait was registered, i.e. whether {@link #exit} can carry a real status. */
+  private boolean waiting;
+  private final java.util.concurrent.CountDownLatch startEnded =
+      new java.util.concurrent.CountDownLatch(1);
   private Engine engine;
   private volatile String id = "";
   private InputStream attachStream;
@@ -164,21 +184,51 @@ public final class ContainerRunner implements Runner {
       if (killed) {
         throw new ContainerException("runner was killed before it started");
       }
+      connecting = true;
     }
     long t0 = System.nanoTime();
-    Engine e = locator.connect();
-    synchronized (lock) {
-      engine = e;
-    }
     try {
-      doStart(e);
-    } catch (RuntimeException failure) {
-      snapshot = collectDiagnosis(e, true);
-      cleanUp(e, false);
-      throw failure;
+      Engine e;
+      try {
+        e = locator.connect();
+      } finally {
+        synchronized (lock) {
+          connecting = false;
+        }
+      }
+      synchronized (lock) {
+        engine = e;
+      }
+      try {
+        checkNotKilled();
+        doStart(e);
+        checkNotKilled();
+      } catch (RuntimeException failure) {
+        if (!isKilled()) {
+          snapshot = collectDiagnosis(e, true);
+        }
+        cleanUp(e, false);
+        throw failure;
+      }
+    } finally {
+      startEnded.countDown();
     }
     LOG.debug("started container {} from {} in {} ms", DockerJavaEngine.shortId(id),
         spec.image(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  private boolean isKilled() {
+    synchronized (lock) {
+      return killed;
+    }
+  }
+
+  /** A kill that came during the start ends it; the caller's clean-up removes what it made. */
+  private void checkNotKilled() {
+    if (isKilled()) {
+      throw new ContainerException("the runner was killed while starting the container from "
+          + spec.image() + "; nothing is left behind");
+    }
   }
 
   private void doStart(Engine e) {
@@ -222,12 +272,22 @@ public final class ContainerRunner implements Runner {
     synchronized (lock) {
       id = created;
     }
+    checkNotKilled();
     InputStream attached = e.attach(created);
     synchronized (lock) {
       attachStream = attached;
     }
-    e.waitForExit(created, true)
-        .whenComplete((status, err) -> exit.complete(err == null ? status.intValue() : -1));
+    e.waitForExit(created, true).whenComplete((status, err) -> {
+      synchronized (lock) {
+        if (released) {
+          return; // the wait was cut by release(); the plugin runs on
+        }
+      }
+      exit.complete(err == null ? status.intValue() : -1);
+    });
+    synchronized (lock) {
+      waiting = true;
+    }
     Thread t = new Thread(this::pumpOutput,
         "goplugin4j-container-output-" + DockerJavaEngine.shortId(created));
     t.setDaemon(true);
@@ -324,7 +384,7 @@ public final class ContainerRunner implements Runner {
     } catch (IOException | RuntimeException e) {
       boolean expected;
       synchronized (lock) {
-        expected = killed;
+        expected = killed || released;
       }
       if (!expected) {
         LOG.debug("output stream of container {} ended: {}", DockerJavaEngine.shortId(id),
@@ -336,14 +396,18 @@ public final class ContainerRunner implements Runner {
     }
   }
 
-  /** A hint when the configured runtime is not registered, or runsc lacks --host-uds. */
+  /**
+   * A hint when the configured runtime is not registered, or when it (or, with no runtime
+   * configured, the engine's default runtime) is gVisor without a usable --host-uds.
+   */
   private Optional<String> runtimeHint(Engine e) {
-    if (config.runtime().isEmpty()) {
-      return Optional.empty();
-    }
     Map<String, List<String>> runtimes;
     try {
       EngineFacts facts = e.facts();
+      if (config.runtime().isEmpty()) {
+        return facts.podman() ? Optional.empty()
+            : RuntimeHints.defaultRuntimeHint(e.defaultRuntime(), e.runtimes());
+      }
       if (facts.podman()) {
         // Podman reports runtimes without their arguments and ignores the requested one.
         return RuntimeHints.podmanRuntimeMismatch(config.runtime(), facts, e.endpoint());
@@ -462,12 +526,40 @@ public final class ContainerRunner implements Runner {
 
   @Override
   public void kill() {
-    Engine e;
+    boolean starting;
+    boolean beforeEngine;
     synchronized (lock) {
-      if (killed) {
+      if (killed || released) {
         return;
       }
       killed = true;
+      starting = started;
+      beforeEngine = connecting;
+    }
+    if (beforeEngine) {
+      // start() is still looking for the engine (which may take up to the engine's call timeout
+      // when it hangs): nothing exists yet, and start() gives up once the connection returns
+      stdout.closeWriter();
+      stderr.closeWriter();
+      exit.complete(-1);
+      return;
+    }
+    if (starting) {
+      // start() notices the kill after its current engine call and cleans up what it made
+      try {
+        startEnded.await();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new ContainerException("interrupted while waiting for the container start to end;"
+            + " container " + DockerJavaEngine.shortId(id) + " may be left behind (find it by"
+            + " the label " + Labels.MANAGED + "=true)", ex);
+      }
+    }
+    Engine e;
+    synchronized (lock) {
+      if (cleaned) {
+        return;
+      }
       e = engine;
     }
     if (e == null) {
@@ -482,8 +574,58 @@ public final class ContainerRunner implements Runner {
     cleanUp(e, true);
   }
 
+  /**
+   * Frees the output thread, the exit wait and the engine connections and leaves the container
+   * running, for a later host to reattach. {@link #onExit()} then no longer completes.
+   */
+  @Override
+  public void release() {
+    Engine e;
+    InputStream a;
+    Thread t;
+    synchronized (lock) {
+      if (killed || released || cleaned) {
+        return;
+      }
+      released = true;
+      cleaned = true;
+      e = engine;
+      a = attachStream;
+      t = pump;
+    }
+    if (e != null) {
+      // closing the engine cuts the attach and wait connections: both reader threads end
+      e.close();
+    }
+    if (a != null) {
+      try {
+        a.close();
+      } catch (IOException | RuntimeException ex) {
+        LOG.debug("closing attach stream", ex);
+      }
+    }
+    if (t != null) {
+      try {
+        t.join(2000);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    stdout.closeWriter();
+    stderr.closeWriter();
+    LOG.debug("released container {}; it keeps running", DockerJavaEngine.shortId(id));
+  }
+
   /** Stops and removes the container, ends the streams, closes the engine. */
   private void cleanUp(Engine e, boolean throwOnFailure) {
+    boolean wait;
+    synchronized (lock) {
+      if (cleaned) {
+        return;
+      }
+      cleaned = true;
+      wait = waiting;
+    }
     String cid = id;
     PluginException failure = null;
     try {
@@ -499,9 +641,14 @@ public final class ContainerRunner implements Runner {
     synchronized (lock) {
       t = pump;
     }
-    try {
-      exit.get(2, TimeUnit.SECONDS);
-    } catch (Exception ignored) {
+    if (wait) {
+      try {
+        exit.get(2, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        exit.complete(-1);
+      }
+    } else {
+      // no container, or no wait registered: nothing will ever complete it
       exit.complete(-1);
     }
     InputStream a;
@@ -545,12 +692,16 @@ public final class ContainerRunner implements Runner {
     return ReattachConfig.KIND_CONTAINER;
   }
 
-  /** The host socket directory and the engine endpoint, for {@code ContainerRunners.reattacher()}. */
+  /**
+   * The host socket directory, the engine endpoint and the kill grace, for {@code
+   * ContainerRunners.reattacher()}.
+   */
   @Override
   public Map<String, String> reattachAttributes() {
     Map<String, String> attrs = new TreeMap<>();
     attrs.put(ATTR_SOCKET_DIR, socketDir.toString());
     engineEndpoint().ifPresent(e -> attrs.put(ATTR_ENGINE, e));
+    attrs.put(ATTR_KILL_GRACE_SECONDS, Long.toString(config.killGrace().toSeconds()));
     return attrs;
   }
 

@@ -55,23 +55,52 @@ public final class DockerJavaEngine implements Engine {
   /** The oldest API version with what the runner needs ({@code BindOptions.NonRecursive}). */
   static final String MIN_API_VERSION = "1.40";
 
+  /**
+   * How long a plain call (create, start, inspect, logs, info, version) may go without an answer
+   * before it fails: a stuck engine must not hang start or kill forever.
+   */
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * Typed calls (docker-java's) get {@link #CALL_TIMEOUT} plus this: among them is stop, which
+   * the engine answers only after the grace period (at most 60 s, see {@code
+   * ContainerConfig.Builder#killGrace}).
+   */
+  static final Duration MAX_KILL_GRACE = Duration.ofSeconds(60);
+
+  /** How long connecting to the engine's socket may take. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final String endpoint;
   private final String apiVersion;
   private final EngineFacts facts;
+  /** Plain calls, bounded by {@link #CALL_TIMEOUT}. */
   private final DockerHttpClient http;
+  /** Attach and wait: their answers take as long as the container runs, so no response timeout. */
+  private final DockerHttpClient streams;
+  /** docker-java's client over {@link #typed}. */
   private final DockerClient docker;
+  /** Typed calls, bounded by the call timeout plus {@link #MAX_KILL_GRACE}. */
+  private final DockerHttpClient typed;
   private volatile Boolean rootless;
+  private final Duration callTimeout;
+  private final Duration typedTimeout;
 
   private DockerJavaEngine(String endpoint, String apiVersion, EngineFacts facts,
-      DockerHttpClient http, DockerClient docker) {
+      DockerHttpClient http, DockerHttpClient streams, DockerHttpClient typed,
+      DockerClient docker, Duration callTimeout) {
     this.endpoint = endpoint;
     this.apiVersion = apiVersion;
     this.facts = facts;
     this.http = http;
+    this.streams = streams;
+    this.typed = typed;
     this.docker = docker;
+    this.callTimeout = callTimeout;
+    this.typedTimeout = callTimeout.plus(MAX_KILL_GRACE);
   }
 
   /**
@@ -84,6 +113,17 @@ public final class DockerJavaEngine implements Engine {
    * @throws EngineException if the engine does not answer or is too old
    */
   public static DockerJavaEngine connect(String endpoint, String tlsCertPath) {
+    return connect(endpoint, tlsCertPath, CALL_TIMEOUT);
+  }
+
+  /**
+   * As {@link #connect(String, String)} with another bound on plain calls (tests); typed calls
+   * get it plus the longest kill grace, streams none.
+   *
+   * @param callTimeout positive
+   */
+  public static DockerJavaEngine connect(String endpoint, String tlsCertPath,
+      Duration callTimeout) {
     DefaultDockerClientConfig.Builder cfg =
         DefaultDockerClientConfig.createDefaultConfigBuilder()
             .withDockerHost(endpoint)
@@ -92,21 +132,106 @@ public final class DockerJavaEngine implements Engine {
       cfg.withDockerCertPath(tlsCertPath);
     }
     DefaultDockerClientConfig probeConfig = cfg.build();
-    DockerHttpClient http =
-        new ApacheDockerHttpClient.Builder()
-            .dockerHost(URI.create(endpoint))
-            .sslConfig(probeConfig.getSSLConfig())
-            .maxConnections(32)
-            .connectionTimeout(Duration.ofSeconds(5))
-            .build();
+    DockerHttpClient http = transport(endpoint, probeConfig, callTimeout);
+    DockerHttpClient streams = null;
+    DockerHttpClient typed = null;
     try {
-      JsonNode versionInfo = version(http, endpoint);
+      JsonNode versionInfo = bounded(endpoint, callTimeout, "GET /version",
+          () -> version(http, endpoint));
       String version = negotiate(versionInfo, endpoint);
-      DockerClient docker = DockerClientImpl.getInstance(cfg.withApiVersion(version).build(), http);
-      return new DockerJavaEngine(endpoint, version, facts(versionInfo), http, docker);
+      streams = transport(endpoint, probeConfig, null);
+      typed = transport(endpoint, probeConfig, callTimeout.plus(MAX_KILL_GRACE));
+      DockerClient docker =
+          DockerClientImpl.getInstance(cfg.withApiVersion(version).build(), typed);
+      return new DockerJavaEngine(endpoint, version, facts(versionInfo), http, streams, typed,
+          docker, callTimeout);
     } catch (RuntimeException e) {
       closeQuietly(http);
+      if (streams != null) {
+        closeQuietly(streams);
+      }
+      if (typed != null) {
+        closeQuietly(typed);
+      }
       throw e;
+    }
+  }
+
+  /** A transport; {@code responseTimeout} null for none (streams last as long as a container). */
+  private static DockerHttpClient transport(String endpoint, DefaultDockerClientConfig config,
+      Duration responseTimeout) {
+    ApacheDockerHttpClient.Builder b = new ApacheDockerHttpClient.Builder()
+        .dockerHost(URI.create(endpoint))
+        .sslConfig(config.getSSLConfig())
+        .maxConnections(32)
+        .connectionTimeout(CONNECT_TIMEOUT);
+    if (responseTimeout != null) {
+      b.responseTimeout(responseTimeout);
+    }
+    return b.build();
+  }
+
+  private <T> T bounded(Duration timeout, String what, java.util.function.Supplier<T> call) {
+    return bounded(endpoint, timeout, what, call);
+  }
+
+  /**
+   * Runs an engine call on this thread, bounded by {@code timeout}: docker-java's Unix socket
+   * ignores the transport's socket timeouts (it wraps a blocking {@code SocketChannel}), so a
+   * watchdog interrupts the thread, which closes the stuck connection (an interruptible channel)
+   * and fails the call. The interrupt flag is cleared again afterwards.
+   */
+  static <T> T bounded(String endpoint, Duration timeout, String what,
+      java.util.function.Supplier<T> call) {
+    Watchdog w = Watchdog.arm(timeout);
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      if (w.fired()) {
+        throw new EngineException("cannot " + what.replaceFirst("^(GET|POST) ", "call $1 ")
+            + ": the engine at " + endpoint + " did not answer in time (" + timeout.toSeconds()
+            + " s): check that it is healthy, e.g. with `docker info`, and restart it if it hangs",
+            0, e);
+      }
+      throw e;
+    } finally {
+      w.disarm();
+    }
+  }
+
+  /** Interrupts the calling thread once the timeout passes, unless disarmed before. */
+  private static final class Watchdog {
+    private final Thread thread = Thread.currentThread();
+    private boolean done;
+    private boolean fired;
+
+    static Watchdog arm(Duration timeout) {
+      Watchdog w = new Watchdog();
+      CompletableFuture.delayedExecutor(timeout.toMillis(),
+          java.util.concurrent.TimeUnit.MILLISECONDS).execute(w::fire);
+      return w;
+    }
+
+    private synchronized void fire() {
+      if (!done) {
+        fired = true;
+        thread.interrupt();
+      }
+    }
+
+    synchronized boolean fired() {
+      return fired;
+    }
+
+    void disarm() {
+      boolean f;
+      synchronized (this) {
+        done = true;
+        f = fired;
+      }
+      if (f) {
+        Thread.interrupted(); // ours, not the caller's
+      }
     }
   }
 
@@ -211,6 +336,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public List<String> imageIds(String reference) {
+    return bounded(callTimeout, "list images named " + reference, () -> doImageIds(reference));
+  }
+
+  private List<String> doImageIds(String reference) {
     try {
       List<Image> images = docker.listImagesCmd().withReferenceFilter(reference).exec();
       List<String> ids = new ArrayList<>();
@@ -229,6 +358,11 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public String createContainer(ContainerSpec spec) {
+    return bounded(callTimeout, "create a container from " + spec.image(),
+        () -> doCreateContainer(spec));
+  }
+
+  private String doCreateContainer(ContainerSpec spec) {
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(createBody(spec));
@@ -343,8 +477,9 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public InputStream attach(String id) {
-    Response r =
-        execute("POST", "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1&logs=0", null);
+    // bounded until the engine accepts the attachment; the stream itself is not
+    Response r = bounded(callTimeout, "attach to container " + shortId(id), () -> execute(streams,
+        "POST", "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1&logs=0", null));
     if (r.getStatusCode() != 200 && r.getStatusCode() != 101) {
       throw failure(r, "POST /containers/" + id + "/attach");
     }
@@ -354,7 +489,8 @@ public final class DockerJavaEngine implements Engine {
   @Override
   public CompletableFuture<Long> waitForExit(String id, boolean nextExit) {
     String condition = nextExit ? "next-exit" : "not-running";
-    Response r = execute("POST", "/containers/" + id + "/wait?condition=" + condition, null);
+    Response r = bounded(callTimeout, "wait for container " + shortId(id), () -> execute(streams,
+        "POST", "/containers/" + id + "/wait?condition=" + condition, null));
     if (r.getStatusCode() != 200) {
       throw failure(r, "POST /containers/" + id + "/wait");
     }
@@ -381,6 +517,13 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public void start(String id) {
+    bounded(callTimeout, "start container " + shortId(id), () -> {
+      doStart(id);
+      return null;
+    });
+  }
+
+  private void doStart(String id) {
     try (Response r = execute("POST", "/containers/" + id + "/start", null)) {
       if (r.getStatusCode() != 204 && r.getStatusCode() != 304) {
         throw failure(r, "POST /containers/" + id + "/start");
@@ -390,6 +533,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public boolean stop(String id, int graceSeconds) {
+    return bounded(typedTimeout, "stop container " + shortId(id), () -> doStop(id, graceSeconds));
+  }
+
+  private boolean doStop(String id, int graceSeconds) {
     try {
       docker.stopContainerCmd(id).withTimeout(graceSeconds).exec();
       return true;
@@ -406,6 +553,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public boolean remove(String id) {
+    return bounded(typedTimeout, "remove container " + shortId(id), () -> doRemove(id));
+  }
+
+  private boolean doRemove(String id) {
     try {
       docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
       return true;
@@ -442,6 +593,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public Optional<ContainerInfo> inspect(String id) {
+    return bounded(callTimeout, "inspect container " + shortId(id), () -> doInspect(id));
+  }
+
+  private Optional<ContainerInfo> doInspect(String id) {
     try (Response r = execute("GET", "/containers/" + id + "/json", null)) {
       if (r.getStatusCode() == 404) {
         return Optional.empty();
@@ -496,6 +651,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public Logs logs(String id) {
+    return bounded(callTimeout, "read the logs of container " + shortId(id), () -> doLogs(id));
+  }
+
+  private Logs doLogs(String id) {
     try (Response r = execute("GET", "/containers/" + id + "/logs?stdout=1&stderr=1", null)) {
       if (r.getStatusCode() != 200) {
         throw failure(r, "GET /containers/" + id + "/logs");
@@ -511,6 +670,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public List<ContainerSummary> listByLabel(String key, String value) {
+    return bounded(typedTimeout, "list containers", () -> doListByLabel(key, value));
+  }
+
+  private List<ContainerSummary> doListByLabel(String key, String value) {
     try {
       List<Container> list =
           docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(key, value)).exec();
@@ -529,6 +692,10 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public Map<String, List<String>> runtimes() {
+    return bounded(callTimeout, "GET /info", () -> doRuntimes());
+  }
+
+  private Map<String, List<String>> doRuntimes() {
     JsonNode info = requestJson("GET", "/info", null, 200);
     Map<String, List<String>> out = new TreeMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = info.path("Runtimes").fields();
@@ -540,6 +707,15 @@ public final class DockerJavaEngine implements Engine {
   }
 
   @Override
+  public String defaultRuntime() {
+    return bounded(callTimeout, "GET /info", () -> doDefaultRuntime());
+  }
+
+  private String doDefaultRuntime() {
+    return requestJson("GET", "/info", null, 200).path("DefaultRuntime").asText("");
+  }
+
+  @Override
   public EngineFacts facts() {
     return facts;
   }
@@ -548,7 +724,8 @@ public final class DockerJavaEngine implements Engine {
   public boolean rootless() {
     Boolean r = rootless;
     if (r == null) {
-      r = rootless(requestJson("GET", "/info", null, 200));
+      r = rootless(bounded(callTimeout, "GET /info",
+          () -> requestJson("GET", "/info", null, 200)));
       rootless = r;
     }
     return r;
@@ -557,7 +734,10 @@ public final class DockerJavaEngine implements Engine {
   @Override
   public void close() {
     closeQuietly(docker);
+    closeQuietly(typed);
     closeQuietly(http);
+    // closing the pool cuts the connections of attach and wait streams still being read
+    closeQuietly(streams);
   }
 
   private JsonNode requestJson(String method, String path, byte[] body, int expected) {
@@ -579,12 +759,16 @@ public final class DockerJavaEngine implements Engine {
   }
 
   private Response execute(String method, String path, byte[] body) {
+    return execute(http, method, path, body);
+  }
+
+  private Response execute(DockerHttpClient client, String method, String path, byte[] body) {
     Request.Builder b = Request.builder().method(method).path("/v" + apiVersion + path);
     if (body != null) {
       b.bodyBytes(body).putHeader("Content-Type", "application/json");
     }
     try {
-      return http.execute(b.build());
+      return client.execute(b.build());
     } catch (RuntimeException e) {
       throw new EngineException(method + " " + path + " on " + endpoint + " failed: "
           + describeFailure(e), 0, e);
@@ -622,7 +806,11 @@ public final class DockerJavaEngine implements Engine {
       root = root.getCause();
     }
     String msg = root.getMessage();
-    return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+    String hint = root instanceof java.net.SocketTimeoutException
+        ? " (the engine did not answer in time: check that it is healthy, e.g. with `docker info`,"
+            + " and restart it if it hangs)"
+        : "";
+    return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg) + hint;
   }
 
   static String shortId(String id) {

@@ -73,6 +73,12 @@ public interface Engine extends AutoCloseable {
   /** Registered OCI runtimes: name to runtime arguments (empty list when none or unknown). */
   Map<String, List<String>> runtimes();
 
+  /**
+   * The runtime a container gets when it names none ({@code DefaultRuntime} of {@code /info}),
+   * or empty when the engine does not say (Podman's compatible API).
+   */
+  String defaultRuntime();
+
   /** Podman or Docker, and Podman's default runtime; known since the connection, no request. */
   EngineFacts facts();
 

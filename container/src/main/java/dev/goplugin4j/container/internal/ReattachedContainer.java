@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  * A plugin container started by an earlier host, found again from its ID and the host socket
  * directory: the counterpart of plugincontainer's {@code ReattachFunc}, stricter: the container
  * must carry our label, be running, and have exactly that directory bind-mounted at {@value
- * ContainerConfig#CONTAINER_SOCKET_DIR}.
+ * ContainerConfig#CONTAINER_SOCKET_DIR}. Kill stops it with the first host's kill grace (when the
+ * reattach attributes carry it) and removes it; release (a detach) only closes this JVM's
+ * connection and exit wait.
  */
 public final class ReattachedContainer implements AttachedRunner {
   private final Engine engine;
@@ -25,6 +27,7 @@ public final class ReattachedContainer implements AttachedRunner {
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private final Object lock = new Object();
   private boolean killed;
+  private boolean released;
 
   private ReattachedContainer(Engine engine, String id, Path socketDir, int graceSeconds) {
     this.engine = engine;
@@ -34,13 +37,30 @@ public final class ReattachedContainer implements AttachedRunner {
   }
 
   /**
-   * Finds and verifies the container.
+   * Finds and verifies the container; kill uses the default grace {@link
+   * ContainerConfig#DEFAULT_KILL_GRACE}.
    *
    * @throws ContainerException if it is gone, not running, not ours, or not using {@code
    *     socketDir}
    */
   public static ReattachedContainer attach(String endpoint, Map<String, String> environment,
       String containerId, Path socketDir) {
+    return attach(endpoint, environment, containerId, socketDir,
+        (int) ContainerConfig.DEFAULT_KILL_GRACE.toSeconds());
+  }
+
+  /**
+   * Finds and verifies the container.
+   *
+   * @param graceSeconds how long kill waits after SIGTERM before SIGKILL, 0 to 60
+   * @throws ContainerException if it is gone, not running, not ours, or not using {@code
+   *     socketDir}
+   */
+  public static ReattachedContainer attach(String endpoint, Map<String, String> environment,
+      String containerId, Path socketDir, int graceSeconds) {
+    if (graceSeconds < 0 || graceSeconds > 60) {
+      throw new IllegalArgumentException("graceSeconds must be 0 to 60, got " + graceSeconds);
+    }
     if (containerId == null || containerId.isEmpty()) {
       throw new IllegalArgumentException("containerId must not be empty");
     }
@@ -68,10 +88,15 @@ public final class ReattachedContainer implements AttachedRunner {
             + source + " at " + ContainerConfig.CONTAINER_SOCKET_DIR + ", not the socket"
             + " directory " + dir);
       }
-      ReattachedContainer r = new ReattachedContainer(engine, info.id(), dir,
-          (int) ContainerConfig.DEFAULT_KILL_GRACE.toSeconds());
-      engine.waitForExit(info.id(), false)
-          .whenComplete((status, err) -> r.exit.complete(err == null ? status.intValue() : -1));
+      ReattachedContainer r = new ReattachedContainer(engine, info.id(), dir, graceSeconds);
+      engine.waitForExit(info.id(), false).whenComplete((status, err) -> {
+        synchronized (r.lock) {
+          if (r.released) {
+            return; // the wait was cut by release(); the plugin runs on
+          }
+        }
+        r.exit.complete(err == null ? status.intValue() : -1);
+      });
       return r;
     } catch (RuntimeException e) {
       engine.close();
@@ -87,7 +112,7 @@ public final class ReattachedContainer implements AttachedRunner {
   @Override
   public void kill() {
     synchronized (lock) {
-      if (killed) {
+      if (killed || released) {
         return;
       }
       killed = true;
@@ -105,6 +130,23 @@ public final class ReattachedContainer implements AttachedRunner {
     }
   }
 
+  /** Closes the engine connection (which ends the exit wait) and leaves the container running. */
+  @Override
+  public void release() {
+    synchronized (lock) {
+      if (killed || released) {
+        return;
+      }
+      released = true;
+    }
+    engine.close();
+  }
+
+  /** The kill grace in seconds. */
+  int graceSeconds() {
+    return graceSeconds;
+  }
+
   @Override
   public String id() {
     return id;
@@ -118,7 +160,8 @@ public final class ReattachedContainer implements AttachedRunner {
   @Override
   public Map<String, String> reattachAttributes() {
     return Map.of(ContainerRunner.ATTR_SOCKET_DIR, translator.hostDir().toString(),
-        ContainerRunner.ATTR_ENGINE, engine.endpoint());
+        ContainerRunner.ATTR_ENGINE, engine.endpoint(),
+        ContainerRunner.ATTR_KILL_GRACE_SECONDS, Integer.toString(graceSeconds));
   }
 
   @Override

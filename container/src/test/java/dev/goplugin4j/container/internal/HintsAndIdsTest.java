@@ -23,6 +23,37 @@ class HintsAndIdsTest {
   }
 
   @Test
+  void runscWithHostUdsOpenGetsAHintWhileCreateAndAllDoNot() {
+    assertThat(RuntimeHints.hint("runsc",
+        Map.of("runsc", List.of("--network=none", "--host-uds=open")), "e"))
+        .hasValueSatisfying(h -> assertThat(h).contains("--host-uds=open")
+            .contains("--host-uds=all"));
+    assertThat(RuntimeHints.hint("runsc", Map.of("runsc", List.of("--host-uds", "open")), "e"))
+        .hasValueSatisfying(h -> assertThat(h).contains("--host-uds=open"));
+    assertThat(RuntimeHints.hint("runsc", Map.of("runsc", List.of("-host-uds=none")), "e"))
+        .hasValueSatisfying(h -> assertThat(h).contains("--host-uds=none"));
+    assertThat(RuntimeHints.hint("runsc", Map.of("runsc", List.of("--host-uds=create")), "e"))
+        .isEmpty();
+    assertThat(RuntimeHints.hint("runsc", Map.of("runsc", List.of("--host-uds", "all")), "e"))
+        .isEmpty();
+  }
+
+  @Test
+  void engineDefaultRuntimeUnderGvisorWithoutUsableHostUdsGetsAHint() {
+    assertThat(RuntimeHints.defaultRuntimeHint("runsc",
+        Map.of("runc", List.of(), "runsc", List.of("--network=none"))))
+        .hasValueSatisfying(h -> assertThat(h).startsWith("Hint: the engine's default runtime")
+            .contains("--host-uds"));
+    assertThat(RuntimeHints.defaultRuntimeHint("gvisor",
+        Map.of("gvisor", List.of("--platform=ptrace", "/usr/bin/runsc", "--host-uds=open"))))
+        .hasValueSatisfying(h -> assertThat(h).contains("--host-uds=open"));
+    assertThat(RuntimeHints.defaultRuntimeHint("runsc", Map.of("runsc", List.of("--host-uds=all"))))
+        .isEmpty();
+    assertThat(RuntimeHints.defaultRuntimeHint("runc", Map.of("runc", List.of()))).isEmpty();
+    assertThat(RuntimeHints.defaultRuntimeHint("", Map.of("runsc", List.of()))).isEmpty();
+  }
+
+  @Test
   void exitCodeHints() {
     assertThat(ExitHints.describe(1, false)).contains("internal to the plugin");
     assertThat(ExitHints.describe(2, false)).contains("cgo");
