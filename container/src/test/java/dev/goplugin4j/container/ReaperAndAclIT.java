@@ -56,6 +56,30 @@ class ReaperAndAclIT {
     }
   }
 
+  /** The documented limitation (ContainerReaper, docs/containers.md), pinned so a fix shows. */
+  @Test
+  void aContainerReattachedByALiveHostIsStillReapedOnceItsFirstHostIsGone() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    HostId me = HostId.current();
+    HostId firstHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    Path dir = ItSupport.newSocketDir();
+    try (Engine e = ItSupport.engine()) {
+      String id = createWithOwner(e, firstHost, dir);
+      var attached = ContainerRunners.reattach(id, dir, ItSupport.ENGINE);
+      try {
+        assertThat(attached.id()).isEqualTo(id);
+        assertThat(ContainerReaper.create(ItSupport.ENGINE).findOrphans())
+            .as("the owner label still names the dead first host").contains(id);
+      } finally {
+        attached.kill();
+      }
+      assertThat(e.inspect(id)).isEmpty();
+    } finally {
+      ItSupport.deleteSocketDir(dir);
+    }
+  }
+
   @Test
   void defaultAclForTheHostUserIsWrittenAndInheritedBySocketsFiles() throws Exception {
     Path dir = ItSupport.newSocketDir();
