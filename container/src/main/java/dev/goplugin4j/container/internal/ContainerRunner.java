@@ -84,6 +84,11 @@ public final class ContainerRunner implements Runner {
   private InputStream attachStream;
   private Thread pump;
   private volatile String snapshot = "";
+  /** Phase timings of the start, for the DEBUG log (written by the starting thread only). */
+  private final StringBuilder phases = new StringBuilder();
+  private long phaseMark;
+  /** {@link System#nanoTime()} at the start of start(), for the first-output timing. */
+  private volatile long startedAt;
 
   /**
    * A runner for one start.
@@ -187,10 +192,13 @@ public final class ContainerRunner implements Runner {
       connecting = true;
     }
     long t0 = System.nanoTime();
+    startedAt = t0;
+    phaseMark = t0;
     try {
       Engine e;
       try {
         e = locator.connect();
+        phase("engine");
       } finally {
         synchronized (lock) {
           connecting = false;
@@ -213,8 +221,19 @@ public final class ContainerRunner implements Runner {
     } finally {
       startEnded.countDown();
     }
-    LOG.debug("started container {} from {} in {} ms", DockerJavaEngine.shortId(id),
-        spec.image(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    LOG.debug("started container {} from {} in {} ms ({})", DockerJavaEngine.shortId(id),
+        spec.image(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), phases);
+  }
+
+  /** Records the time since the previous phase under {@code name}. */
+  private void phase(String name) {
+    long now = System.nanoTime();
+    if (phases.length() > 0) {
+      phases.append(", ");
+    }
+    phases.append(name).append(' ')
+        .append(Math.round((now - phaseMark) / 100_000.0) / 10.0).append(" ms");
+    phaseMark = now;
   }
 
   private boolean isKilled() {
@@ -252,12 +271,15 @@ public final class ContainerRunner implements Runner {
             + " in the container) instead of CAP_DAC_OVERRIDE", e.endpoint());
       }
     }
+    phase("socket strategy");
     if (!config.sha256().isEmpty()) {
       verifyPinnedImage(e);
+      phase("image check");
     }
     String created;
     try {
       created = e.createContainer(spec);
+      phase("create");
     } catch (EngineException ex) {
       if (ex.status() == 404) {
         throw new ImageNotFoundException(
@@ -277,6 +299,7 @@ public final class ContainerRunner implements Runner {
     synchronized (lock) {
       attachStream = attached;
     }
+    phase("attach");
     e.waitForExit(created, true).whenComplete((status, err) -> {
       synchronized (lock) {
         if (released) {
@@ -288,6 +311,7 @@ public final class ContainerRunner implements Runner {
     synchronized (lock) {
       waiting = true;
     }
+    phase("exit wait");
     Thread t = new Thread(this::pumpOutput,
         "goplugin4j-container-output-" + DockerJavaEngine.shortId(created));
     t.setDaemon(true);
@@ -297,6 +321,7 @@ public final class ContainerRunner implements Runner {
     t.start();
     try {
       e.start(created);
+      phase("start");
     } catch (EngineException ex) {
       throw new ContainerStartException(
           "error starting container " + DockerJavaEngine.shortId(created) + " from "
@@ -380,7 +405,7 @@ public final class ContainerRunner implements Runner {
       in = attachStream;
     }
     try {
-      FrameDemuxer.copy(in, stdout.out(), stderr.out());
+      FrameDemuxer.copy(in, firstOutputLogged(stdout.out()), stderr.out());
     } catch (IOException | RuntimeException e) {
       boolean expected;
       synchronized (lock) {
@@ -394,6 +419,27 @@ public final class ContainerRunner implements Runner {
       stdout.closeWriter();
       stderr.closeWriter();
     }
+  }
+
+  /** {@code out}, logging at DEBUG when the first byte arrives after start() began. */
+  private java.io.OutputStream firstOutputLogged(java.io.OutputStream out) {
+    if (!LOG.isDebugEnabled()) {
+      return out;
+    }
+    return new java.io.FilterOutputStream(out) {
+      private boolean seen;
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (!seen && len > 0) {
+          seen = true;
+          LOG.debug("first stdout byte of container {} {} ms after the start began",
+              DockerJavaEngine.shortId(id),
+              Math.round((System.nanoTime() - startedAt) / 100_000.0) / 10.0);
+        }
+        out.write(b, off, len);
+      }
+    };
   }
 
   /**

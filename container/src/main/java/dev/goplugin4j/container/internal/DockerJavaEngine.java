@@ -81,31 +81,41 @@ public final class DockerJavaEngine implements Engine {
   private final DockerHttpClient http;
   /** Attach and wait: their answers take as long as the container runs, so no response timeout. */
   private final DockerHttpClient streams;
-  /** docker-java's client over {@link #typed}. */
-  private final DockerClient docker;
-  /** Typed calls, bounded by the call timeout plus {@link #MAX_KILL_GRACE}. */
-  private final DockerHttpClient typed;
+  /** What the typed client is built from, when first needed. */
+  private final DefaultDockerClientConfig typedConfig;
+  private final Object typedLock = new Object();
+  /**
+   * docker-java's client over {@link #typed}; built on the first typed call (stop, remove,
+   * listings), which a start never makes. Guarded by {@link #typedLock}.
+   */
+  private DockerClient docker;
+  /** Typed calls, bounded by the call timeout plus {@link #MAX_KILL_GRACE}; lazy as {@link #docker}. */
+  private DockerHttpClient typed;
+  private boolean closed;
   private volatile Boolean rootless;
   private final Duration callTimeout;
   private final Duration typedTimeout;
 
   private DockerJavaEngine(String endpoint, String apiVersion, EngineFacts facts,
-      DockerHttpClient http, DockerHttpClient streams, DockerHttpClient typed,
-      DockerClient docker, Duration callTimeout) {
+      DockerHttpClient http, DockerHttpClient streams, DefaultDockerClientConfig typedConfig,
+      Duration callTimeout) {
     this.endpoint = endpoint;
     this.apiVersion = apiVersion;
     this.facts = facts;
     this.http = http;
     this.streams = streams;
-    this.typed = typed;
-    this.docker = docker;
+    this.typedConfig = typedConfig;
     this.callTimeout = callTimeout;
     this.typedTimeout = callTimeout.plus(MAX_KILL_GRACE);
   }
 
   /**
    * Connects to an engine and negotiates the API version: the lower of the engine's and {@value
-   * #MAX_API_VERSION}, refusing engines older than {@value #MIN_API_VERSION}.
+   * #MAX_API_VERSION}, refusing engines older than {@value #MIN_API_VERSION}. One {@code GET
+   * /_ping} (as Docker's Go client negotiates): its {@code API-Version} header gives the version
+   * and a {@code Libpod-API-Version} header tells Podman. Only Podman, or an engine whose ping
+   * carries no version, is also asked {@code GET /version}, which Docker answers slowly (it runs
+   * {@code runc --version} each time).
    *
    * @param endpoint {@code unix://...} or {@code tcp://...}
    * @param tlsCertPath directory with {@code ca.pem}, {@code cert.pem}, {@code key.pem} for a TLS
@@ -133,27 +143,43 @@ public final class DockerJavaEngine implements Engine {
     }
     DefaultDockerClientConfig probeConfig = cfg.build();
     DockerHttpClient http = transport(endpoint, probeConfig, callTimeout);
-    DockerHttpClient streams = null;
-    DockerHttpClient typed = null;
     try {
-      JsonNode versionInfo = bounded(endpoint, callTimeout, "GET /version",
-          () -> version(http, endpoint));
-      String version = negotiate(versionInfo, endpoint);
-      streams = transport(endpoint, probeConfig, null);
-      typed = transport(endpoint, probeConfig, callTimeout.plus(MAX_KILL_GRACE));
-      DockerClient docker =
-          DockerClientImpl.getInstance(cfg.withApiVersion(version).build(), typed);
-      return new DockerJavaEngine(endpoint, version, facts(versionInfo), http, streams, typed,
-          docker, callTimeout);
+      Map<String, String> ping = bounded(endpoint, callTimeout, "GET /_ping",
+          () -> ping(http, endpoint));
+      EngineFacts facts;
+      String version;
+      if (pingNeedsVersion(ping)) {
+        // Podman (whose default runtime only /version names), or an engine that does not say
+        JsonNode versionInfo = bounded(endpoint, callTimeout, "GET /version",
+            () -> version(http, endpoint));
+        version = negotiate(versionInfo, endpoint);
+        facts = facts(versionInfo);
+      } else {
+        version = negotiate(ping.get("api-version"), endpoint);
+        facts = new EngineFacts(false, "");
+      }
+      DockerJavaEngine engine = new DockerJavaEngine(endpoint, version, facts, http,
+          transport(endpoint, probeConfig, null), cfg.withApiVersion(version).build(),
+          callTimeout);
+      return engine;
     } catch (RuntimeException e) {
       closeQuietly(http);
-      if (streams != null) {
-        closeQuietly(streams);
-      }
-      if (typed != null) {
-        closeQuietly(typed);
-      }
       throw e;
+    }
+  }
+
+  /** The typed client, built on first use. */
+  private DockerClient docker() {
+    synchronized (typedLock) {
+      if (closed) {
+        throw new EngineException("the connection to the engine at " + endpoint
+            + " was closed", 0, null);
+      }
+      if (docker == null) {
+        typed = transport(endpoint, typedConfig, typedTimeout);
+        docker = DockerClientImpl.getInstance(typedConfig, typed);
+      }
+      return docker;
     }
   }
 
@@ -235,6 +261,41 @@ public final class DockerJavaEngine implements Engine {
     }
   }
 
+  /**
+   * Whether the headers of {@code GET /_ping} (names in lower case) leave {@code GET /version} to
+   * ask: for Podman ({@code Libpod-API-Version}), whose default runtime only {@code /version}
+   * names, and for an engine whose ping gives no {@code API-Version}.
+   */
+  static boolean pingNeedsVersion(Map<String, String> ping) {
+    return ping.getOrDefault("api-version", "").isEmpty()
+        || ping.containsKey("libpod-api-version");
+  }
+
+  /** The headers of {@code GET /_ping}, names in lower case. */
+  private static Map<String, String> ping(DockerHttpClient http, String endpoint) {
+    try (Response r = http.execute(Request.builder().method(Request.Method.GET).path("/_ping")
+        .build())) {
+      byte[] body = readBody(r);
+      if (r.getStatusCode() != 200) {
+        throw new EngineException(
+            "GET /_ping answered " + r.getStatusCode() + ": " + text(body), r.getStatusCode(),
+            null);
+      }
+      Map<String, String> headers = new TreeMap<>();
+      r.getHeaders().forEach((k, v) -> {
+        if (k != null && v != null && !v.isEmpty()) {
+          headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0));
+        }
+      });
+      return headers;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof EngineException) {
+        throw (EngineException) e;
+      }
+      throw new EngineException(describeFailure(e), 0, e);
+    }
+  }
+
   private static JsonNode version(DockerHttpClient http, String endpoint) {
     try (Response r = http.execute(Request.builder().method(Request.Method.GET).path("/version")
         .build())) {
@@ -285,7 +346,11 @@ public final class DockerJavaEngine implements Engine {
   }
 
   private static String negotiate(JsonNode v, String endpoint) {
-    String server = v.path("ApiVersion").asText("");
+    return negotiate(v.path("ApiVersion").asText(""), endpoint);
+  }
+
+  /** The API version to speak with an engine that speaks {@code server} (empty: unknown). */
+  static String negotiate(String server, String endpoint) {
     if (server.isEmpty()) {
       throw new EngineException(endpoint + " is not a Docker Engine API (no ApiVersion)", 0, null);
     }
@@ -341,7 +406,7 @@ public final class DockerJavaEngine implements Engine {
 
   private List<String> doImageIds(String reference) {
     try {
-      List<Image> images = docker.listImagesCmd().withReferenceFilter(reference).exec();
+      List<Image> images = docker().listImagesCmd().withReferenceFilter(reference).exec();
       List<String> ids = new ArrayList<>();
       for (Image i : images) {
         ids.add(i.getId());
@@ -538,7 +603,7 @@ public final class DockerJavaEngine implements Engine {
 
   private boolean doStop(String id, int graceSeconds) {
     try {
-      docker.stopContainerCmd(id).withTimeout(graceSeconds).exec();
+      docker().stopContainerCmd(id).withTimeout(graceSeconds).exec();
       return true;
     } catch (NotFoundException | NotModifiedException e) {
       return false;
@@ -558,7 +623,7 @@ public final class DockerJavaEngine implements Engine {
 
   private boolean doRemove(String id) {
     try {
-      docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+      docker().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
       return true;
     } catch (NotFoundException e) {
       return false;
@@ -676,7 +741,7 @@ public final class DockerJavaEngine implements Engine {
   private List<ContainerSummary> doListByLabel(String key, String value) {
     try {
       List<Container> list =
-          docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(key, value)).exec();
+          docker().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(key, value)).exec();
       List<ContainerSummary> out = new ArrayList<>();
       for (Container c : list) {
         out.add(new ContainerSummary(c.getId(), String.valueOf(c.getState()),
@@ -733,8 +798,13 @@ public final class DockerJavaEngine implements Engine {
 
   @Override
   public void close() {
-    closeQuietly(docker);
-    closeQuietly(typed);
+    synchronized (typedLock) {
+      closed = true;
+      if (docker != null) {
+        closeQuietly(docker);
+        closeQuietly(typed);
+      }
+    }
     closeQuietly(http);
     // closing the pool cuts the connections of attach and wait streams still being read
     closeQuietly(streams);

@@ -1,6 +1,7 @@
 package dev.goplugin4j.container.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +40,35 @@ class EngineStrategyTest {
         + "\"1.41\",\"Components\":[{\"Name\":\"Engine\"},{\"Name\":\"containerd\"},"
         + "{\"Name\":\"runc\"},{\"Name\":\"docker-init\"}]}"));
     assertThat(f).isEqualTo(new EngineFacts(false, ""));
+  }
+
+  @Test
+  void dockerPingAloneSettlesTheApiVersionButPodmanOrAVersionlessPingAsksVersion() {
+    // header names as this machine's Docker 20.10 and Podman 4.3.1 send them, lower-cased
+    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", "1.41",
+        "server", "Docker/20.10.24+dfsg1 (linux)", "ostype", "linux"))).isFalse();
+    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", "1.41",
+        "libpod-api-version", "4.3.1", "server", "Libpod/4.3.1 (linux)"))).isTrue();
+    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("server", "Docker/18.09"))).isTrue();
+    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", ""))).isTrue();
+  }
+
+  @Test
+  void negotiationSpeaksTheLowerVersionAndRefusesEnginesOlderThanTheMinimum() {
+    assertThat(DockerJavaEngine.negotiate("1.41", "unix:///e.sock")).isEqualTo("1.41");
+    assertThat(DockerJavaEngine.negotiate("1.47", "unix:///e.sock"))
+        .isEqualTo(DockerJavaEngine.MAX_API_VERSION);
+    assertThat(DockerJavaEngine.negotiate(DockerJavaEngine.MIN_API_VERSION, "unix:///e.sock"))
+        .isEqualTo(DockerJavaEngine.MIN_API_VERSION);
+    assertThatThrownBy(
+            () -> DockerJavaEngine.negotiate("1.39", "unix:///e.sock"))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("speaks API 1.39")
+        .hasMessageContaining("Docker 19.03+");
+    assertThatThrownBy(
+            () -> DockerJavaEngine.negotiate("", "unix:///e.sock"))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("not a Docker Engine API");
   }
 
   @Test

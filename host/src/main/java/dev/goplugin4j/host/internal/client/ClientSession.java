@@ -160,11 +160,13 @@ public final class ClientSession {
   }
 
   private void doLaunch() {
-    long deadline = System.nanoTime() + config.startTimeout().toNanos();
+    long t0 = System.nanoTime();
+    long deadline = t0 + config.startTimeout().toNanos();
     initExecutors();
     socketDir = createSocketDir();
     deleteSocketDir = true;
     Map<String, String> env = pluginEnv();
+    long tPrepared = System.nanoTime();
     if (config.sha256() != null) {
       Checksums.verify(resolveExecutable(config.command().get(0)), HexFormat.of().parseHex(config.sha256()));
     }
@@ -175,6 +177,7 @@ public final class ClientSession {
             : new ProcessRunner(command);
     runner = r;
     startRunner(r, deadline);
+    long tRunner = System.nanoTime();
     log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
 
     stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(), config.logLineBufferSize());
@@ -184,12 +187,28 @@ public final class ClientSession {
     stdoutThread.start();
 
     String line = awaitHandshakeLine(r, firstLine, deadline);
+    long tLine = System.nanoTime();
     Handshake h = parseHandshake(line, r);
     negotiate(h, r);
     address = r.pluginToHost(h.address());
-    connect(deadline, r);
+    long tNegotiated = System.nanoTime();
+    long[] connected = connect(deadline, r);
     reattachConfig = reattachConfigFor(r);
     r.onExit().thenAccept(this::onPluginExit);
+    if (log.isDebugEnabled()) {
+      long end = System.nanoTime();
+      log.debug("plugin {} start phases (ms): prepare (executors, socket dir, env, host"
+              + " certificate) {}, runner start {}, handshake line {}, handshake parse {}, channel"
+              + " {}, health check (incl. connect and TLS) {}, broker and stdio {}; total {}",
+          name, ms(t0, tPrepared), ms(tPrepared, tRunner), ms(tRunner, tLine),
+          ms(tLine, tNegotiated), ms(tNegotiated, connected[0]), ms(connected[0], connected[1]),
+          ms(connected[1], end), ms(t0, end));
+    }
+  }
+
+  /** Milliseconds between two {@link System#nanoTime()} readings, to a tenth. */
+  private static double ms(long from, long to) {
+    return Math.round((to - from) / 100_000.0) / 10.0;
   }
 
   /**
@@ -472,15 +491,26 @@ public final class ClientSession {
             + ". Check that the command runs a go-plugin gRPC plugin");
   }
 
-  private void connect(long deadline, AttachedRunner r) {
+  /**
+   * Connects, checks health, starts the broker and stdio streams.
+   *
+   * @return the {@link System#nanoTime()} readings after the channel was built and after the
+   *     health check answered (phase timings)
+   */
+  private long[] connect(long deadline, AttachedRunner r) {
     SslContext clientTls = null;
-    SslContext serverTls = null;
+    // The broker's server side is first needed after the health check: build it meanwhile.
+    CompletableFuture<SslContext> serverTlsBuilt = CompletableFuture.completedFuture(null);
     if (config.tls() != null) {
+      serverTlsBuilt = CompletableFuture.supplyAsync(() -> TlsContexts.server(config.tls()),
+          grpcExecutor);
       clientTls = TlsContexts.client(config.tls());
-      serverTls = TlsContexts.server(config.tls());
     } else if (hostCert != null && pluginCert != null) {
+      AutoMtlsCertificate own = hostCert;
+      X509Certificate peer = pluginCert;
+      serverTlsBuilt = CompletableFuture.supplyAsync(() -> TlsContexts.server(own, peer),
+          grpcExecutor);
       clientTls = TlsContexts.client(hostCert, pluginCert);
-      serverTls = TlsContexts.server(hostCert, pluginCert);
     }
     var customizer = config.channelCustomizer();
     ExecutorService exec = grpcExecutor;
@@ -496,9 +526,21 @@ public final class ClientSession {
     } else {
       channel = GrpcTransport.channel(address, clientTls, group, tune);
     }
+    long channelBuilt = System.nanoTime();
     healthCheck(deadline, r);
+    long healthy = System.nanoTime();
+    SslContext serverTls;
+    try {
+      serverTls = serverTlsBuilt.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw e;
+    }
     startBroker(serverTls, clientTls, r, tune);
     startStdio();
+    return new long[] {channelBuilt, healthy};
   }
 
   /** Dials the plugin's socket once and runs the yamux client role over it. */
@@ -566,6 +608,8 @@ public final class ClientSession {
           throw new PluginStartException(failure(
               "plugin exited before we could connect (exit status " + r.onExit().getNow(null) + ")", r), e);
         }
+        log.debug("health check of plugin {} at {} not answered yet, retrying: {}", name, address,
+            describe(e));
       }
       try {
         Thread.sleep(20);
