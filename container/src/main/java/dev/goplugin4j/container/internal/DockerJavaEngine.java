@@ -158,10 +158,9 @@ public final class DockerJavaEngine implements Engine {
         version = negotiate(ping.get("api-version"), endpoint);
         facts = new EngineFacts(false, "");
       }
-      DockerJavaEngine engine = new DockerJavaEngine(endpoint, version, facts, http,
+      return new DockerJavaEngine(endpoint, version, facts, http,
           transport(endpoint, probeConfig, null), cfg.withApiVersion(version).build(),
           callTimeout);
-      return engine;
     } catch (RuntimeException e) {
       closeQuietly(http);
       throw e;
