@@ -14,7 +14,8 @@ import javax.net.ssl.SSLException;
 /**
  * Netty TLS contexts for go-plugin connections. Always the JDK provider: BoringSSL (tcnative)
  * rejects the P-521 certificates go-plugin uses. TLS 1.2 and 1.3, peer certificate required both
- * ways.
+ * ways. AutoMTLS contexts are {@link JdkTls} pinned contexts (no PKCS#12 round trip of the key,
+ * exactly the peer's certificate trusted); user-supplied material goes through Netty's builder.
  */
 public final class TlsContexts {
   /** The authority both sides use; go-plugin's certificates are issued for it. */
@@ -26,19 +27,12 @@ public final class TlsContexts {
 
   /** Client side of AutoMTLS: present {@code own}, trust exactly {@code peer}. */
   public static SslContext client(AutoMtlsCertificate own, X509Certificate peer) {
-    return build(
-        GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
-            .keyManager(own.privateKey(), own.certificate())
-            .trustManager(peer));
+    return JdkTls.pinned(true, own.privateKey(), own.certificate(), peer);
   }
 
   /** Server side of AutoMTLS: present {@code own}, require and trust exactly {@code peer}. */
   public static SslContext server(AutoMtlsCertificate own, X509Certificate peer) {
-    return build(
-        GrpcSslContexts.configure(
-                SslContextBuilder.forServer(own.privateKey(), own.certificate()), SslProvider.JDK)
-            .trustManager(peer)
-            .clientAuth(ClientAuth.REQUIRE));
+    return JdkTls.pinned(false, own.privateKey(), own.certificate(), peer);
   }
 
   /** Client side with user-supplied key and trust material. */

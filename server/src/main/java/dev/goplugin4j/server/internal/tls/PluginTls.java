@@ -1,220 +1,34 @@
 package dev.goplugin4j.server.internal.tls;
 
-import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.TlsConfig;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2SecurityUtil;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolNames;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
-import io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext;
+import dev.goplugin4j.protocol.internal.tls.JdkTls;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Netty TLS contexts for the plugin, built on a plain JDK {@link SSLContext} with gRPC's settings
- * (HTTP/2 cipher suites, ALPN "h2", TLS 1.3 and 1.2, client certificate required by the server).
- *
- * <p>Same security as the protocol module's {@code TlsContexts}, a faster start: Netty's own JDK
- * contexts put the key through a PKCS#12 key store (PBKDF2 with 10000 rounds, twice) and probe
- * BouncyCastle in a static initializer, about 250 ms of a plugin's start-up. Here the key manager
- * holds the one key, and for AutoMTLS the trust manager accepts exactly the peer's certificate
- * (byte for byte, within its validity), which is what go-plugin's one-certificate pool amounts to.
+ * Netty TLS contexts for the plugin, on plain JDK {@code SSLContext}s ({@link JdkTls}: no PKCS#12
+ * round trip of the key, exactly the host's certificate trusted for AutoMTLS).
  */
 public final class PluginTls {
-  private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
-  private static final String ALIAS = "plugin";
-
   private PluginTls() {}
 
   /** Server side of AutoMTLS: present {@code own}, require exactly {@code peer}. */
   public static SslContext server(SelfSignedCertificate own, X509Certificate peer) {
-    return wrap(sslContext(new KeyManager[] {new OneKey(own.privateKey(), own.certificate())},
-        new TrustManager[] {new OnePeer(peer)}), false);
+    return JdkTls.pinned(false, own.privateKey(), own.certificate(), peer);
   }
 
   /** Client side of AutoMTLS (dialling the host's brokered services). */
   public static SslContext client(SelfSignedCertificate own, X509Certificate peer) {
-    return wrap(sslContext(new KeyManager[] {new OneKey(own.privateKey(), own.certificate())},
-        new TrustManager[] {new OnePeer(peer)}), true);
+    return JdkTls.pinned(true, own.privateKey(), own.certificate(), peer);
   }
 
   /** Server side with the plugin's own TLS material; client certificate required. */
   public static SslContext server(TlsConfig config) {
-    return wrap(sslContext(config.keyManagers().getKeyManagers(), config.trustManagers().getTrustManagers()), false);
+    return JdkTls.of(false, config.keyManagers().getKeyManagers(), config.trustManagers().getTrustManagers());
   }
 
   /** Client side with the plugin's own TLS material. */
   public static SslContext client(TlsConfig config) {
-    return wrap(sslContext(config.keyManagers().getKeyManagers(), config.trustManagers().getTrustManagers()), true);
-  }
-
-  private static SSLContext sslContext(KeyManager[] keys, TrustManager[] trust) {
-    try {
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(keys, trust, null);
-      return ctx;
-    } catch (GeneralSecurityException e) {
-      throw new PluginException("cannot set up TLS: " + e.getMessage(), e);
-    }
-  }
-
-  private static SslContext wrap(SSLContext ctx, boolean client) {
-    return new JdkSslContext(
-        ctx,
-        client,
-        Http2SecurityUtil.CIPHERS,
-        SupportedCipherSuiteFilter.INSTANCE,
-        new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_2),
-        client ? ClientAuth.NONE : ClientAuth.REQUIRE,
-        PROTOCOLS.clone(),
-        false);
-  }
-
-  /** Presents one key and certificate, for whatever key type the handshake asks. */
-  private static final class OneKey extends X509ExtendedKeyManager {
-    private final PrivateKey key;
-    private final X509Certificate cert;
-
-    OneKey(PrivateKey key, X509Certificate cert) {
-      this.key = key;
-      this.cert = cert;
-    }
-
-    private String alias(String... keyTypes) {
-      if (keyTypes == null) {
-        return ALIAS;
-      }
-      for (String t : keyTypes) {
-        if (t != null && (t.equals(key.getAlgorithm()) || t.startsWith(key.getAlgorithm() + "_")
-            || t.equals("EC_EC"))) {
-          return ALIAS;
-        }
-      }
-      return null;
-    }
-
-    @Override
-    public String[] getClientAliases(String keyType, Principal[] issuers) {
-      return alias(keyType) == null ? null : new String[] {ALIAS};
-    }
-
-    @Override
-    public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-      return alias(keyType);
-    }
-
-    @Override
-    public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-      return alias(keyType);
-    }
-
-    @Override
-    public String[] getServerAliases(String keyType, Principal[] issuers) {
-      return alias(keyType) == null ? null : new String[] {ALIAS};
-    }
-
-    @Override
-    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-      return alias(keyType);
-    }
-
-    @Override
-    public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-      return alias(keyType);
-    }
-
-    @Override
-    public X509Certificate[] getCertificateChain(String alias) {
-      return ALIAS.equals(alias) ? new X509Certificate[] {cert} : null;
-    }
-
-    @Override
-    public PrivateKey getPrivateKey(String alias) {
-      return ALIAS.equals(alias) ? key : null;
-    }
-  }
-
-  /** Trusts exactly one certificate: the peer must present it (and prove it holds its key). */
-  private static final class OnePeer extends X509ExtendedTrustManager {
-    private final X509Certificate peer;
-    private final byte[] encoded;
-
-    OnePeer(X509Certificate peer) {
-      this.peer = peer;
-      try {
-        this.encoded = peer.getEncoded();
-      } catch (CertificateException e) {
-        throw new PluginException("cannot encode the peer certificate: " + e.getMessage(), e);
-      }
-    }
-
-    private void check(X509Certificate[] chain) throws CertificateException {
-      if (chain == null || chain.length == 0) {
-        throw new CertificateException("the peer presented no certificate");
-      }
-      if (!Arrays.equals(chain[0].getEncoded(), encoded)) {
-        throw new CertificateException(
-            "the peer's certificate (" + chain[0].getSubjectX500Principal() + ", serial "
-                + chain[0].getSerialNumber().toString(16) + ") is not the one it announced for"
-                + " AutoMTLS (serial " + peer.getSerialNumber().toString(16) + ")");
-      }
-      peer.checkValidity();
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-        throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-        throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-        throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-        throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      check(chain);
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[] {peer};
-    }
+    return JdkTls.of(true, config.keyManagers().getKeyManagers(), config.trustManagers().getTrustManagers());
   }
 }
