@@ -45,14 +45,16 @@ class ProbeBinaryTest {
   @Test
   void probeWithoutItsSocketDirectoryExitsWithEnoentAndSaysWhichStepFailed(@TempDir Path dir)
       throws Exception {
-    // target/, not /tmp: /tmp is replaced by an empty tmpfs in a private mount namespace, so
-    // /tmp/go-plugin-container does not exist there, whatever the machine has.
+    // /tmp is replaced by an empty tmpfs in a private mount namespace, so /tmp/go-plugin-container
+    // does not exist there, whatever the machine has. The probe is opened before the mount and
+    // run through /proc/self/fd: the build tree itself may lie under /tmp (a clone in /tmp).
     Path exe = Files.createTempFile(Path.of("target"), "probe-", "");
     try {
       Files.write(exe, ProbeBinary.elf());
       Files.setPosixFilePermissions(exe, PosixFilePermissions.fromString("rwx------"));
       Process p = new ProcessBuilder("unshare", "--mount", "sh", "-c",
-          "mount -t tmpfs tmpfs /tmp && exec \"$0\"", exe.toAbsolutePath().toString())
+          "exec 3<\"$0\" && mount -t tmpfs tmpfs /tmp && exec /proc/self/fd/3",
+          exe.toAbsolutePath().toString())
           .redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
