@@ -53,13 +53,6 @@ class StartFailureIT {
     for (String bad : new String[] {"wrong-core", "junk-stdout", "exit-early", "hang"}) {
       PEERS.badPlugin(bad);
     }
-    // JDK 25 opens a JVM-lifetime unnamed socket on first use of Unix-domain NIO: before the
-    // fd snapshots, not inside a test
-    try {
-      java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX).close();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   @BeforeEach
