@@ -157,11 +157,14 @@ class MultiplexedBrokerIT {
   }
 
   @Test
-  void pluginWithoutMultiplexingSupportIsToldToRecompile() throws Exception {
+  void pluginWithoutMultiplexingSupportIsToldToRecompile(@TempDir Path pluginTmp) throws Exception {
     // go-plugin v1.4.x predates the multiplexed broker: its handshake has no seventh field.
     Path plugin = PEERS.goPluginExample("v1.4.8", GoPeers.KV_PLUGIN);
+    // it ignores PLUGIN_UNIX_SOCKET_DIR and, killed after the refused handshake, leaves its
+    // socket in TMPDIR: keep that in a directory JUnit removes rather than in /tmp
     Leaks leaks = Leaks.snapshot(InteropSupport.THREAD_PREFIX);
     try (PluginClient client = exampleClient(plugin, sockets)
+        .env("TMPDIR", pluginTmp.toString())
         .plugin("kv", new KvPlugin()).multiplexBroker(true).build()) {
       assertThatThrownBy(client::start)
           .isInstanceOf(HandshakeException.class)
