@@ -643,23 +643,31 @@ public final class ContainerRunner implements Runner {
       // closing the engine cuts the attach and wait connections: both reader threads end
       e.close();
     }
-    if (a != null) {
+    endStreams(a, t);
+    LOG.debug("released container {}; it keeps running", DockerJavaEngine.shortId(id));
+  }
+
+  /**
+   * Closes the attach stream, gives the pump thread up to 2 s to drain it and end, then ends
+   * both output streams for their readers.
+   */
+  private void endStreams(InputStream attach, Thread pumpThread) {
+    if (attach != null) {
       try {
-        a.close();
+        attach.close();
       } catch (IOException | RuntimeException ex) {
         LOG.debug("closing attach stream", ex);
       }
     }
-    if (t != null) {
+    if (pumpThread != null) {
       try {
-        t.join(2000);
+        pumpThread.join(2000);
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
       }
     }
     stdout.closeWriter();
     stderr.closeWriter();
-    LOG.debug("released container {}; it keeps running", DockerJavaEngine.shortId(id));
   }
 
   /** Stops and removes the container, ends the streams, closes the engine. */
@@ -702,22 +710,7 @@ public final class ContainerRunner implements Runner {
       a = attachStream;
       killed = true;
     }
-    if (a != null) {
-      try {
-        a.close();
-      } catch (IOException ex) {
-        LOG.debug("closing attach stream", ex);
-      }
-    }
-    if (t != null) {
-      try {
-        t.join(2000);
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    stdout.closeWriter();
-    stderr.closeWriter();
+    endStreams(a, t);
     e.close();
     if (failure != null && throwOnFailure) {
       throw failure;
