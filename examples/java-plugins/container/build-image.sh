@@ -18,7 +18,7 @@
 #   --main       the plugin's main class
 #   --image      the image to build; NAME:TAG-nocds is built too
 #   --java-home  the JDK whose jdeps/jlink/libraries to use (default: $JAVA_HOME, else the one
-#                on PATH)
+#                on PATH); 17 or newer, with its jmods or (JDK 24+) a linkable run-time image
 #   --jvm-opts   JVM options of the entrypoint (default below)
 # Prints one JSON line with the image, its size and what went in.
 set -eu
@@ -58,11 +58,22 @@ done
 [ -n "$IMAGE" ] || die "--image is required"
 case "$IMAGE" in *:*) ;; *) die "--image must be NAME:TAG" ;; esac
 [ -d "$DIST/lib" ] || die "$DIST/lib does not exist: build the plugin first (mvn package)"
+DIST=$(cd "$DIST" && pwd)
 if [ -z "$JHOME" ]; then
   JHOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 fi
 [ -x "$JHOME/bin/jlink" ] || die "no jlink in $JHOME/bin: --java-home must point to a full JDK"
-[ -d "$JHOME/jmods" ] || die "no $JHOME/jmods: install the JDK's jmods (Debian: openjdk-17-jmods)"
+JDK_FEATURE=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JHOME/release" 2>/dev/null || true)
+[ -n "$JDK_FEATURE" ] || die "cannot read the Java version from $JHOME/release: --java-home must point to a full JDK"
+[ "$JDK_FEATURE" -ge 17 ] || die "$JHOME is Java $JDK_FEATURE: the plugin SDK needs Java 17 or newer"
+if [ ! -d "$JHOME/jmods" ] && [ "$JDK_FEATURE" -lt 24 ]; then
+  die "no $JHOME/jmods: install the JDK's jmods (Debian: openjdk-$JDK_FEATURE-jmods)"
+fi
+if [ "$JDK_FEATURE" -ge 24 ]; then
+  # JDK 24+ warns on stderr (the host logs it as the plugin's output) when Netty loads its epoll
+  # library and when protobuf uses sun.misc.Unsafe: both are expected here
+  JVM_OPTS="$JVM_OPTS --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+fi
 command -v docker >/dev/null || die "docker is required"
 
 WORK=$(mktemp -d /tmp/gp4j-image.XXXXXX)
@@ -88,10 +99,12 @@ MODULES=$("$JHOME/bin/jdeps" --ignore-missing-deps --multi-release 17 --print-mo
 # jdeps cannot see
 MODULES="$MODULES,jdk.crypto.ec${EXTRA_MODULES:+,$EXTRA_MODULES}"
 
-# 2. the runtime
+# 2. the runtime (JDK 21 renamed --compress=2 to zip-6; a JDK 24+ without jmods links from its
+#    own run-time image, if it was built to allow that)
+if [ "$JDK_FEATURE" -ge 21 ]; then COMPRESS=zip-6; else COMPRESS=2; fi
 "$JHOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
-  --compress=2 --generate-cds-archive --output "$ROOT/opt/java" >"$WORK/jlink.log" 2>&1 \
-  || die "jlink failed: $(cat "$WORK/jlink.log")"
+  --compress=$COMPRESS --generate-cds-archive --output "$ROOT/opt/java" >"$WORK/jlink.log" 2>&1 \
+  || die "jlink failed$([ -d "$JHOME/jmods" ] || echo " (no $JHOME/jmods, and this JDK may not link from its run-time image: install its jmods)"): $(cat "$WORK/jlink.log")"
 
 # 2b. security providers: java.security lists twelve, from modules the runtime may lack; the JDK
 #     then looks each missing one up with a ServiceLoader over the class path, which loads and
@@ -188,5 +201,5 @@ ID=$(docker image inspect -f '{{.Id}}' "$IMAGE")
 RUNTIME_BYTES=$(du -sb "$ROOT/opt/java" | cut -f1)
 JARS_BYTES=$(du -sb "$ROOT/app/lib" | cut -f1)
 LIBS_BYTES=$(cat "$WORK/libs" | while read -r l; do stat -L -c %s "$l"; done | awk '{s+=$1} END {print s+0}')
-printf '{"image":"%s","id":"%s","size_bytes":%s,"size_nocds_bytes":%s,"runtime_bytes":%s,"jars_bytes":%s,"libc_bytes":%s,"cds_archive_bytes":%s,"modules":"%s"}\n' \
-  "$IMAGE" "$ID" "$SIZE" "$SIZE_NOCDS" "$RUNTIME_BYTES" "$JARS_BYTES" "$LIBS_BYTES" "$CDS_BYTES" "$MODULES"
+printf '{"image":"%s","id":"%s","java_version":%s,"size_bytes":%s,"size_nocds_bytes":%s,"runtime_bytes":%s,"jars_bytes":%s,"libc_bytes":%s,"cds_archive_bytes":%s,"modules":"%s"}\n' \
+  "$IMAGE" "$ID" "$JDK_FEATURE" "$SIZE" "$SIZE_NOCDS" "$RUNTIME_BYTES" "$JARS_BYTES" "$LIBS_BYTES" "$CDS_BYTES" "$MODULES"

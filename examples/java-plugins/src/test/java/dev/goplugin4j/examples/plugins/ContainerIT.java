@@ -2,6 +2,7 @@ package dev.goplugin4j.examples.plugins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.goplugin4j.testkit.GoPeers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,29 @@ class ContainerIT {
   private static boolean sleep() throws InterruptedException {
     Thread.sleep(200);
     return true;
+  }
+
+  @Test
+  void theRecipeBuildsAJdk25RuntimeWithoutJmodsWhosePluginCountsUnderGvisorWithCleanStderr()
+      throws Exception {
+    java.util.Optional<Path> jdk25 = ContainerImages.jdk25();
+    if (jdk25.isEmpty()) {
+      assertThat(GoPeers.inCi()).as("CI provides a JDK 25 under /usr/lib/jvm").isFalse();
+      Assumptions.abort("no JDK 25 under /usr/lib/jvm: the recipe's JDK 24+ path is not tested here");
+    }
+    String tag = "it-jdk25";
+    String json = ContainerImages.buildJavaImage(tag, jdk25.get());
+    assertThat(ContainerImages.number(json, "java_version")).isEqualTo(25);
+    assertThat(ContainerImages.number(json, "cds_archive_bytes")).isPositive();
+    Path host = ContainerImages.containerHost();
+    Examples.Result r = Examples.run(List.of(host.toString(), "-image", ContainerImages.JAVA_IMAGE,
+        "-tag", tag, "-runtime", "runsc", "-mux", "increment", "jdk25", "4"), Map.of(), work,
+        Examples.COMMAND_TIMEOUT);
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.stdout().strip()).isEqualTo("Incremented by 4 to 4");
+    // JDK 24+ warns on stderr about native access and sun.misc.Unsafe unless told not to; the
+    // Go host would log each such line as the plugin's output
+    assertThat(r.stderr()).doesNotContain("WARNING:");
   }
 
   @Test

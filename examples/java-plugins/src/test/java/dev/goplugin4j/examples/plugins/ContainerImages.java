@@ -42,20 +42,44 @@ final class ContainerImages {
   /** Builds the Java image with the recipe; returns the recipe's JSON line. */
   static synchronized String javaImage() throws Exception {
     if (recipeJson == null) {
-      String recipe = System.getProperty("goplugin4j.examples.containerRecipe", "container");
-      Examples.Result r = Examples.run(
-          List.of("sh", Path.of(recipe, "build-image.sh").toString(),
-              "--dist", Examples.dist().toString(),
-              "--main", ContainerCounterPlugin.class.getName(),
-              "--image", JAVA_IMAGE + ":" + JAVA_TAG,
-              "--java-home", System.getProperty("java.home")),
-          Map.of(), Examples.dist(), Duration.ofMinutes(10));
-      assertThat(r.exit()).as("build-image.sh: " + r).isZero();
-      List<String> lines = r.stdout().lines().filter(l -> l.startsWith("{")).toList();
-      assertThat(lines).as(r.toString()).hasSize(1);
-      recipeJson = lines.get(0);
+      recipeJson = buildJavaImage(JAVA_TAG, Path.of(System.getProperty("java.home")));
     }
     return recipeJson;
+  }
+
+  /**
+   * Runs the recipe with the JDK at {@code javaHome} into {@code JAVA_IMAGE:tag}; returns the
+   * recipe's JSON line and, in {@code stderrOut[0]} when given, what the recipe wrote on stderr.
+   */
+  static String buildJavaImage(String tag, Path javaHome) throws Exception {
+    String recipe = System.getProperty("goplugin4j.examples.containerRecipe", "container");
+    Examples.Result r = Examples.run(
+        List.of("sh", Path.of(recipe, "build-image.sh").toString(),
+            "--dist", Examples.dist().toString(),
+            "--main", ContainerCounterPlugin.class.getName(),
+            "--image", JAVA_IMAGE + ":" + tag,
+            "--java-home", javaHome.toString()),
+        Map.of(), Examples.dist(), Duration.ofMinutes(10));
+    assertThat(r.exit()).as("build-image.sh: " + r).isZero();
+    List<String> lines = r.stdout().lines().filter(l -> l.startsWith("{")).toList();
+    assertThat(lines).as(r.toString()).hasSize(1);
+    return lines.get(0);
+  }
+
+  /**
+   * A JDK 25 under {@code /usr/lib/jvm}, if this machine has one (CI does; see the README's test
+   * matrix).
+   */
+  static java.util.Optional<Path> jdk25() throws IOException {
+    Path jvms = Path.of("/usr/lib/jvm");
+    if (!Files.isDirectory(jvms)) {
+      return java.util.Optional.empty();
+    }
+    try (var s = Files.list(jvms)) {
+      return s.filter(p -> p.getFileName().toString().matches("(temurin-25|.*-25-).*"))
+          .filter(p -> Files.isExecutable(p.resolve("bin/jlink")))
+          .sorted().findFirst();
+    }
   }
 
   /** Builds plugincontainer's Go counter plugin into a FROM-scratch image. */
