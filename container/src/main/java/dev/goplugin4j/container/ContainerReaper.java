@@ -2,8 +2,10 @@ package dev.goplugin4j.container;
 
 import dev.goplugin4j.container.internal.Engine;
 import dev.goplugin4j.container.internal.EngineLocator;
+import dev.goplugin4j.container.internal.HostClaims;
 import dev.goplugin4j.container.internal.HostId;
 import dev.goplugin4j.container.internal.Labels;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,13 +20,13 @@ import org.slf4j.LoggerFactory;
  * started at another time). Containers of hosts on other machines sharing the engine, and of live
  * hosts, are left alone. Runs only when asked.
  *
- * <p><b>Caution: reattached plugins are reaped once their first host is gone.</b> The owner label
- * is set when the container is created and the engine cannot change it, so a container that a
- * second, live host has reattached to still names the first host. When that host has exited
- * (the usual reason to reattach), the container counts as an orphan and {@link #reapOrphans()}
- * stops and removes it under the second host. Reap only when no reattached plugin is in use
- * (for example at start-up, before reattaching), or filter {@link #findOrphans()} by the
- * container IDs of your reattach configs and remove the rest yourself.
+ * <p><b>Reattached plugins.</b> The owner label is set when the container is created and the
+ * engine cannot change it, so a container that a second host has reattached to still names the
+ * first host. A reattaching host therefore records itself beside the container's socket
+ * directory ({@code <socket dir>.hosts/}, outside the bind mount, so the plugin cannot touch it),
+ * and a container is an orphan only when its owner <em>and</em> every host recorded there are
+ * gone. The reaper must be able to read that directory (run it as the hosts' user or root); if it
+ * cannot, it goes by the owner label alone.
  *
  * <pre>{@code
  * List<String> removed = ContainerReaper.create().reapOrphans();
@@ -83,8 +85,10 @@ public final class ContainerReaper {
     try (Engine engine = new EngineLocator(endpoint, System.getenv()).connect()) {
       List<String> removed = new ArrayList<>();
       for (String id : orphans(engine)) {
+        Optional<Path> socketDir = socketDir(engine, id);
         engine.stop(id, 0);
         engine.remove(id);
+        socketDir.ifPresent(HostClaims::removeAll);
         LOG.info("removed orphaned plugin container {}", id);
         removed.add(id);
       }
@@ -96,10 +100,25 @@ public final class ContainerReaper {
     List<String> out = new ArrayList<>();
     for (Engine.ContainerSummary c : engine.listByLabel(Labels.MANAGED, "true")) {
       Optional<HostId> owner = HostId.parse(c.labels().get(Labels.OWNER));
-      if (owner.isPresent() && owner.get().isAlive().map(alive -> !alive).orElse(false)) {
+      if (owner.isEmpty() || !owner.get().isAlive().map(alive -> !alive).orElse(false)) {
+        continue;
+      }
+      List<HostId> users = socketDir(engine, c.id()).map(HostClaims::liveClaimants)
+          .orElse(List.of());
+      if (users.isEmpty()) {
         out.add(c.id());
+      } else {
+        LOG.debug("container {}: owner {} is gone, but {} reattached to it and runs", c.id(),
+            owner.get(), users);
       }
     }
     return out;
+  }
+
+  /** The host directory bind-mounted as the container's socket directory, if any. */
+  private static Optional<Path> socketDir(Engine engine, String id) {
+    return engine.inspect(id)
+        .map(info -> info.bindSource(ContainerConfig.CONTAINER_SOCKET_DIR))
+        .map(Path::of);
   }
 }

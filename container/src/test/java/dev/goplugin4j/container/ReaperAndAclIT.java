@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.goplugin4j.container.internal.ContainerSpec;
 import dev.goplugin4j.container.internal.Engine;
+import dev.goplugin4j.container.internal.HostClaims;
 import dev.goplugin4j.container.internal.HostId;
 import dev.goplugin4j.container.internal.Labels;
 import dev.goplugin4j.container.internal.PosixAcl;
@@ -56,26 +57,58 @@ class ReaperAndAclIT {
     }
   }
 
-  /** The documented limitation (ContainerReaper, docs/containers.md), pinned so a fix shows. */
   @Test
-  void aContainerReattachedByALiveHostIsStillReapedOnceItsFirstHostIsGone() throws Exception {
+  void aContainerReattachedByALiveHostIsNotReapedWhenItsFirstHostIsGone() throws Exception {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
     HostId me = HostId.current();
     HostId firstHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
     Path dir = ItSupport.newSocketDir();
+    Path claims = HostClaims.dirOf(dir);
     try (Engine e = ItSupport.engine()) {
       String id = createWithOwner(e, firstHost, dir);
+      ContainerReaper reaper = ContainerReaper.create(ItSupport.ENGINE);
+      assertThat(reaper.findOrphans()).as("before anyone reattached").contains(id);
       var attached = ContainerRunners.reattach(id, dir, ItSupport.ENGINE);
       try {
         assertThat(attached.id()).isEqualTo(id);
-        assertThat(ContainerReaper.create(ItSupport.ENGINE).findOrphans())
-            .as("the owner label still names the dead first host").contains(id);
+        assertThat(HostClaims.liveClaimants(dir)).containsExactly(me);
+        assertThat(reaper.findOrphans()).as("the owner is gone, but this live host reattached")
+            .doesNotContain(id);
+        assertThat(reaper.reapOrphans()).doesNotContain(id);
+        assertThat(e.inspect(id)).isPresent();
       } finally {
         attached.kill();
       }
       assertThat(e.inspect(id)).isEmpty();
+      assertThat(claims).as("kill removes the claims with the container").doesNotExist();
     } finally {
+      HostClaims.removeAll(dir);
+      ItSupport.deleteSocketDir(dir);
+    }
+  }
+
+  @Test
+  void aContainerWhoseOwnerAndClaimantsAreAllGoneIsReapedWithItsClaims() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    HostId me = HostId.current();
+    HostId firstHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    HostId secondHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 4000);
+    Path dir = ItSupport.newSocketDir();
+    try (Engine e = ItSupport.engine()) {
+      String id = createWithOwner(e, firstHost, dir);
+      try {
+        assertThat(HostClaims.claim(dir, secondHost)).isTrue();
+        assertThat(ContainerReaper.create(ItSupport.ENGINE).reapOrphans()).contains(id);
+        assertThat(e.inspect(id)).isEmpty();
+        assertThat(HostClaims.dirOf(dir)).doesNotExist();
+      } finally {
+        e.stop(id, 0);
+        e.remove(id);
+      }
+    } finally {
+      HostClaims.removeAll(dir);
       ItSupport.deleteSocketDir(dir);
     }
   }

@@ -712,6 +712,8 @@ public final class ContainerRunner implements Runner {
     }
     endStreams(a, t);
     e.close();
+    // the container is gone: so are the claims of hosts that reattached to it
+    HostClaims.removeAll(socketDir);
     if (failure != null && throwOnFailure) {
       throw failure;
     }

@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  * A plugin container started by an earlier host, found again from its ID and the host socket
  * directory: the counterpart of plugincontainer's {@code ReattachFunc}, stricter: the container
  * must carry our label, be running, and have exactly that directory bind-mounted at {@value
- * ContainerConfig#CONTAINER_SOCKET_DIR}. Kill stops it with the first host's kill grace (when the
- * reattach attributes carry it) and removes it; release (a detach) only closes this JVM's
- * connection and exit wait.
+ * ContainerConfig#CONTAINER_SOCKET_DIR}. Attaching records this host in the container's {@link
+ * HostClaims}, so the reaper leaves it alone while this host lives. Kill stops it with the first
+ * host's kill grace (when the reattach attributes carry it), removes it and its claims; release
+ * (a detach) only closes this JVM's connection and exit wait.
  */
 public final class ReattachedContainer implements AttachedRunner {
   private final Engine engine;
@@ -89,6 +90,8 @@ public final class ReattachedContainer implements AttachedRunner {
             + " directory " + dir);
       }
       ReattachedContainer r = new ReattachedContainer(engine, info.id(), dir, graceSeconds);
+      // the owner label names the first host; tell the reaper that this one uses it now
+      HostClaims.claim(dir, HostId.current());
       engine.waitForExit(info.id(), false).whenComplete((status, err) -> {
         synchronized (r.lock) {
           if (r.released) {
@@ -127,6 +130,7 @@ public final class ReattachedContainer implements AttachedRunner {
     } finally {
       engine.close();
       exit.complete(-1);
+      HostClaims.removeAll(translator.hostDir());
     }
   }
 

@@ -1,0 +1,74 @@
+package dev.goplugin4j.container.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HostClaimsTest {
+  @TempDir Path tmp;
+
+  private static HostId deadHost() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    HostId me = HostId.current();
+    return new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+  }
+
+  @Test
+  void claimsLiveBesideTheSocketDirNotInIt() {
+    Path socketDir = tmp.resolve("goplugin4j-42");
+    assertThat(HostClaims.dirOf(socketDir)).isEqualTo(tmp.resolve("goplugin4j-42.hosts"));
+    assertThat(HostClaims.dirOf(tmp.resolve("a/../goplugin4j-42/")))
+        .isEqualTo(tmp.resolve("goplugin4j-42.hosts"));
+  }
+
+  @Test
+  void aLiveClaimantIsReportedAndADeadOneIgnored() throws Exception {
+    Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-1"));
+    HostId me = HostId.current();
+    assertThat(HostClaims.claim(socketDir, deadHost())).isTrue();
+    assertThat(HostClaims.liveClaimants(socketDir)).isEmpty();
+    assertThat(HostClaims.claim(socketDir, me)).isTrue();
+    assertThat(HostClaims.claim(socketDir, me)).as("claiming twice is harmless").isTrue();
+    assertThat(HostClaims.liveClaimants(socketDir)).containsExactly(me);
+    try (var files = Files.list(HostClaims.dirOf(socketDir))) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .as("one file per host, no temp file left").hasSize(2).allMatch(n -> n.matches("\\d+-\\d+"));
+    }
+  }
+
+  @Test
+  void malformedOrForeignFilesNeverCountAsClaims() throws Exception {
+    Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-2"));
+    Path dir = Files.createDirectory(HostClaims.dirOf(socketDir));
+    Files.writeString(dir.resolve("1-2"), "not a host id");
+    Files.writeString(dir.resolve("notes.txt"), HostId.current().toString());
+    Files.createDirectory(dir.resolve("3-4"));
+    assertThat(HostClaims.liveClaimants(socketDir)).isEmpty();
+  }
+
+  @Test
+  void noClaimsDirectoryMeansNoClaimants() {
+    assertThat(HostClaims.liveClaimants(tmp.resolve("goplugin4j-3"))).isEmpty();
+  }
+
+  @Test
+  void removeAllDeletesTheDirectoryAndToleratesItsAbsence() throws Exception {
+    Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-4"));
+    HostClaims.claim(socketDir, HostId.current());
+    HostClaims.removeAll(socketDir);
+    assertThat(HostClaims.dirOf(socketDir)).doesNotExist();
+    assertThat(socketDir).exists();
+    HostClaims.removeAll(socketDir);
+  }
+
+  @Test
+  void aClaimThatCannotBeWrittenIsReportedNotThrown() throws Exception {
+    // the socket dir's parent is a file: no claims directory can be made beside it
+    Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+    assertThat(HostClaims.claim(file.resolve("goplugin4j-5"), HostId.current())).isFalse();
+  }
+}
