@@ -22,8 +22,11 @@ import picocli.CommandLine.Option;
     description = {
         "List the plugin containers goplugin4j made (label dev.goplugin4j.managed=true) and"
             + " whether their owning host process is gone; with --remove, remove the orphans"
-            + " (ContainerReaper). Containers of live hosts and of other machines are left alone.",
-        "Do not remove while reattached plugins are in use: they still name their first host."})
+            + " (ContainerReaper). Containers of live hosts and of other machines are left alone,"
+            + " and so are containers whose owner is gone but which a live host reattached"
+            + " (verdict 'reattached').",
+        "Needs to read the hosts' <socket dir>.hosts/ directories to see reattaching hosts: run"
+            + " it as the hosts' user or as root."})
 final class ReapCommand implements Callable<Integer> {
   private final CliContext ctx;
 
@@ -48,19 +51,24 @@ final class ReapCommand implements Callable<Integer> {
    * @param plugin the plugin label
    * @param owner the owner label
    * @param state the engine's state
-   * @param verdict {@code orphan}, {@code live host} or {@code other machine}
+   * @param verdict {@code orphan}, {@code live host}, {@code reattached} (owner gone, a live host
+   *     reattached), {@code other machine} or {@code no owner label}
    */
   record Row(String id, String plugin, String owner, String state, String verdict) {}
 
   @Override
   public Integer call() {
     List<Row> rows = new ArrayList<>();
+    ContainerReaper reaper = engine == null ? ContainerReaper.create() : ContainerReaper.create(engine);
     try (Engine e = new EngineLocator(engine, ctx.env()).connect()) {
+      List<String> orphanIds = reaper.findOrphans();
       for (Engine.ContainerSummary c : e.listByLabel(Labels.MANAGED, "true")) {
         String owner = c.labels().getOrDefault(Labels.OWNER, "");
         Optional<HostId> id = HostId.parse(owner);
         String verdict = id.isEmpty() ? "no owner label"
-            : id.get().isAlive().map(alive -> alive ? "live host" : "orphan")
+            : id.get().isAlive()
+                .map(alive -> alive ? "live host"
+                    : orphanIds.contains(c.id()) ? "orphan" : "reattached")
                 .orElse("other machine");
         rows.add(new Row(c.id(), c.labels().getOrDefault(Labels.PLUGIN, ""), owner, c.state(),
             verdict));
@@ -72,8 +80,7 @@ final class ReapCommand implements Callable<Integer> {
       if (orphans > 0) {
         ctx.progress("removing " + orphans + " orphaned container" + (orphans == 1 ? "" : "s"));
       }
-      removed = (engine == null ? ContainerReaper.create() : ContainerReaper.create(engine))
-          .reapOrphans();
+      removed = reaper.reapOrphans();
     }
     print(rows, removed);
     return 0;
