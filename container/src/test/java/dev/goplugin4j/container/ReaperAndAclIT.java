@@ -27,12 +27,18 @@ class ReaperAndAclIT {
     return id;
   }
 
-  @Test
-  void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
+  /** A host on this machine that is gone: the pid of a process that has exited. */
+  private static HostId deadHost() throws Exception {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
     HostId me = HostId.current();
-    HostId dead = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    return new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+  }
+
+  @Test
+  void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
+    HostId me = HostId.current();
+    HostId dead = deadHost();
     HostId elsewhere = new HostId("some-other-machine", 1, 1);
     Path dir = ItSupport.newSocketDir();
     try (Engine e = ItSupport.engine()) {
@@ -59,10 +65,8 @@ class ReaperAndAclIT {
 
   @Test
   void aContainerReattachedByALiveHostIsNotReapedWhenItsFirstHostIsGone() throws Exception {
-    Process gone = new ProcessBuilder("true").start();
-    gone.waitFor();
     HostId me = HostId.current();
-    HostId firstHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    HostId firstHost = deadHost();
     Path dir = ItSupport.newSocketDir();
     Path claims = HostClaims.dirOf(dir);
     try (Engine e = ItSupport.engine()) {
@@ -90,11 +94,8 @@ class ReaperAndAclIT {
 
   @Test
   void aContainerWhoseOwnerAndClaimantsAreAllGoneIsReapedWithItsClaims() throws Exception {
-    Process gone = new ProcessBuilder("true").start();
-    gone.waitFor();
-    HostId me = HostId.current();
-    HostId firstHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
-    HostId secondHost = new HostId(me.hostname(), gone.pid(), me.startMillis() - 4000);
+    HostId firstHost = deadHost();
+    HostId secondHost = deadHost();
     Path dir = ItSupport.newSocketDir();
     try (Engine e = ItSupport.engine()) {
       String id = createWithOwner(e, firstHost, dir);
