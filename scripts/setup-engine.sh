@@ -144,8 +144,9 @@ if [ -z "$pid" ]; then
     rm -f "$PIDFILE"
   fi
   say "starting dockerd (log: $LOG)"
-  # setsid + nohup: the daemon must outlive this script and its terminal.
-  setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
+  # setsid + nohup: the daemon must outlive this script and its terminal. From /: a daemon keeps
+  # the directory it was started in, which may be a clone that is deleted later (see cwd_gone).
+  (cd / && exec setsid nohup dockerd >>"$LOG" 2>&1 </dev/null) &
   started=yes
 else
   started=no
@@ -249,6 +250,17 @@ mkdir -p "$XDG" "$ENGINE_LOGS"
 chown "$TUID:$TGID" "$XDG"
 chmod 0700 "$XDG"
 
+# A daemon started in a directory that is deleted later (a CI clone under /tmp) keeps that dead
+# directory as its working directory; every conmon Podman then spawns fails ("Failed to get
+# working directory") and no container can be attached. Daemons are started from /, and a
+# running Podman service whose working directory is gone is restarted.
+cwd_gone() { # pid...
+  local p
+  for p in "$@"; do
+    readlink "/proc/$p/cwd" 2>/dev/null | grep -q ' (deleted)$' && return 0
+  done
+  return 1
+}
 # Runs a command as the test user with a clean login-like environment.
 as_user() {
   setpriv --reuid="$TUID" --regid="$TGID" --init-groups -- env -i HOME="$THOME" USER="$TEST_USER" \
@@ -321,8 +333,8 @@ else
   # What a killed daemon leaves behind makes the next start refuse or hang.
   rm -rf "$XDG/docker.pid" "$XDG/docker.sock" "$XDG/dockerd-rootless" "$XDG/docker"
   say "starting rootless dockerd as $TEST_USER (log: $RL_DOCKER_LOG)"
-  as_user setsid nohup /usr/share/docker.io/contrib/dockerd-rootless.sh >>"$RL_DOCKER_LOG" 2>&1 \
-    </dev/null &
+  (cd / && as_user setsid nohup /usr/share/docker.io/contrib/dockerd-rootless.sh) \
+    >>"$RL_DOCKER_LOG" 2>&1 </dev/null &
   sleep 1
   await_engine "rootless dockerd" "$RL_DOCKER" "$RL_DOCKER_LOG" rl_alive
 fi
@@ -404,13 +416,18 @@ ensure_podman_service() { # rootful|rootless runc|runsc socket-path
   svc_pids() { pgrep -u "$uid" -f -x "$match" || true; }
   svc_alive() { [ -n "$(svc_pids)" ]; }
   pids=$(svc_pids)
-  if [ -n "$pids" ] && [ "$podman_changed" = no ] && engine_answers "$endpoint"; then
+  if [ -n "$pids" ] && [ "$podman_changed" = no ] && ! cwd_gone $pids \
+    && engine_answers "$endpoint"; then
     say "Podman $mode/$runtime already running at $endpoint"
     share_rootful_socket "$mode" "$sock"
     return
   fi
   if [ -n "$pids" ]; then
-    say "restarting Podman $mode/$runtime ($([ "$podman_changed" = yes ] && echo 'configuration changed' || echo 'not answering'))"
+    local why='not answering'
+    [ "$podman_changed" = yes ] && why='configuration changed'
+    # shellcheck disable=SC2086
+    cwd_gone $pids && why='its working directory was deleted: conmon would fail to start containers'
+    say "restarting Podman $mode/$runtime ($why)"
     # shellcheck disable=SC2086
     stop_pids $pids
   elif engine_answers "$endpoint"; then
@@ -421,9 +438,9 @@ ensure_podman_service() { # rootful|rootless runc|runsc socket-path
   rm -f "$sock"
   say "starting Podman $mode/$runtime at $endpoint (log: $log)"
   if [ "$mode" = rootful ]; then
-    setsid nohup podman "${args[@]}" >>"$log" 2>&1 </dev/null &
+    (cd / && exec setsid nohup podman "${args[@]}" >>"$log" 2>&1 </dev/null) &
   else
-    as_user setsid nohup podman "${args[@]}" >>"$log" 2>&1 </dev/null &
+    (cd / && as_user setsid nohup podman "${args[@]}") >>"$log" 2>&1 </dev/null &
   fi
   sleep 0.5
   await_engine "Podman $mode/$runtime" "$endpoint" "$log" svc_alive
