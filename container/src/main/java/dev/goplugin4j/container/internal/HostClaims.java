@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * <p>Claims of hosts that are gone are ignored (the pid and start time tell), so a host that
  * crashes leaves at most a stale file behind; {@link #removeAll} (on kill and on reap) deletes
  * the directory. All methods are best effort where noted and thread-safe.
+ *
+ * <p>The directory usually sits in a shared temp dir, where another local user could plant it
+ * first: it is used only when it is a real directory (not a symbolic link) owned by this
+ * process's user or by the socket directory's owner, and clean-up deletes only claim files in it,
+ * never follows a link.
  */
 public final class HostClaims {
   private static final Logger LOG = LoggerFactory.getLogger(HostClaims.class);
@@ -50,7 +56,13 @@ public final class HostClaims {
       try {
         Files.createDirectory(dir);
       } catch (FileAlreadyExistsException e) {
-        // another host claimed it before
+        // another host claimed it before, or someone planted it: check below
+      }
+      if (!trusted(dir, socketDir)) {
+        LOG.warn("not recording this host in {}: it is a symbolic link, not a directory, or owned"
+            + " by another user than this host's or the socket directory's; ContainerReaper may"
+            + " remove the reattached container once its first host is gone", dir);
+        return false;
       }
       Path file = dir.resolve(fileName(host));
       Path tmp = Files.createTempFile(dir, ".claim", ".tmp");
@@ -71,9 +83,20 @@ public final class HostClaims {
   public static List<HostId> liveClaimants(Path socketDir) {
     Path dir = dirOf(socketDir);
     List<HostId> live = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "[0-9]*-[0-9]*")) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return live;
+    }
+    if (!trusted(dir, socketDir)) {
+      LOG.debug("ignoring host claims in {}: not a directory owned by this user or the socket"
+          + " directory's owner", dir);
+      return live;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, CLAIM_GLOB)) {
       for (Path f : files) {
         Optional<HostId> id;
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
         try {
           id = HostId.parse(Files.readString(f, StandardCharsets.UTF_8).strip());
         } catch (IOException | RuntimeException e) {
@@ -91,10 +114,18 @@ public final class HostClaims {
     return live;
   }
 
-  /** Deletes the claims directory of the socket directory and everything in it; best effort. */
+  /**
+   * Deletes the claim files (and leftover temp files of {@link #claim}) in the claims directory
+   * of the socket directory, then the directory if that left it empty; best effort. A claims
+   * path that is not a trusted directory (see the class comment) is left untouched.
+   */
   public static void removeAll(Path socketDir) {
     Path dir = dirOf(socketDir);
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || !trusted(dir, socketDir)) {
+      return;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+        f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && isClaimOrTemp(f))) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
@@ -104,11 +135,38 @@ public final class HostClaims {
       LOG.debug("cannot clear host claims in {}: {}", dir, e.toString());
     }
     try {
-      Files.deleteIfExists(dir);
+      Files.deleteIfExists(dir); // fails, and is logged, if something else is in it
     } catch (IOException | RuntimeException e) {
       LOG.debug("cannot remove {}: {}", dir, e.toString());
     }
   }
+
+  private static boolean isClaimOrTemp(Path f) {
+    String n = f.getFileName().toString();
+    return n.matches("\\d+-\\d+") || (n.startsWith(".claim") && n.endsWith(".tmp"));
+  }
+
+  /**
+   * A real directory, not a link, owned by this process's user or the socket directory's owner.
+   */
+  static boolean trusted(Path dir, Path socketDir) {
+    try {
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        return false;
+      }
+      Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      Object self = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      if (owner.equals(self)) {
+        return true;
+      }
+      return Files.exists(socketDir, LinkOption.NOFOLLOW_LINKS)
+          && owner.equals(Files.getAttribute(socketDir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static final String CLAIM_GLOB = "[0-9]*-[0-9]*";
 
   static String fileName(HostId host) {
     return host.pid() + "-" + host.startMillis();

@@ -66,6 +66,33 @@ class HostClaimsTest {
   }
 
   @Test
+  void aPlantedSymbolicLinkIsNeitherWrittenThroughNorCleanedThrough() throws Exception {
+    Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-6"));
+    Path victim = Files.createDirectory(tmp.resolve("victim"));
+    Path precious = Files.writeString(victim.resolve("123-456"), HostId.current().toString());
+    Files.createSymbolicLink(HostClaims.dirOf(socketDir), victim);
+    assertThat(HostClaims.claim(socketDir, HostId.current())).isFalse();
+    assertThat(HostClaims.liveClaimants(socketDir)).as("a link protects nothing").isEmpty();
+    HostClaims.removeAll(socketDir);
+    try (var files = Files.list(victim)) {
+      assertThat(files.toList()).containsExactly(precious);
+    }
+    assertThat(HostClaims.dirOf(socketDir)).isSymbolicLink();
+  }
+
+  @Test
+  void removeAllDeletesOnlyClaimFilesAndKeepsADirectoryWithOtherContent() throws Exception {
+    Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-7"));
+    HostClaims.claim(socketDir, HostId.current());
+    Path other = Files.writeString(HostClaims.dirOf(socketDir).resolve("README"), "not a claim");
+    HostClaims.removeAll(socketDir);
+    assertThat(HostClaims.liveClaimants(socketDir)).isEmpty();
+    try (var files = Files.list(HostClaims.dirOf(socketDir))) {
+      assertThat(files.toList()).containsExactly(other);
+    }
+  }
+
+  @Test
   void aClaimThatCannotBeWrittenIsReportedNotThrown() throws Exception {
     // the socket dir's parent is a file: no claims directory can be made beside it
     Path file = Files.writeString(tmp.resolve("plain-file"), "x");
