@@ -7,7 +7,9 @@ import dev.goplugin4j.container.internal.HostId;
 import dev.goplugin4j.container.internal.Labels;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -70,7 +72,7 @@ public final class ContainerReaper {
    */
   public List<String> findOrphans() {
     try (Engine engine = new EngineLocator(endpoint, System.getenv()).connect()) {
-      return orphans(engine);
+      return List.copyOf(orphans(engine).keySet());
     }
   }
 
@@ -84,11 +86,11 @@ public final class ContainerReaper {
   public List<String> reapOrphans() {
     try (Engine engine = new EngineLocator(endpoint, System.getenv()).connect()) {
       List<String> removed = new ArrayList<>();
-      for (String id : orphans(engine)) {
-        Optional<Path> socketDir = socketDir(engine, id);
+      for (Map.Entry<String, Optional<Path>> orphan : orphans(engine).entrySet()) {
+        String id = orphan.getKey();
         engine.stop(id, 0);
         engine.remove(id);
-        socketDir.ifPresent(HostClaims::removeAll);
+        orphan.getValue().ifPresent(HostClaims::removeAll);
         LOG.info("removed orphaned plugin container {}", id);
         removed.add(id);
       }
@@ -96,17 +98,18 @@ public final class ContainerReaper {
     }
   }
 
-  private static List<String> orphans(Engine engine) {
-    List<String> out = new ArrayList<>();
+  /** The orphans' IDs, in the engine's order, each with its socket directory if it has one. */
+  private static Map<String, Optional<Path>> orphans(Engine engine) {
+    Map<String, Optional<Path>> out = new LinkedHashMap<>();
     for (Engine.ContainerSummary c : engine.listByLabel(Labels.MANAGED, "true")) {
       Optional<HostId> owner = HostId.parse(c.labels().get(Labels.OWNER));
       if (owner.isEmpty() || !owner.get().isAlive().map(alive -> !alive).orElse(false)) {
         continue;
       }
-      List<HostId> users = socketDir(engine, c.id()).map(HostClaims::liveClaimants)
-          .orElse(List.of());
+      Optional<Path> socketDir = socketDir(engine, c.id());
+      List<HostId> users = socketDir.map(HostClaims::liveClaimants).orElse(List.of());
       if (users.isEmpty()) {
-        out.add(c.id());
+        out.put(c.id(), socketDir);
       } else {
         LOG.debug("container {}: owner {} is gone, but {} reattached to it and runs", c.id(),
             owner.get(), users);
