@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,9 @@ public final class HostClaims {
 
   /** The suffix of the claims directory, beside the socket directory. */
   public static final String SUFFIX = ".hosts";
+
+  /** A claim file's name: {@code <pid>-<start millis>}. */
+  private static final Pattern CLAIM_NAME = Pattern.compile("\\d+-\\d+");
 
   private HostClaims() {}
 
@@ -91,12 +95,10 @@ public final class HostClaims {
           + " directory's owner", dir);
       return live;
     }
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, CLAIM_GLOB)) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+        f -> isClaim(f) && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))) {
       for (Path f : files) {
         Optional<HostId> id;
-        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-          continue;
-        }
         try {
           id = HostId.parse(Files.readString(f, StandardCharsets.UTF_8).strip());
         } catch (IOException | RuntimeException e) {
@@ -125,7 +127,7 @@ public final class HostClaims {
       return;
     }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
-        f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && isClaimOrTemp(f))) {
+        f -> (isClaim(f) || isTemp(f)) && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
@@ -141,9 +143,14 @@ public final class HostClaims {
     }
   }
 
-  private static boolean isClaimOrTemp(Path f) {
+  private static boolean isClaim(Path f) {
+    return CLAIM_NAME.matcher(f.getFileName().toString()).matches();
+  }
+
+  /** A temp file {@link #claim} left behind when it failed between writing and renaming. */
+  private static boolean isTemp(Path f) {
     String n = f.getFileName().toString();
-    return n.matches("\\d+-\\d+") || (n.startsWith(".claim") && n.endsWith(".tmp"));
+    return n.startsWith(".claim") && n.endsWith(".tmp");
   }
 
   /**
@@ -165,8 +172,6 @@ public final class HostClaims {
       return false;
     }
   }
-
-  private static final String CLAIM_GLOB = "[0-9]*-[0-9]*";
 
   static String fileName(HostId host) {
     return host.pid() + "-" + host.startMillis();
