@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.goplugin4j.container.internal.ContainerSpec;
 import dev.goplugin4j.container.internal.Engine;
+import dev.goplugin4j.container.internal.GoneHosts;
 import dev.goplugin4j.container.internal.HostClaims;
 import dev.goplugin4j.container.internal.HostId;
 import dev.goplugin4j.container.internal.Labels;
@@ -27,18 +28,10 @@ class ReaperAndAclIT {
     return id;
   }
 
-  /** A host on this machine that is gone: the pid of a process that has exited. */
-  private static HostId deadHost() throws Exception {
-    Process gone = new ProcessBuilder("true").start();
-    gone.waitFor();
-    HostId me = HostId.current();
-    return new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
-  }
-
   @Test
   void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
     HostId me = HostId.current();
-    HostId dead = deadHost();
+    HostId dead = GoneHosts.one();
     HostId elsewhere = new HostId("some-other-machine", 1, 1);
     Path dir = ItSupport.newSocketDir();
     try (Engine e = ItSupport.engine()) {
@@ -66,7 +59,7 @@ class ReaperAndAclIT {
   @Test
   void aContainerReattachedByALiveHostIsNotReapedWhenItsFirstHostIsGone() throws Exception {
     HostId me = HostId.current();
-    HostId firstHost = deadHost();
+    HostId firstHost = GoneHosts.one();
     Path dir = ItSupport.newSocketDir();
     Path claims = HostClaims.dirOf(dir);
     try (Engine e = ItSupport.engine()) {
@@ -94,8 +87,8 @@ class ReaperAndAclIT {
 
   @Test
   void aContainerWhoseOwnerAndClaimantsAreAllGoneIsReapedWithItsClaims() throws Exception {
-    HostId firstHost = deadHost();
-    HostId secondHost = deadHost();
+    HostId firstHost = GoneHosts.one();
+    HostId secondHost = GoneHosts.one();
     Path dir = ItSupport.newSocketDir();
     try (Engine e = ItSupport.engine()) {
       String id = createWithOwner(e, firstHost, dir);

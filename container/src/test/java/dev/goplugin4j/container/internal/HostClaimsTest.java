@@ -10,13 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 class HostClaimsTest {
   @TempDir Path tmp;
 
-  private static HostId deadHost() throws Exception {
-    Process gone = new ProcessBuilder("true").start();
-    gone.waitFor();
-    HostId me = HostId.current();
-    return new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
-  }
-
   @Test
   void claimsLiveBesideTheSocketDirNotInIt() {
     Path socketDir = tmp.resolve("goplugin4j-42");
@@ -29,7 +22,7 @@ class HostClaimsTest {
   void aLiveClaimantIsReportedAndADeadOneIgnored() throws Exception {
     Path socketDir = Files.createDirectory(tmp.resolve("goplugin4j-1"));
     HostId me = HostId.current();
-    assertThat(HostClaims.claim(socketDir, deadHost())).isTrue();
+    assertThat(HostClaims.claim(socketDir, GoneHosts.one())).isTrue();
     assertThat(HostClaims.liveClaimants(socketDir)).isEmpty();
     assertThat(HostClaims.claim(socketDir, me)).isTrue();
     assertThat(HostClaims.claim(socketDir, me)).as("claiming twice is harmless").isTrue();
