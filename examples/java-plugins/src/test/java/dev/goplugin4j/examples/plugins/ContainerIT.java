@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -84,7 +85,7 @@ class ContainerIT {
   @Test
   void theRecipeBuildsAJdk25RuntimeWithoutJmodsWhosePluginCountsUnderGvisorWithCleanStderr()
       throws Exception {
-    java.util.Optional<Path> jdk25 = ContainerImages.jdk25();
+    Optional<Path> jdk25 = ContainerImages.jdk25();
     if (jdk25.isEmpty()) {
       assertThat(GoPeers.inCi()).as("CI provides a JDK 25 under /usr/lib/jvm").isFalse();
       Assumptions.abort("no JDK 25 under /usr/lib/jvm: the recipe's JDK 24+ path is not tested here");

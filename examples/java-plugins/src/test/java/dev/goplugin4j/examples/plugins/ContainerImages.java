@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,10 +48,7 @@ final class ContainerImages {
     return recipeJson;
   }
 
-  /**
-   * Runs the recipe with the JDK at {@code javaHome} into {@code JAVA_IMAGE:tag}; returns the
-   * recipe's JSON line and, in {@code stderrOut[0]} when given, what the recipe wrote on stderr.
-   */
+  /** Runs the recipe with the JDK at {@code javaHome} into {@code JAVA_IMAGE:tag}; its JSON line. */
   static String buildJavaImage(String tag, Path javaHome) throws Exception {
     String recipe = System.getProperty("goplugin4j.examples.containerRecipe", "container");
     Examples.Result r = Examples.run(
@@ -70,10 +68,10 @@ final class ContainerImages {
    * A JDK 25 under {@code /usr/lib/jvm}, if this machine has one (CI does; see the README's test
    * matrix).
    */
-  static java.util.Optional<Path> jdk25() throws IOException {
+  static Optional<Path> jdk25() throws IOException {
     Path jvms = Path.of("/usr/lib/jvm");
     if (!Files.isDirectory(jvms)) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     try (var s = Files.list(jvms)) {
       return s.filter(p -> p.getFileName().toString().matches("(temurin-25|.*-25-).*"))
