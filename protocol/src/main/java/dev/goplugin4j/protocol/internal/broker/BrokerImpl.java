@@ -1,5 +1,6 @@
 package dev.goplugin4j.protocol.internal.broker;
 
+import dev.goplugin4j.protocol.AddressRefusedException;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.NoBrokeredServerException;
@@ -88,7 +89,9 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
    * @param clientTls TLS for dialled connections, or null
    * @param listeners where a non-multiplexed broker listens; unused with a muxer
    * @param toPeer translates an address this side listens on into one the peer can dial
-   * @param fromPeer translates an address the peer sent into one this side can dial
+   * @param fromPeer translates an address the peer sent into one this side can dial, and refuses
+   *     one this side must not dial by throwing (the host applies {@link AddressRules} there);
+   *     runs before any connection
    * @param group event loops for brokered servers and channels (owned by the caller)
    * @param muxer the multiplexed transport, or null for the classic one
    * @param timer for dial timeouts and stale-announcement cleanup (owned by the caller)
@@ -198,7 +201,16 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     } else {
       ConnInfo info = await(id, "timeout waiting for connection info for broker id " + id
           + ": the other side did not call acceptAndServe(" + id + ") within 5 s");
-      NetAddress addr = fromPeer.apply(new NetAddress(info.getNetwork(), info.getAddress()));
+      NetAddress announced;
+      try {
+        announced = new NetAddress(info.getNetwork(), info.getAddress());
+      } catch (IllegalArgumentException e) {
+        throw new AddressRefusedException(info.getNetwork() + ":" + info.getAddress(),
+            AddressRules.RULE_MALFORMED, "refusing to dial broker id " + id + " at \""
+                + info.getNetwork() + ":" + info.getAddress() + "\": " + e.getMessage());
+      }
+      // fromPeer checks the address (AddressRules on the host) before anything is dialled
+      NetAddress addr = fromPeer.apply(announced);
       channel = GrpcTransport.channel(addr, clientTls, group, channelCustomizer);
     }
     synchronized (channels) {
