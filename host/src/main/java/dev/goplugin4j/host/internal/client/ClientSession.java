@@ -545,13 +545,10 @@ public final class ClientSession {
 
   /** Dials the plugin's socket once and runs the yamux client role over it. */
   private YamuxMuxer connectMuxer(long deadline, AttachedRunner r) {
-    if (!NetAddress.UNIX.equals(address.network())) {
-      throw new PluginStartException(failure(
-          "the multiplexed broker needs a Unix socket, but the plugin serves on " + address, r));
-    }
     YamuxSession session;
     try {
-      session = YamuxSession.connectUnix(Path.of(address.address()), group, YamuxConfig.defaults())
+      // Unix socket, or TCP where a runner bridges to the plugin (a remote runner).
+      session = YamuxSession.connect(address, group, YamuxConfig.defaults())
           .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       throw new PluginStartException(failure(

@@ -1,5 +1,6 @@
 package dev.goplugin4j.protocol.internal.yamux;
 
+import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
@@ -16,7 +17,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoop;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -154,15 +155,35 @@ public final class YamuxSession implements AutoCloseable {
    */
   public static CompletableFuture<YamuxSession> connectUnix(
       Path socket, EventLoopGroup group, YamuxConfig config) {
+    return connect(NetAddress.unix(socket.toString()), group, config);
+  }
+
+  /**
+   * Dials a go-plugin address with epoll, a Unix socket or TCP ({@code host:port}, for a plugin
+   * reached through a bridge, such as a remote runner's), and starts a client session on it.
+   * The caller checks the address against its rules before calling.
+   *
+   * @param address the address to dial; network {@code unix} or {@code tcp}
+   * @param group an epoll event loop group (e.g. {@link GrpcTransport#newEventLoopGroup}); not
+   *     shut down by the session
+   * @param config the settings
+   * @return completes with the session, or exceptionally with the connect failure
+   */
+  public static CompletableFuture<YamuxSession> connect(
+      NetAddress address, EventLoopGroup group, YamuxConfig config) {
     CompletableFuture<YamuxSession> result = new CompletableFuture<>();
+    boolean unix = NetAddress.UNIX.equals(address.network());
     Bootstrap b =
         new Bootstrap()
             .group(group)
-            .channel(EpollDomainSocketChannel.class)
+            .channel(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class)
             .option(ChannelOption.AUTO_READ, false)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, connectionWaterMark())
             .handler(new ChannelInboundHandlerAdapter());
-    b.connect(new DomainSocketAddress(socket.toString()))
+    if (!unix) {
+      b.option(ChannelOption.TCP_NODELAY, true);
+    }
+    b.connect(GrpcTransport.socketAddress(address))
         .addListener(
             (ChannelFutureListener)
                 f -> {
@@ -171,7 +192,8 @@ public final class YamuxSession implements AutoCloseable {
                   } else {
                     result.completeExceptionally(
                         new YamuxException(
-                            "cannot connect to yamux peer at " + socket + ": " + f.cause().getMessage(),
+                            "cannot connect to yamux peer at " + address.address() + ": "
+                                + f.cause().getMessage(),
                             f.cause()));
                   }
                 });
