@@ -36,6 +36,11 @@ import org.openjdk.jmh.util.Statistics;
  *   --fresh-forks N                                   first start in a fresh JVM (default 5)
  *   --bulk-warmup N --bulk-runs N --bulk-mib N        yamux bulk (default 3, 10, 256)
  *   --container-warmup N --container-runs N           container cold start (default 2, 20)
+ * BenchMain fresh-jvm [--runs N] [--java25 JAVA] [--cp JARS]
+ *                                 fresh JVM to the first call, per start-up variant ({@link FreshJvm})
+ * BenchMain host-cost             threads, heap, RSS, fds per live plugin at 1, 16, 64 ({@link HostCost})
+ * BenchMain streaming [--size-mib N] [--chunk BYTES] [--warmup N] [--runs N]
+ *                                 gRPC streaming throughput ({@link Streaming})
  * BenchMain ratios FILE...        Java/Go ratio objects of the figure lines in FILEs
  * BenchMain table FILE...         the Markdown table for docs/benchmarks.md
  * </pre>
@@ -65,6 +70,7 @@ public final class BenchMain {
         out.println("KV_PLUGIN=" + BenchPeers.kvPlugin());
         out.println("COUNTER_PLUGIN=" + BenchPeers.counterPlugin());
         out.println("CONTAINER_PLUGIN=" + BenchPeers.containerPlugin());
+        out.println("STREAMING_PLUGIN=" + BenchPeers.streamingPlugin());
       }
       case "run" -> {
         if (args.length < 2) {
@@ -73,6 +79,26 @@ public final class BenchMain {
         for (String line : run(args[1], options(args, 2))) {
           out.println(line);
         }
+      }
+      case "fresh-jvm" -> {
+        Map<String, String> o = named(args, 1);
+        String j25 = o.getOrDefault("java25", "");
+        List<String> lines = new FreshJvm(
+                Path.of(System.getProperty("java.home"), "bin", "java"),
+                j25.isEmpty() ? null : Path.of(j25),
+                o.getOrDefault("cp", System.getProperty("java.class.path")),
+                BenchPeers.kvPlugin(),
+                Path.of("").toAbsolutePath())
+            .run(Integer.parseInt(o.getOrDefault("runs", "5")));
+        lines.forEach(out::println);
+      }
+      case "host-cost" -> HostCost.run(BenchPeers.kvPlugin(), new int[] {1, 16, 64}).forEach(out::println);
+      case "streaming" -> {
+        Map<String, String> o = named(args, 1);
+        Streaming.run(BenchPeers.streamingPlugin(), Integer.parseInt(o.getOrDefault("size-mib", "64")),
+                Integer.parseInt(o.getOrDefault("chunk", "65536")), Integer.parseInt(o.getOrDefault("warmup", "2")),
+                Integer.parseInt(o.getOrDefault("runs", "10")))
+            .forEach(out::println);
       }
       case "ratios" -> Results.ratios(Results.parse(readAll(args))).forEach(out::println);
       case "table" -> Results.table(Results.parse(readAll(args))).forEach(out::println);
@@ -83,6 +109,18 @@ public final class BenchMain {
   private static void usage(String why) {
     System.err.println("BenchMain: " + why + "\nusage: BenchMain peers | run GROUP [--option value]... | ratios FILE... | table FILE...");
     System.exit(2);
+  }
+
+  /** {@code --name value} pairs from {@code args[from]} on. */
+  private static Map<String, String> named(String[] args, int from) {
+    Map<String, String> o = new HashMap<>();
+    for (int i = from; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) {
+        usage("bad option " + args[i]);
+      }
+      o.put(args[i].substring(2), args[i + 1]);
+    }
+    return o;
   }
 
   private static List<String> readAll(String[] args) throws IOException {

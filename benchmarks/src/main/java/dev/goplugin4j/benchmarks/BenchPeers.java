@@ -23,6 +23,9 @@ final class BenchPeers {
   /** System property: go-plugin's examples/bidirectional plugin-go-grpc. */
   static final String COUNTER_PLUGIN = "goplugin4j.bench.counterPlugin";
 
+  /** System property: go-plugin's examples/streaming plugin. */
+  static final String STREAMING_PLUGIN = "goplugin4j.bench.streamingPlugin";
+
   /** System property: our Go yamux driver ({@code benchmarks/src/main/go/yamuxbulk}). */
   static final String YAMUX_DRIVER = "goplugin4j.bench.yamuxDriver";
 
@@ -50,6 +53,11 @@ final class BenchPeers {
   static Path counterPlugin() {
     return fromPropertyOr(
         COUNTER_PLUGIN, () -> GoPeers.create().goPluginExample(GO_PLUGIN_VERSION, GoPeers.COUNTER_PLUGIN));
+  }
+
+  static Path streamingPlugin() {
+    return fromPropertyOr(
+        STREAMING_PLUGIN, () -> GoPeers.create().goPluginExample(GO_PLUGIN_VERSION, GoPeers.STREAMING_PLUGIN));
   }
 
   static Path yamuxDriver() {

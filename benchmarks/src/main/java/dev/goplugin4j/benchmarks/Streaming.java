@@ -1,0 +1,66 @@
+package dev.goplugin4j.benchmarks;
+
+import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.interop.Streamer;
+import dev.goplugin4j.interop.StreamerPlugin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Figures {@code grpc_streaming_{write,read}}: gRPC streaming throughput against go-plugin's
+ * examples/streaming plugin (started once, AutoMTLS on): {@code Configure(file, chunk)}, then a
+ * client stream writing {@code sizeMib} MiB in {@code chunk}-byte messages (the plugin appends
+ * them to the file), then a server stream reading the file back. One measurement is one whole
+ * write or read; MiB/s of the median. The Go driver ({@code streamhost}) does the same through
+ * the example's own Go client. Goal (issue 11): at least Go's throughput. Not thread-safe.
+ */
+final class Streaming {
+  private Streaming() {}
+
+  static List<String> run(Path plugin, int sizeMib, int chunk, int warmups, int runs) throws Exception {
+    byte[] data = new byte[sizeMib << 20];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i * 31);
+    }
+    List<Long> writes = new ArrayList<>();
+    List<Long> reads = new ArrayList<>();
+    Path file = Path.of("streaming_data").toAbsolutePath();
+    try (PluginClient client = BenchPeers.exampleClient(plugin).plugin("streamer", new StreamerPlugin()).build()) {
+      Streamer s = client.dispense("streamer", Streamer.class);
+      for (int i = 0; i < warmups + runs; i++) {
+        Files.deleteIfExists(file);
+        s.configure(file.toString(), chunk);
+        long t0 = System.nanoTime();
+        s.write(data);
+        long t1 = System.nanoTime();
+        byte[] back = s.read();
+        long t2 = System.nanoTime();
+        if (!Arrays.equals(back, data)) {
+          throw new IllegalStateException("the streaming plugin read back " + back.length + " bytes, not the "
+              + data.length + " written");
+        }
+        if (i >= warmups) {
+          writes.add(t1 - t0);
+          reads.add(t2 - t1);
+        }
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+    return List.of(line("grpc_streaming_write", writes, sizeMib, chunk), line("grpc_streaming_read", reads, sizeMib, chunk));
+  }
+
+  private static String line(String figure, List<Long> nanos, int sizeMib, int chunk) {
+    Map<String, Object> m = Results.perRunNanos(nanos);
+    m.put("size_mib", (double) sizeMib);
+    m.put("chunk_bytes", chunk);
+    m.put("mib_per_s", Results.round(sizeMib / ((double) m.get("p50_ms") / 1e3)));
+    m.put("mib_per_s_mean", Results.round(sizeMib / ((double) m.get("mean_ms") / 1e3)));
+    m.put("mtls", true);
+    return Results.line(figure, "java", m);
+  }
+}
