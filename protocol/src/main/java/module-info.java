@@ -12,6 +12,11 @@ module dev.goplugin4j.protocol {
   requires com.google.protobuf;
   requires org.bouncycastle.provider;
   requires org.bouncycastle.pkix;
+  // the native AutoMTLS path (docs/tls.md): BouncyCastle JSSE with a private ACCP instance; ACCP
+  // is optional at run time (resolved when on the module path: it provides java.security.Provider)
+  requires org.bouncycastle.tls;
+  requires java.logging;
+  requires static com.amazon.corretto.crypto.provider;
   requires com.google.common;
 
   exports dev.goplugin4j.protocol;

@@ -1,38 +1,18 @@
 package dev.goplugin4j.protocol;
 
+import dev.goplugin4j.protocol.internal.tls.AutoMtlsKeys;
+import dev.goplugin4j.protocol.internal.tls.TlsCrypto;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringWriter;
-import java.math.BigInteger;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
-import java.util.Date;
 import java.util.Objects;
-import org.bouncycastle.asn1.x500.X500NameBuilder;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * A one-off self-signed certificate for go-plugin's AutoMTLS, made exactly as go-plugin makes
@@ -48,10 +28,6 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * <p>Immutable and thread-safe. The private key never leaves the JVM.
  */
 public final class AutoMtlsCertificate {
-  private static final Duration VALIDITY = Duration.ofHours(262_980);
-  private static final Duration BACKDATE = Duration.ofSeconds(30);
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final X509Certificate certificate;
   private final PrivateKey privateKey;
 
@@ -61,54 +37,18 @@ public final class AutoMtlsCertificate {
   }
 
   /**
-   * Generates a new key pair and certificate. Takes a few milliseconds (P-521 key generation).
+   * Generates a new key pair and certificate with the JVM's AutoMTLS crypto: native (Amazon
+   * Corretto Crypto Provider, a private instance, about 1 ms) where it loads, else the JDK's
+   * (SunEC, about 10–20 ms); see {@code docs/tls.md} and the system property {@code
+   * goplugin4j.crypto}. Nothing is installed in {@link java.security.Security}.
    *
    * @return a fresh certificate with its private key
-   * @throws PluginException if the JDK lacks EC P-521 support (it never does on supported JDKs)
+   * @throws PluginException if the provider lacks EC P-521 support (never on supported JDKs), or
+   *     {@code goplugin4j.crypto=native} is set and the native path cannot load
    */
   public static AutoMtlsCertificate generate() {
-    try {
-      KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
-      kpg.initialize(new ECGenParameterSpec("secp521r1"), RANDOM);
-      KeyPair kp = kpg.generateKeyPair();
-      Instant now = Instant.now();
-      var name =
-          new X500NameBuilder(BCStyle.INSTANCE)
-              .addRDN(BCStyle.O, "HashiCorp")
-              .addRDN(BCStyle.CN, "localhost")
-              .build();
-      X509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              name,
-              new BigInteger(128, RANDOM),
-              Date.from(now.minus(BACKDATE)),
-              Date.from(now.plus(VALIDITY)),
-              name,
-              kp.getPublic());
-      b.addExtension(
-          Extension.keyUsage,
-          true,
-          new KeyUsage(
-              KeyUsage.digitalSignature
-                  | KeyUsage.keyEncipherment
-                  | KeyUsage.keyAgreement
-                  | KeyUsage.keyCertSign));
-      b.addExtension(
-          Extension.extendedKeyUsage,
-          false,
-          new ExtendedKeyUsage(
-              new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}));
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-      b.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(new GeneralName(GeneralName.dNSName, "localhost")));
-      var signer = new JcaContentSignerBuilder("SHA512withECDSA").build(kp.getPrivate());
-      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(signer));
-      return new AutoMtlsCertificate(cert, kp.getPrivate());
-    } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
-      throw new PluginException("cannot generate the AutoMTLS certificate: " + e.getMessage(), e);
-    }
+    AutoMtlsKeys.Made made = AutoMtlsKeys.generate(TlsCrypto.get());
+    return new AutoMtlsCertificate(made.certificate(), made.privateKey());
   }
 
   /**

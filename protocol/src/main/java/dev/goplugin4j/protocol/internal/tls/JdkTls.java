@@ -9,9 +9,9 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.JdkSslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
 import java.security.Principal;
 import java.security.PrivateKey;
+import java.security.interfaces.ECKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
@@ -23,9 +23,12 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Netty TLS contexts on a plain JDK {@link SSLContext} with gRPC's settings (HTTP/2 cipher suites,
+ * Netty TLS contexts on a plain {@link SSLContext} with gRPC's settings (HTTP/2 cipher suites,
  * ALPN "h2", TLS 1.3 and 1.2, client certificate required by the server), shared by the host and
- * the plugin SDK.
+ * the plugin SDK. AutoMTLS contexts ({@link #pinned}) run on the JVM's {@link TlsCrypto} path:
+ * native by default (BouncyCastle JSSE whose crypto is a private Amazon Corretto Crypto Provider
+ * instance), the JDK's SunJSSE where that cannot load. User-supplied managers ({@link #of}) always
+ * run on SunJSSE, whose trust managers they usually are.
  *
  * <p>Why not Netty's {@code SslContextBuilder.keyManager(key, cert)}: it puts the key through a
  * PKCS#12 key store (PBKDF2 key derivation, written and read back) on every context, several ms
@@ -41,31 +44,49 @@ public final class JdkTls {
   private JdkTls() {}
 
   /**
-   * An AutoMTLS context: present {@code cert} with {@code key}, trust exactly {@code peer}.
+   * An AutoMTLS context on the JVM's crypto path ({@link TlsCrypto#get()}): present {@code cert}
+   * with {@code key}, trust exactly {@code peer}.
    *
    * @param client true for the dialling side; the server side requires a client certificate
+   * @param key this side's private key (from either path's provider)
+   * @param cert this side's certificate
+   * @param peer the one certificate the peer must present
+   * @return a new context; thread-safe
+   * @throws PluginException if the TLS provider refuses the key or {@code goplugin4j.crypto} is
+   *     set to a path that cannot load
    */
   public static SslContext pinned(boolean client, PrivateKey key, X509Certificate cert, X509Certificate peer) {
-    return wrap(sslContext(new KeyManager[] {new OneKey(key, cert)}, new TrustManager[] {new OnePeer(peer)}), client);
+    return pinned(TlsCrypto.get(), client, key, cert, peer);
   }
 
   /**
-   * A context from user-supplied key and trust managers.
+   * An AutoMTLS context on the given crypto path, as {@link #pinned(boolean, PrivateKey,
+   * X509Certificate, X509Certificate)}: for tests and benchmarks that compare the paths.
    *
+   * @param crypto which path; not null
    * @param client true for the dialling side; the server side requires a client certificate
+   * @param key this side's private key (from either path's provider)
+   * @param cert this side's certificate
+   * @param peer the one certificate the peer must present
+   * @return a new context; thread-safe
+   * @throws PluginException if the TLS provider refuses the key
    */
-  public static SslContext of(boolean client, KeyManager[] keys, TrustManager[] trust) {
-    return wrap(sslContext(keys, trust), client);
+  public static SslContext pinned(
+      TlsCrypto crypto, boolean client, PrivateKey key, X509Certificate cert, X509Certificate peer) {
+    return wrap(crypto.sslContext(new KeyManager[] {new OneKey(key, cert)}, new TrustManager[] {new OnePeer(peer)}), client);
   }
 
-  private static SSLContext sslContext(KeyManager[] keys, TrustManager[] trust) {
-    try {
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(keys, trust, null);
-      return ctx;
-    } catch (GeneralSecurityException e) {
-      throw new PluginException("cannot set up TLS: " + e.getMessage(), e);
-    }
+  /**
+   * A context from user-supplied key and trust managers, always on the JDK's SunJSSE.
+   *
+   * @param client true for the dialling side; the server side requires a client certificate
+   * @param keys what this side presents
+   * @param trust which peers it trusts
+   * @return a new context; thread-safe
+   * @throws PluginException if SunJSSE refuses the managers
+   */
+  public static SslContext of(boolean client, KeyManager[] keys, TrustManager[] trust) {
+    return wrap(TlsCrypto.jdk().sslContext(keys, trust), client);
   }
 
   private static SslContext wrap(SSLContext ctx, boolean client) {
@@ -100,11 +121,24 @@ public final class JdkTls {
       }
       for (String t : keyTypes) {
         if (t != null && (t.equals(key.getAlgorithm()) || t.startsWith(key.getAlgorithm() + "_")
-            || t.equals("EC_EC"))) {
+            || t.equals("EC_EC") || isOurCurve(t))) {
           return ALIAS;
         }
       }
       return null;
+    }
+
+    /**
+     * BouncyCastle's JSSE asks per signature scheme, for example {@code EC/secp521r1}: yes when
+     * the key is on that curve (a P-521 key must not be offered for ecdsa_secp256r1_sha256).
+     */
+    private boolean isOurCurve(String keyType) {
+      if (!keyType.startsWith("EC/") || !(key instanceof ECKey ec)) {
+        return false;
+      }
+      String curve = keyType.substring(3);
+      int bits = ec.getParams().getCurve().getField().getFieldSize();
+      return curve.equals("secp" + bits + "r1");
     }
 
     @Override

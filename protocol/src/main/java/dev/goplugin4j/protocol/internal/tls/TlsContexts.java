@@ -12,10 +12,12 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLException;
 
 /**
- * Netty TLS contexts for go-plugin connections. Always the JDK provider: BoringSSL (tcnative)
- * rejects the P-521 certificates go-plugin uses. TLS 1.2 and 1.3, peer certificate required both
- * ways. AutoMTLS contexts are {@link JdkTls} pinned contexts (no PKCS#12 round trip of the key,
- * exactly the peer's certificate trusted); user-supplied material goes through Netty's builder.
+ * Netty TLS contexts for go-plugin connections. Never Netty's OpenSSL engine: BoringSSL
+ * (tcnative) refuses the P-521 certificates go-plugin uses. TLS 1.2 and 1.3, peer certificate
+ * required both ways. AutoMTLS contexts are {@link JdkTls} pinned contexts (no PKCS#12 round trip
+ * of the key, exactly the peer's certificate trusted) on the JVM's {@link TlsCrypto} path (native
+ * by default, the JDK's where that cannot load; see docs/tls.md); user-supplied material goes
+ * through Netty's builder on the JDK's SunJSSE. Thread-safe.
  */
 public final class TlsContexts {
   /** The authority both sides use; go-plugin's certificates are issued for it. */
@@ -25,17 +27,34 @@ public final class TlsContexts {
 
   private TlsContexts() {}
 
-  /** Client side of AutoMTLS: present {@code own}, trust exactly {@code peer}. */
+  /**
+   * Client side of AutoMTLS: present {@code own}, trust exactly {@code peer}.
+   *
+   * @param own this side's certificate and key
+   * @param peer the certificate the plugin announced
+   * @return a new context
+   */
   public static SslContext client(AutoMtlsCertificate own, X509Certificate peer) {
     return JdkTls.pinned(true, own.privateKey(), own.certificate(), peer);
   }
 
-  /** Server side of AutoMTLS: present {@code own}, require and trust exactly {@code peer}. */
+  /**
+   * Server side of AutoMTLS: present {@code own}, require and trust exactly {@code peer}.
+   *
+   * @param own this side's certificate and key
+   * @param peer the plugin's certificate
+   * @return a new context
+   */
   public static SslContext server(AutoMtlsCertificate own, X509Certificate peer) {
     return JdkTls.pinned(false, own.privateKey(), own.certificate(), peer);
   }
 
-  /** Client side with user-supplied key and trust material. */
+  /**
+   * Client side with user-supplied key and trust material, on SunJSSE.
+   *
+   * @param config the material
+   * @return a new context
+   */
   public static SslContext client(TlsConfig config) {
     return build(
         GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
@@ -43,7 +62,13 @@ public final class TlsContexts {
             .trustManager(config.trustManagers()));
   }
 
-  /** Server side with user-supplied key and trust material; client certificate required. */
+  /**
+   * Server side with user-supplied key and trust material, on SunJSSE; client certificate
+   * required.
+   *
+   * @param config the material
+   * @return a new context
+   */
   public static SslContext server(TlsConfig config) {
     return build(
         GrpcSslContexts.configure(SslContextBuilder.forServer(config.keyManagers()), SslProvider.JDK)

@@ -1,0 +1,78 @@
+package dev.goplugin4j.protocol.internal.tls;
+
+import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
+import java.security.Provider;
+import org.bouncycastle.jcajce.util.JcaJceHelper;
+import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
+
+/**
+ * Loads the native path's providers: Amazon Corretto Crypto Provider (AWS-LC) and a BouncyCastle
+ * JSSE provider whose crypto is that ACCP instance (falling back to the JDK's installed providers
+ * for what ACCP lacks). Neither is installed in {@link java.security.Security}: both are private
+ * instances only goplugin4j's contexts use.
+ *
+ * <p>The only class that names ACCP or bctls types, so that a JVM without them (jar left out,
+ * {@code NoClassDefFoundError}) fails here and nowhere else.
+ */
+final class NativeCrypto {
+  /*
+   * BouncyCastle's JSSE logs through java.util.logging: INFO for every connection accepted and
+   * closed, and a WARNING per context for entries of the JDK's jdk.certpath.disabledAlgorithms it
+   * does not parse. Unless the application configured these loggers, they are set to let only
+   * real problems through. Strong references: LogManager holds loggers weakly.
+   */
+  private static final java.util.logging.Logger BC_JSSE =
+      java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
+  private static final java.util.logging.Logger BC_JSSE_CONSTRAINTS =
+      java.util.logging.Logger.getLogger("org.bouncycastle.jsse.provider.DisabledAlgorithmConstraints");
+
+  private NativeCrypto() {}
+
+  private static void quietBouncyCastleLogs() {
+    if (BC_JSSE.getLevel() == null) {
+      BC_JSSE.setLevel(java.util.logging.Level.WARNING);
+    }
+    if (BC_JSSE_CONSTRAINTS.getLevel() == null) {
+      BC_JSSE_CONSTRAINTS.setLevel(java.util.logging.Level.SEVERE);
+    }
+  }
+
+  /**
+   * ACCP's shared instance, checked to be healthy, and a JSSE provider bound to it.
+   *
+   * @return {@code [accp, jsse]}
+   * @throws IllegalStateException if ACCP's native library did not load
+   * @throws LinkageError if ACCP or bctls classes are missing
+   */
+  static Provider[] load() {
+    AmazonCorrettoCryptoProvider accp = AmazonCorrettoCryptoProvider.INSTANCE;
+    Throwable error = accp.getLoadingError();
+    if (error != null) {
+      throw new IllegalStateException(describe(error), error);
+    }
+    accp.assertHealthy();
+    quietBouncyCastleLogs();
+    JcaJceHelper helper = new RoutingJcaJceHelper(accp);
+    JcaTlsCryptoProvider crypto =
+        new JcaTlsCryptoProvider() {
+          @Override
+          public JcaJceHelper getHelper() {
+            return helper;
+          }
+        };
+    return new Provider[] {accp, new BouncyCastleJsseProvider(false, crypto)};
+  }
+
+  /** ACCP's loading error and its suppressed causes on one line. */
+  private static String describe(Throwable error) {
+    StringBuilder sb = new StringBuilder(String.valueOf(error.getMessage()));
+    for (Throwable t = error.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+      sb.append(": ").append(t.getMessage());
+    }
+    for (Throwable s : error.getSuppressed()) {
+      sb.append("; ").append(s.getMessage());
+    }
+    return sb.toString();
+  }
+}
