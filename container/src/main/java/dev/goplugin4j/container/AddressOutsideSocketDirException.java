@@ -1,5 +1,7 @@
 package dev.goplugin4j.container;
 
+import dev.goplugin4j.protocol.AddressRefusedException;
+
 /**
  * An address to translate between the container and the host is not a Unix socket directly
  * inside the shared socket directory: another directory, a path with {@code ..}, a symbolic link,
@@ -7,17 +9,32 @@ package dev.goplugin4j.container;
  * A plugin that sends such an address is either built with a go-plugin too old for containers
  * (recompile it with go-plugin 1.5 or later) or is trying to make the host dial elsewhere.
  *
+ * <p>One of the host's {@link AddressRefusedException}s, so a caller catches every refused
+ * address, process or container, in one place. (Before 0.1.0 it was a {@link
+ * ContainerException}; it is thrown only where an address is refused.)
+ *
  * <p>Instances are immutable and thread-safe.
  */
-public class AddressOutsideSocketDirException extends ContainerException {
+public class AddressOutsideSocketDirException extends AddressRefusedException {
   private static final long serialVersionUID = 1L;
 
   /**
    * Creates the exception.
    *
+   * @param address the refused address, {@code network:address}; not null
+   * @param rule the rule it broke, in a few words; not null
+   * @param message the address, the directory expected and why it was refused; not null
+   */
+  public AddressOutsideSocketDirException(String address, String rule, String message) {
+    super(address, rule, message);
+  }
+
+  /**
+   * Creates the exception for an address given only in the message.
+   *
    * @param message the address, the directory expected and why it was refused; not null
    */
   public AddressOutsideSocketDirException(String message) {
-    super(message);
+    super("unknown", "unix socket not directly inside the socket directory", message);
   }
 }

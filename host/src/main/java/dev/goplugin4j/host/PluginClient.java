@@ -226,6 +226,8 @@ public final class PluginClient implements AutoCloseable {
    *     one and each brokered one), or null
    * @param allowedProtocols the plugin protocols accepted in the handshake; only {@value
    *     Handshake#GRPC} can be in it
+   * @param allowNonLoopbackTcp whether the host dials TCP addresses other than loopback that a
+   *     plugin announces
    */
   public record Config(
       int protocolVersion,
@@ -253,7 +255,8 @@ public final class PluginClient implements AutoCloseable {
       int logLineBufferSize,
       String sha256,
       Consumer<ManagedChannelBuilder<?>> channelCustomizer,
-      Set<String> allowedProtocols) {
+      Set<String> allowedProtocols,
+      boolean allowNonLoopbackTcp) {
 
     /** A short name for logs and thread names: the executable's file name, or the runner kind. */
     public String pluginName() {
@@ -308,6 +311,7 @@ public final class PluginClient implements AutoCloseable {
     private String sha256;
     private Consumer<ManagedChannelBuilder<?>> channelCustomizer;
     private Set<String> allowedProtocols = DEFAULT_ALLOWED_PROTOCOLS;
+    private boolean allowNonLoopbackTcp;
 
     Builder() {}
 
@@ -338,6 +342,7 @@ public final class PluginClient implements AutoCloseable {
       sha256 = c.sha256();
       channelCustomizer = c.channelCustomizer();
       allowedProtocols = c.allowedProtocols();
+      allowNonLoopbackTcp = c.allowNonLoopbackTcp();
     }
 
     /**
@@ -727,6 +732,24 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
+     * Whether the host may dial a TCP address that is not on loopback when a plugin announces one
+     * (in its handshake line, a broker {@code ConnInfo} or a reattach config). Default false: the
+     * host dials only Unix sockets directly inside the plugin's socket directory and TCP on
+     * 127.0.0.0/8, {@code ::1} or {@code localhost}, and refuses anything else with an {@link
+     * dev.goplugin4j.protocol.AddressRefusedException} before connecting. A plugin on this machine
+     * never needs more; turn it on only for a plugin that really serves on another host (for
+     * example through a custom runner), since a plugin could otherwise make the host connect to
+     * any machine it can reach. Unix socket rules are not relaxed by this option.
+     *
+     * @param allow true to dial non-loopback TCP addresses
+     * @return this builder
+     */
+    public Builder allowNonLoopbackTcp(boolean allow) {
+      this.allowNonLoopbackTcp = allow;
+      return this;
+    }
+
+    /**
      * Checks the combination and builds the client. Nothing is started.
      *
      * @return the client
@@ -799,7 +822,8 @@ public final class PluginClient implements AutoCloseable {
               logLineBufferSize,
               sha256,
               channelCustomizer,
-              allowedProtocols));
+              allowedProtocols,
+              allowNonLoopbackTcp));
     }
 
     private static void checkName(String name) {

@@ -5,6 +5,7 @@ import dev.goplugin4j.container.ContainerException;
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.internal.broker.AddressRules;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,12 @@ import java.util.concurrent.TimeUnit;
  * HostClaims}, so the reaper leaves it alone while this host lives. Kill stops it with the first
  * host's kill grace (when the reattach attributes carry it), removes it and its claims; release
  * (a detach) only closes this JVM's connection and exit wait.
+ *
+ * <p>The socket directory must be one goplugin4j makes ({@link AddressRules#checkOwnSocketDir}:
+ * named {@code goplugin4j-<digits>}, a real directory owned by this user), checked before the
+ * engine is contacted; the plugin's address in the reattach config is checked by the host against
+ * that directory ({@link AddressRules}), and addresses translated later by {@link
+ * SocketDirTranslator}.
  */
 public final class ReattachedContainer implements AttachedRunner {
   private final Engine engine;
@@ -56,6 +63,8 @@ public final class ReattachedContainer implements AttachedRunner {
    * @param graceSeconds how long kill waits after SIGTERM before SIGKILL, 0 to 60
    * @throws ContainerException if it is gone, not running, not ours, or not using {@code
    *     socketDir}
+   * @throws dev.goplugin4j.protocol.AddressRefusedException if {@code socketDir} is not a socket
+   *     directory goplugin4j made
    */
   public static ReattachedContainer attach(String endpoint, Map<String, String> environment,
       String containerId, Path socketDir, int graceSeconds) {
@@ -66,6 +75,10 @@ public final class ReattachedContainer implements AttachedRunner {
       throw new IllegalArgumentException("containerId must not be empty");
     }
     Path dir = socketDir.toAbsolutePath().normalize();
+    // the directory decides which sockets the host dials: only one this library makes, before the
+    // engine is asked anything (a hand-edited config must not steer the host anywhere)
+    AddressRules.checkOwnSocketDir(socketDir.toString(), "the socket directory of container "
+        + containerId);
     Engine engine = new EngineLocator(endpoint, environment).connect();
     try {
       Optional<ContainerInfo> found = engine.inspect(containerId);

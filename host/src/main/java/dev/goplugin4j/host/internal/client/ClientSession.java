@@ -8,10 +8,12 @@ import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
 import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.host.internal.log.BoundedLineReader;
 import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
 import dev.goplugin4j.host.internal.process.ProcessRunner;
+import dev.goplugin4j.protocol.AddressRefusedException;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
@@ -19,6 +21,7 @@ import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
+import dev.goplugin4j.protocol.internal.broker.AddressRules;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
@@ -43,12 +46,10 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.StreamObserver;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
@@ -87,6 +88,8 @@ public final class ClientSession {
   /** How long a plugin gets to exit after Shutdown before it is killed, as go-plugin. */
   private static final long GRACE_MILLIS = 2_000;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Longest handshake line, as go-plugin's host reads it (bufio.Scanner): 64 KiB. */
+  static final int MAX_STDOUT_LINE = BoundedLineReader.DEFAULT_MAX_LINE_BYTES;
 
   private enum State {
     NEW,
@@ -123,6 +126,8 @@ public final class ClientSession {
   private StreamObserver<ConnInfo> brokerOut;
   private Context.CancellableContext stdioContext;
   private ReattachConfig reattachConfig;
+  /** The runner's id once the runner reference is dropped. */
+  private String runnerId;
 
   public ClientSession(PluginClient.Config config) {
     this.config = config;
@@ -190,7 +195,7 @@ public final class ClientSession {
     long tLine = System.nanoTime();
     Handshake h = parseHandshake(line, r);
     negotiate(h, r);
-    address = r.pluginToHost(h.address());
+    address = checkAddress(r.pluginToHost(h.address()), "its handshake line", r);
     long tNegotiated = System.nanoTime();
     long[] connected = connect(deadline, r);
     reattachConfig = reattachConfigFor(r);
@@ -248,9 +253,24 @@ public final class ClientSession {
           + "\" plugin: allowedProtocols is " + new TreeSet<>(config.allowedProtocols())
           + "; goplugin4j hosts speak gRPC only");
     }
+    // before the reattacher runs: a config that points elsewhere touches no process or container
+    Path ownDir = checkReattachAddress(rc);
     long deadline = System.nanoTime() + config.startTimeout().toNanos();
     initExecutors();
-    runner = reattacher.reattach(rc);
+    if (ownDir != null) {
+      socketDir = ownDir;
+    }
+    try {
+      runner = reattacher.reattach(rc);
+    } catch (RuntimeException | Error e) {
+      // the plugin is gone (or is not ours): its socket dir is only worth keeping while it serves
+      deleteSocketDir = ownDir != null && nobodyServes(rc.address());
+      if (deleteSocketDir) {
+        log.debug("reattach of plugin {} failed and nothing serves {}: removing its socket"
+            + " directory {}", name, rc.address(), ownDir);
+      }
+      throw e;
+    }
     version = rc.protocolVersion();
     pluginSet = config.versionedPlugins().get(version);
     if (pluginSet == null) {
@@ -268,15 +288,104 @@ public final class ClientSession {
       pluginCertBase64 = rc.pluginCertificate();
       pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
     }
-    String dir = rc.runnerAttributes().get("socket_dir");
-    if (dir != null) {
-      socketDir = Path.of(dir);
-      deleteSocketDir = socketDir.getFileName().toString().startsWith("goplugin4j-");
-    }
+    deleteSocketDir = ownDir != null;
     address = rc.address();
     connect(deadline, runner);
     reattachConfig = rc;
     runner.onExit().thenAccept(this::onPluginExit);
+  }
+
+  /**
+   * The address rules ({@link AddressRules}) for an address the plugin announced, with the
+   * diagnosis: a Unix socket directly inside the socket dir this host made, or TCP on loopback
+   * unless {@code allowNonLoopbackTcp}.
+   */
+  private NetAddress checkAddress(NetAddress a, String where, AttachedRunner r) {
+    try {
+      return AddressRules.check(a, socketDir, config.allowNonLoopbackTcp());
+    } catch (AddressRefusedException e) {
+      throw new AddressRefusedException(e.address(), e.rule(),
+          failure("the plugin announced in " + where + " an address the host does not dial: "
+              + e.getMessage(), r));
+    }
+  }
+
+  /** The address rules for an address the plugin's broker announced; no diagnosis at run time. */
+  private NetAddress checkBrokerAddress(NetAddress a) {
+    try {
+      return AddressRules.check(a, socketDir, config.allowNonLoopbackTcp());
+    } catch (AddressRefusedException e) {
+      throw new AddressRefusedException(e.address(), e.rule(), "plugin " + name
+          + " announced in a broker ConnInfo an address the host does not dial: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The address rules for a reattach config, checked before anything is touched. A Unix address
+   * must be a socket directly inside the config's {@code socket_dir} (or, when the config records
+   * none, inside the address's own directory), and that directory must be one goplugin4j makes:
+   * named {@code goplugin4j-<digits>}, a real directory owned by this process's user. TCP must be
+   * on loopback unless {@code allowNonLoopbackTcp}; a container plugin is reachable only through
+   * its socket directory.
+   *
+   * @return the checked socket directory, or null for a TCP address whose config records no
+   *     directory of ours
+   */
+  private Path checkReattachAddress(ReattachConfig rc) {
+    NetAddress a = rc.address();
+    String dir = rc.runnerAttributes().get("socket_dir");
+    try {
+      if (NetAddress.UNIX.equals(a.network())) {
+        if (dir == null) {
+          int slash = a.address().lastIndexOf('/');
+          dir = slash > 0 ? a.address().substring(0, slash) : "";
+        }
+        Path d = AddressRules.checkOwnSocketDir(dir, a.toString());
+        AddressRules.check(a, d, false);
+        return d;
+      }
+      if (ReattachConfig.KIND_CONTAINER.equals(rc.runnerKind())) {
+        throw new AddressRefusedException(a.toString(), AddressRules.RULE_OUTSIDE_DIR,
+            "refusing to dial " + a + ": a container plugin is reachable only through a Unix"
+                + " socket in its socket directory");
+      }
+      AddressRules.check(a, null, config.allowNonLoopbackTcp());
+    } catch (AddressRefusedException e) {
+      throw new AddressRefusedException(e.address(), e.rule(), "cannot reattach to plugin "
+          + rc.runnerKind() + " " + rc.runnerId() + ": the reattach config's address is refused: "
+          + e.getMessage() + ". Use the config exactly as PluginClient.reattachConfig() gave it");
+    }
+    if (dir == null) {
+      return null;
+    }
+    try {
+      return AddressRules.checkOwnSocketDir(dir, a.toString());
+    } catch (AddressRefusedException e) {
+      return null; // not ours: neither used nor removed
+    }
+  }
+
+  /**
+   * Whether a Unix socket has no listener: missing, or a connect is refused. Only asked about an
+   * address that passed the rules, after the reattacher found no plugin.
+   */
+  private static boolean nobodyServes(NetAddress a) {
+    if (!NetAddress.UNIX.equals(a.network())) {
+      return false;
+    }
+    Path p = Path.of(a.address());
+    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return true;
+    }
+    try (java.nio.channels.SocketChannel ch =
+        java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+      ch.connect(java.net.UnixDomainSocketAddress.of(p));
+      return false;
+    } catch (java.net.ConnectException e) {
+      return true; // ECONNREFUSED: a socket file whose process is gone
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   private void initExecutors() {
@@ -367,15 +476,44 @@ public final class ClientSession {
     return Path.of(exe);
   }
 
+  /**
+   * Reads the plugin's stdout with a fixed buffer: the first line is the handshake (at most {@link
+   * #MAX_STDOUT_LINE} bytes, as go-plugin's {@code bufio.Scanner}; a longer one fails the start
+   * with a {@link HandshakeException} that says so), later lines are logged at debug, a line
+   * longer than the buffer only by its start and length, and discarded. The host never holds more
+   * than one buffer of what the plugin wrote.
+   */
   private void readStdout(Runner r, CompletableFuture<String> firstLine) {
-    try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(r.stdout(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = reader.readLine()) != null) {
+    try (InputStream in = r.stdout()) {
+      BoundedLineReader reader = new BoundedLineReader(in, MAX_STDOUT_LINE);
+      long longLine = 0; // bytes so far of a line longer than the buffer, 0 between lines
+      BoundedLineReader.Chunk c;
+      while ((c = reader.next()) != null) {
         if (!firstLine.isDone()) {
-          firstLine.complete(line);
+          if (!c.continues()) {
+            firstLine.complete(c.text());
+            continue;
+          }
+          firstLine.completeExceptionally(new HandshakeException(
+              "the plugin wrote more than " + MAX_STDOUT_LINE / 1024 + " KiB on stdout without a"
+                  + " newline before its handshake line (it began \"" + abbreviate(c.text())
+                  + "\"). A go-plugin plugin prints one short handshake line first, and hosts read"
+                  + " at most " + MAX_STDOUT_LINE / 1024 + " KiB of it: the command does not run a"
+                  + " go-plugin plugin, or the plugin writes to stdout before plugin.Serve"));
+        }
+        if (longLine == 0 && !c.continues()) {
+          pluginLog.debug("plugin stdout: {}", c.text());
+        } else if (longLine == 0) {
+          longLine = c.bytes();
+          pluginLog.debug("plugin stdout, a line longer than {} KiB (its start, abbreviated): {}",
+              MAX_STDOUT_LINE / 1024, abbreviate(c.text()));
         } else {
-          pluginLog.debug("plugin stdout: {}", line);
+          longLine += c.bytes();
+          if (!c.continues()) {
+            pluginLog.debug("plugin stdout: the long line ended after {} bytes, discarded",
+                longLine);
+            longLine = 0;
+          }
         }
       }
     } catch (IOException e) {
@@ -393,6 +531,7 @@ public final class ClientSession {
     try {
       first.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
+      throwIfStdoutRefused(firstLine, r);
       throw new PluginStartException(failure(
           "timeout while waiting for plugin to start: no handshake line on stdout within "
               + config.startTimeout().toMillis() + " ms", r));
@@ -400,8 +539,10 @@ public final class ClientSession {
       Thread.currentThread().interrupt();
       throw new PluginStartException(failure("interrupted while waiting for the plugin to start", r), e);
     } catch (ExecutionException e) {
+      throwIfStdoutRefused(firstLine, r);
       throw new PluginStartException(failure("error waiting for the plugin to start", r), e.getCause());
     }
+    throwIfStdoutRefused(firstLine, r);
     String line = firstLine.getNow(null);
     if (line == null && r.onExit().isDone()) {
       // the stdout reader may still be finishing the last line
@@ -412,6 +553,8 @@ public final class ClientSession {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      // what the plugin wrote is the story, not how it then ended (a SIGPIPE, say)
+      throwIfStdoutRefused(firstLine, r);
     }
     if (line == null) {
       // stdout closed: the exit itself usually follows within milliseconds; wait for it so the
@@ -434,6 +577,21 @@ public final class ClientSession {
               + " (exit status " + code + ")", r));
     }
     return line;
+  }
+
+  /** Throws the stdout reader's verdict (an overlong handshake line) with the diagnosis. */
+  private void throwIfStdoutRefused(CompletableFuture<String> firstLine, Runner r) {
+    if (!firstLine.isCompletedExceptionally()) {
+      return;
+    }
+    Throwable cause;
+    try {
+      firstLine.join();
+      return;
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      cause = e.getCause() != null ? e.getCause() : e;
+    }
+    throw new HandshakeException(failure(cause.getMessage(), r), cause);
   }
 
   private Handshake parseHandshake(String line, Runner r) {
@@ -661,8 +819,9 @@ public final class ClientSession {
       }
     };
     broker = new BrokerImpl(
-        msg -> brokerOut.onNext(msg), serverTls, clientTls, listeners,
-        r::hostToPlugin, r::pluginToHost, group, muxer, timer, tune);
+        this::sendBrokerMessage, serverTls, clientTls, listeners,
+        r::hostToPlugin, a -> checkBrokerAddress(r.pluginToHost(a)),
+        group, muxer, timer, tune);
     BrokerImpl b = broker;
     brokerOut = GRPCBrokerGrpc.newStub(channel).startStream(new StreamObserver<>() {
       @Override
@@ -682,6 +841,14 @@ public final class ClientSession {
         log.debug("broker stream of plugin {} completed", name);
       }
     });
+  }
+
+  private void sendBrokerMessage(ConnInfo msg) {
+    StreamObserver<ConnInfo> out = brokerOut;
+    if (out == null) {
+      throw new PluginException("the broker stream of plugin " + name + " is closed");
+    }
+    out.onNext(msg);
   }
 
   private void startStdio() {
@@ -710,7 +877,10 @@ public final class ClientSession {
             Status.Code c = Status.fromThrowable(t).getCode();
             if (c == Status.Code.UNIMPLEMENTED || c == Status.Code.UNAVAILABLE || c == Status.Code.CANCELLED) {
               log.debug("plugin {} stdio stream ended: {}", name, c);
-            } else if (!closing) {
+            } else if (closing || exited) {
+              // the plugin went away (close, Shutdown, exit): the stream's end says nothing new
+              log.debug("plugin {} stdio stream ended: {}", name, t.toString());
+            } else {
               log.warn("plugin {} stdio stream failed: {}", name, t.toString());
             }
           }
@@ -817,7 +987,7 @@ public final class ClientSession {
   public String describe() {
     synchronized (lock) {
       return name + ", " + state.name().toLowerCase(java.util.Locale.ROOT)
-          + (runner != null ? ", id " + runner.id() : "")
+          + (runner != null ? ", id " + runner.id() : runnerId != null ? ", id " + runnerId : "")
           + (address != null ? ", at " + address : "");
     }
   }
@@ -836,6 +1006,8 @@ public final class ClientSession {
         return;
       }
       boolean testMode = reattachConfig != null && reattachConfig.test();
+      // from here on, streams ending because the plugin leaves are expected, not failures
+      closing = true;
       if (graceful && !exited && !testMode) {
         shutdownGracefully();
       }
@@ -854,10 +1026,11 @@ public final class ClientSession {
             + " its first host connection on a multiplexed socket and exits when it closes, so no"
             + " later host can reattach; use multiplexBroker(false) for plugins you detach", name);
       }
+      AttachedRunner r = runner;
       teardown(false, false);
-      if (runner != null) {
+      if (r != null) {
         // the plugin keeps running; only this JVM's threads and connections for it go
-        quietly(runner::release);
+        quietly(r::release);
       }
     }
   }
@@ -932,6 +1105,32 @@ public final class ClientSession {
       deleteRecursively(socketDir);
     }
     exited = exited || killPlugin;
+    dropReferences();
+  }
+
+  /**
+   * A closed client that the application still references must cost next to nothing: forget
+   * everything teardown released (channel, broker, muxer, event loops, executors, pumps, runner,
+   * certificates), keeping only what {@link #describe()} and {@link #reattachConfig()} report.
+   */
+  private void dropReferences() {
+    if (runner != null) {
+      runnerId = runner.id();
+    }
+    runner = null;
+    channel = null;
+    broker = null;
+    muxer = null;
+    brokerOut = null;
+    stdioContext = null;
+    group = null;
+    grpcExecutor = null;
+    timer = null;
+    stderrPump = null;
+    stdoutThread = null;
+    hostCert = null;
+    pluginCert = null;
+    pluginCertBase64 = "";
   }
 
   private static void deleteRecursively(Path dir) {
