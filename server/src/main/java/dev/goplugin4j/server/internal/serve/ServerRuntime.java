@@ -63,7 +63,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -238,7 +241,7 @@ public final class ServerRuntime {
     sessionMuxer = multiplex ? new SessionMuxer(log) : null;
 
     group = GrpcTransport.newEventLoopGroup(2, "plugin-io");
-    executor = Executors.newCachedThreadPool(daemon("plugin-grpc"));
+    executor = callExecutor(log);
     timer = Executors.newSingleThreadScheduledExecutor(daemon("plugin-timer"));
     health = new HealthStatusManager();
     inFlight = new InFlightCalls(log);
@@ -686,12 +689,14 @@ public final class ServerRuntime {
     if (socketFile != null) {
       quietly(() -> Files.deleteIfExists(socketFile));
     }
+    // The event loops before the executor: Netty hands inbound frames of streams still open to
+    // the executor, and a terminated executor's refusal surfaced as a 55-line WARN at shutdown.
+    if (group != null) {
+      quietly(() -> GrpcTransport.shutdown(group));
+    }
     if (executor != null) {
       executor.shutdownNow();
       quietly(() -> executor.awaitTermination(2, TimeUnit.SECONDS));
-    }
-    if (group != null) {
-      quietly(() -> GrpcTransport.shutdown(group));
     }
     if (timer != null) {
       timer.shutdownNow();
@@ -800,6 +805,25 @@ public final class ServerRuntime {
     } catch (Exception e) {
       log.debug("cleanup step failed: {}", e.toString());
     }
+  }
+
+  /**
+   * The executor for gRPC calls: a cached pool of daemon threads that, once shut down, drops late
+   * tasks with a DEBUG line instead of throwing. They come from streams torn down with the server
+   * (a frame Netty read just before), and a refusal thrown back into an event loop is logged by
+   * Netty as a WARN with a long stack trace, on a normal shutdown.
+   *
+   * @param log where a dropped task is noted, at DEBUG
+   * @return a new executor; thread-safe
+   */
+  static ExecutorService callExecutor(Logger log) {
+    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), daemon("plugin-grpc"), (task, pool) -> {
+          if (!pool.isShutdown()) {
+            throw new RejectedExecutionException("the plugin's gRPC executor refused a task");
+          }
+          log.debug("dropped a gRPC task that arrived after shutdown: {}", task);
+        });
   }
 
   private static ThreadFactory daemon(String prefix) {

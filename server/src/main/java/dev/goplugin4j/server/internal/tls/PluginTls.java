@@ -6,8 +6,10 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.security.cert.X509Certificate;
 
 /**
- * Netty TLS contexts for the plugin, on plain JDK {@code SSLContext}s ({@link JdkTls}: no PKCS#12
- * round trip of the key, exactly the host's certificate trusted for AutoMTLS).
+ * Netty TLS contexts for the plugin ({@link JdkTls}: no PKCS#12 round trip of the key, exactly the
+ * host's certificate trusted for AutoMTLS). AutoMTLS runs on the JVM's {@code TlsCrypto} path
+ * (native by default: BouncyCastle JSSE with a private ACCP instance; the JDK's where that cannot
+ * load); user-supplied {@link TlsConfig} material on the JDK's SunJSSE.
  */
 public final class PluginTls {
   private PluginTls() {}
