@@ -7,8 +7,11 @@
 # Usage: scripts/bench.sh [--quick] [--only GROUP[,GROUP...]] [--offline]
 #   --quick    short settings for development (seconds instead of minutes; numbers are rough)
 #   --only     groups to run; default all: kv counter counter-mux coldstart coldstart-fresh yamux
+#              fresh-jvm host-cost streaming
 #              container-runc container-runsc container-runc-mux container-runsc-mux
 #              (these need the engine: scripts/setup-engine.sh as root)
+#   fresh-jvm runs JDK 25 variants too when BENCH_JAVA25 (default
+#   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java) is executable.
 #   --offline  pass -o to Maven
 # Results also land in benchmarks/target/bench-results/ (figures.jsonl, ratios.jsonl, table.md,
 # machine.txt); the plugins run in benchmarks/target/bench-work/.
@@ -22,7 +25,7 @@ export PATH=/usr/local/go/bin:$PATH
 
 quick=0
 offline=()
-groups="kv counter counter-mux coldstart coldstart-fresh yamux container-runc container-runsc container-runc-mux container-runsc-mux"
+groups="kv counter counter-mux coldstart coldstart-fresh yamux fresh-jvm host-cost streaming container-runc container-runsc container-runc-mux container-runsc-mux"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -39,11 +42,12 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 # Settings shared by both sides. Steady-state figures: warm-up WI x W s, measurement I x R s.
 if [ "$quick" -eq 1 ]; then
   WI=2 W=1 I=3 R=1 COLD_WARMUP=1 COLD_RUNS=5 FRESH=2 BULK_WARMUP=1 BULK_RUNS=3 BULK_MIB=64
-  CT_WARMUP=1 CT_RUNS=3
+  CT_WARMUP=1 CT_RUNS=3 FRESH_JVM=3 STREAM_MIB=16 STREAM_WARMUP=1 STREAM_RUNS=3
 else
   WI=5 W=2 I=10 R=2 COLD_WARMUP=3 COLD_RUNS=20 FRESH=5 BULK_WARMUP=3 BULK_RUNS=10 BULK_MIB=256
-  CT_WARMUP=2 CT_RUNS=20
+  CT_WARMUP=2 CT_RUNS=20 FRESH_JVM=7 STREAM_MIB=64 STREAM_WARMUP=2 STREAM_RUNS=10
 fi
+java25=${BENCH_JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 
 out_dir=$root/benchmarks/target/bench-results
 work=$root/benchmarks/target/bench-work
@@ -55,7 +59,7 @@ mvn -q -B -ntp "${offline[@]}" -pl benchmarks -am package -Dmaven.test.skip=true
 say "building the Go drivers"
 (cd benchmarks/src/main/go &&
   GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off \
-    go build -trimpath -o "$gobin/" ./kvhost ./counterhost ./yamuxbulk &&
+    go build -trimpath -o "$gobin/" ./kvhost ./counterhost ./yamuxbulk ./streamhost &&
     cd containerhost && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off \
     go build -trimpath -o "$gobin/" .) >&2
 
@@ -71,6 +75,7 @@ bench_main() { (cd "$work" && "${jvm[@]}" dev.goplugin4j.benchmarks.BenchMain "$
 
 say "building the Go plugins (go-plugin examples, cached under target/go-peers)"
 eval "$(bench_main peers)"
+jvm+=(-Dgoplugin4j.bench.kvPlugin="$KV_PLUGIN" -Dgoplugin4j.bench.streamingPlugin="$STREAMING_PLUGIN")
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -82,7 +87,8 @@ eval "$(bench_main peers)"
   echo "load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "docker: $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo 'not reachable')"
   echo "runsc: $(runsc --version 2>/dev/null | head -1 || echo 'not installed')"
-  echo "settings: quick=$quick WI=$WI W=$W I=$I R=$R COLD_WARMUP=$COLD_WARMUP COLD_RUNS=$COLD_RUNS FRESH=$FRESH BULK_WARMUP=$BULK_WARMUP BULK_RUNS=$BULK_RUNS BULK_MIB=$BULK_MIB CT_WARMUP=$CT_WARMUP CT_RUNS=$CT_RUNS"
+  echo "jdk25: $([ -x "$java25" ] && "$java25" -version 2>&1 | head -2 | tail -1 || echo 'not installed')"
+  echo "settings: quick=$quick FRESH_JVM=$FRESH_JVM STREAM_MIB=$STREAM_MIB STREAM_RUNS=$STREAM_RUNS WI=$WI W=$W I=$I R=$R COLD_WARMUP=$COLD_WARMUP COLD_RUNS=$COLD_RUNS FRESH=$FRESH BULK_WARMUP=$BULK_WARMUP BULK_RUNS=$BULK_RUNS BULK_MIB=$BULK_MIB CT_WARMUP=$CT_WARMUP CT_RUNS=$CT_RUNS"
 } >"$out_dir/machine.txt"
 sed 's/^/bench: /' "$out_dir/machine.txt" >&2
 
@@ -171,6 +177,23 @@ for g in $groups; do
         side "plugin_cold_start_fresh_process_$([ $m = true ] && echo mtls || echo plain) go" "$gobin/kvhost" \
           coldstart-fresh -plugin "$KV_PLUGIN" -mtls=$m -runs "$FRESH" -workdir "$work"
       done
+      ;;
+    fresh-jvm)
+      # jars only: an AppCDS archive refuses a directory on the class path
+      jar_cp="$(ls "$root"/benchmarks/target/goplugin4j-benchmarks-*.jar | head -1):$(cat "$root/benchmarks/target/classpath.txt")"
+      j25=()
+      [ -x "$java25" ] && j25=(--java25 "$java25")
+      side "fresh_jvm_first_call java" bench_main fresh-jvm --runs "$FRESH_JVM" --cp "$jar_cp" "${j25[@]}"
+      side "fresh_jvm_first_call_mtls go" "$gobin/kvhost" fresh-wall -plugin "$KV_PLUGIN" -mtls=true -runs "$FRESH_JVM" -workdir "$work"
+      ;;
+    host-cost)
+      side "host_cost java" bench_main host-cost
+      side "host_cost go" "$gobin/kvhost" hostcost -plugin "$KV_PLUGIN" -mtls=true -workdir "$work"
+      ;;
+    streaming)
+      side "grpc_streaming java" bench_main streaming --size-mib "$STREAM_MIB" --warmup "$STREAM_WARMUP" --runs "$STREAM_RUNS"
+      side "grpc_streaming go" "$gobin/streamhost" stream -plugin "$STREAMING_PLUGIN" -size-mib "$STREAM_MIB" \
+        -warmup-runs "$STREAM_WARMUP" -runs "$STREAM_RUNS" -workdir "$work"
       ;;
     yamux)
       side "yamux_bulk java" bench_main run yamux "${jmh_opts[@]}"

@@ -90,10 +90,37 @@ fi
 # there are none
 socket_dirs() { find /tmp -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
 before=$(socket_dirs)
-CP="$(cat examples/demo/target/classpath.txt):examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
+CP="$(cat examples/demo/target/classpath.txt):$PWD/examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
+DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB")
+# The host JVM's start-up recipe (docs/startup.md): a static AppCDS archive of the classes the
+# demo loads (class list from one training run of the demo itself, then -Xshare:dump; the
+# lambda-proxy entries are left out: JDK 17.0.15 crashes dumping them), and only the quick JIT
+# compiler (a short-lived host). Built once, again when a jar is newer. DEMO_JVM_RECIPE=0 runs a
+# plain `java` instead.
+JVM_OPTS=()
+if [ "${DEMO_JVM_RECIPE:-1}" = 1 ]; then
+  ARCHIVE=$PWD/$work/host-$(java -version 2>&1 | head -1 | tr -dc '0-9._-').jsa
+  if [ ! -s "$ARCHIVE" ] || [ -n "$(echo "$CP" | tr ':' '\n' | while read -r j; do
+       [ "$j" -nt "$ARCHIVE" ] && echo "$j"; done)" ]; then
+    say "building the host JVM's class-data archive (once; docs/startup.md): a training run of the demo, then -Xshare:dump"
+    rm -f "$ARCHIVE" "$work/host.classlist"
+    if java -XX:DumpLoadedClassList="$work/host.classlist" -cp "$CP" \
+         dev.goplugin4j.examples.demo.CounterDemo "${DEMO_ARGS[@]}" >"$work/training.log" 2>&1; then
+      grep -v '^@lambda-proxy' "$work/host.classlist" >"$work/host.classlist.static"
+      java -Xshare:dump -XX:SharedClassListFile="$work/host.classlist.static" -XX:SharedArchiveFile="$ARCHIVE" \
+        -Xlog:cds=off -cp "$CP" >"$work/dump.log" 2>&1 \
+        || { say "the archive dump failed (the demo runs without it): $(tail -3 "$work/dump.log")"; rm -f "$ARCHIVE"; }
+    else
+      say "the training run failed (the demo runs without the archive): $(tail -3 "$work/training.log")"
+    fi
+  fi
+  [ -s "$ARCHIVE" ] && JVM_OPTS+=(-XX:SharedArchiveFile="$ARCHIVE")
+  JVM_OPTS+=(-XX:TieredStopAtLevel=1)
+  say "host JVM options: ${JVM_OPTS[*]}"
+fi
 say "running the Java host: counter plugin in a $RUNTIME container"
-java -cp "$CP" dev.goplugin4j.examples.demo.CounterDemo \
-  --image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB"
+java "${JVM_OPTS[@]}" -Dgoplugin4j.demo.launchedAtMillis="$(date +%s%3N)" -cp "$CP" \
+  dev.goplugin4j.examples.demo.CounterDemo "${DEMO_ARGS[@]}"
 
 left=$(docker ps -aq --filter label=dev.goplugin4j.plugin | wc -l)
 [ "$left" -eq 0 ] || die "$left plugin container(s) left behind"

@@ -30,6 +30,12 @@ public final class CounterDemo {
    * @param args see the class description
    */
   public static void main(String[] args) {
+    // when the launcher started this JVM (scripts/demo.sh passes it), for the timing line
+    long jvmStartMs = -1;
+    String launched = System.getProperty("goplugin4j.demo.launchedAtMillis", "");
+    if (launched.matches("[0-9]{1,19}")) {
+      jvmStartMs = System.currentTimeMillis() - Long.parseLong(launched);
+    }
     String image = null;
     String tag = null;
     String sha256 = null;
@@ -107,6 +113,8 @@ public final class CounterDemo {
       System.out.printf("started the counter plugin in %s in %d ms%n", where, (started - t0) / 1_000_000);
       StorageCounter counter = client.dispense("counter", StorageCounter.class);
       results.add(counter.increment("hello", 1, storage));
+      long firstCall = System.nanoTime();
+      printTiming(jvmStartMs, (started - t0) / 1_000_000, (firstCall - started) / 1_000_000);
       results.add(counter.increment("hello", 2, storage));
       results.add(counter.increment("world", 2, storage));
     }
@@ -118,6 +126,30 @@ public final class CounterDemo {
       System.err.println("unexpected results " + results + ", wanted [1, 3, 2]");
       System.exit(1);
     }
+  }
+
+  /**
+   * Where the time went: the JVM's own start (launch to main), then the start phases
+   * goplugin4j logged at DEBUG ({@link PhaseLog}: the container runner's engine connect, image
+   * check, create, start; the client's host certificate, handshake, channel, TLS + health check),
+   * then dispense and the first call (which dials the host's broker, a second TLS handshake).
+   */
+  private static void printTiming(long jvmStartMs, long startMs, long firstCallMs) {
+    StringBuilder b = new StringBuilder("where the time went: ");
+    if (jvmStartMs >= 0) {
+      b.append("JVM launch to main ").append(jvmStartMs).append(" ms (before the figure above); ");
+    }
+    b.append("start ").append(startMs).append(" ms");
+    for (String l : PhaseLog.lines()) {
+      int open = l.lastIndexOf(" (");
+      if (l.startsWith("started container") && open > 0) {
+        b.append("%n  container runner: ").append(l, open + 2, l.length() - 1);
+      } else if (l.contains("start phases (ms): ")) {
+        b.append("%n  plugin client (ms): ").append(l.substring(l.indexOf("start phases (ms): ") + 19));
+      }
+    }
+    b.append("%n  dispense + first call (the plugin dials the host's broker: TLS) ").append(firstCallMs).append(" ms");
+    System.out.println(b.toString().replace("%n", System.lineSeparator()));
   }
 
   private static long parseMiB(String v) {
