@@ -2,16 +2,20 @@ package dev.goplugin4j.host.internal.process;
 
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.PluginStartException;
+import dev.goplugin4j.host.ProcessIdentityException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,16 +31,30 @@ import org.slf4j.LoggerFactory;
  * when the wall clock is stepped, so two JVMs may disagree by a second about the same process. A
  * pid reused within that second of the plugin's start is not a realistic risk.
  *
+ * <p>A pid and a start time can be edited to name any process. Before it reattaches (and so
+ * before anything could be killed) it also checks, on Linux, that the process runs the executable
+ * recorded at start ({@value #EXECUTABLE_ATTRIBUTE}) and that it or a descendant holds the
+ * listening socket at the config's address; otherwise it throws {@link ProcessIdentityException}
+ * and touches nothing. {@link AttachedProcess#kill()} kills only a process whose start time and
+ * executable it confirms again.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class ProcessReattacher implements Reattacher {
   /** Runner attribute holding the process start time, epoch milliseconds in decimal. */
   public static final String START_TIME_ATTRIBUTE = "start_time";
 
+  /**
+   * Runner attribute holding the process's executable as {@code /proc/<pid>/exe} named it at
+   * start; compared again before reattaching and before killing.
+   */
+  public static final String EXECUTABLE_ATTRIBUTE = "executable";
+
   /** Largest difference between the recorded and the observed start time still taken as equal. */
   public static final Duration START_TIME_TOLERANCE = Duration.ofSeconds(1);
 
   private static final Logger LOG = LoggerFactory.getLogger(ProcessReattacher.class);
+  private static final boolean PROC_AVAILABLE = Files.isDirectory(Path.of("/proc/self/fd"));
 
   /** Creates the reattacher. */
   public ProcessReattacher() {}
@@ -45,16 +63,21 @@ public final class ProcessReattacher implements Reattacher {
    * The runner attributes to record for a process in its reattach config.
    *
    * @param process the plugin process; not null
-   * @return {@value #START_TIME_ATTRIBUTE} → start time in epoch milliseconds; empty when the JDK
-   *     cannot report the start time on this OS (reattaching will then refuse, with a clear message)
+   * @return {@value #START_TIME_ATTRIBUTE} → start time in epoch milliseconds, and (on Linux)
+   *     {@value #EXECUTABLE_ATTRIBUTE} → the executable; without an entry the JDK or {@code /proc}
+   *     cannot tell on this OS (reattaching then refuses without the start time, with a clear
+   *     message)
    */
   public static Map<String, String> attributesFor(ProcessHandle process) {
     Objects.requireNonNull(process, "process");
-    return process
+    Map<String, String> attributes = new TreeMap<>();
+    process
         .info()
         .startInstant()
-        .map(start -> Map.of(START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())))
-        .orElse(Map.of());
+        .ifPresent(start -> attributes.put(START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())));
+    ProcessIdentity.executable(process.pid())
+        .ifPresent(exe -> attributes.put(EXECUTABLE_ATTRIBUTE, exe));
+    return Map.copyOf(attributes);
   }
 
   /**
@@ -103,7 +126,42 @@ public final class ProcessReattacher implements Reattacher {
               + "; the plugin exited and its pid was reused. Start a new client instead of"
               + " reattaching");
     }
+    confirmIdentity(pid, config);
     return new AttachedProcess(handle.get(), expected, config.runnerAttributes());
+  }
+
+  /**
+   * The start time matched; a config can be edited to match any process's pid and start time, so
+   * check what an unrelated process cannot fake without being the plugin: the executable recorded
+   * at start, and that the process (or a descendant) holds the listening socket the config names.
+   * Without {@code /proc} neither can be checked: then the attachment is taken, but {@link
+   * AttachedProcess#kill()} re-checks and kills only what it can confirm.
+   */
+  private static void confirmIdentity(long pid, ReattachConfig config) {
+    if (!PROC_AVAILABLE) {
+      return;
+    }
+    String recordedExe = config.runnerAttributes().get(EXECUTABLE_ATTRIBUTE);
+    if (recordedExe != null) {
+      Optional<String> exe = ProcessIdentity.executable(pid);
+      if (exe.isEmpty() || !exe.get().equals(recordedExe)) {
+        throw new ProcessIdentityException(
+            "process " + pid + " is not the plugin, or its identity cannot be confirmed: it runs "
+                + exe.map(e -> "\"" + e + "\"").orElse("an executable this user cannot see")
+                + " but the reattach config records \"" + recordedExe + "\". The pid and start"
+                + " time match, so the config may have been edited, or the plugin binary was"
+                + " replaced on disk. Refusing to reattach; nothing was killed. Start a new client"
+                + " instead");
+      }
+    }
+    if (!ProcessIdentity.holdsListener(pid, config.address())) {
+      throw new ProcessIdentityException(
+          "process " + pid + " is not the plugin, or its identity cannot be confirmed: neither it"
+              + " nor its children hold a listening socket at " + config.address()
+              + ", the plugin's address in the reattach config. The config may have been edited,"
+              + " or the plugin stopped serving. Refusing to reattach; nothing was killed. Start a"
+              + " new client instead");
+    }
   }
 
   private static long parsePid(String runnerId) {
@@ -184,8 +242,10 @@ public final class ProcessReattacher implements Reattacher {
     }
 
     /**
-     * Kills the process tree, after checking again that the pid still belongs to the plugin: if
-     * it has been reused, the plugin is gone and nothing is killed.
+     * Kills the process tree, after checking again that the pid still belongs to the plugin (start
+     * time, and the executable recorded at start): if it has been reused, the plugin is gone and
+     * nothing is killed; if the identity cannot be confirmed (no executable recorded, or no
+     * {@code /proc}), nothing is killed and a warning says so.
      */
     @Override
     public void kill() {
@@ -203,6 +263,18 @@ public final class ProcessReattacher implements Reattacher {
             pid,
             start.map(Instant::toString).orElse("an unknown time"),
             startTime);
+        exit.complete(-1);
+        return;
+      }
+      String recordedExe = attributes.get(EXECUTABLE_ATTRIBUTE);
+      if (!PROC_AVAILABLE || recordedExe == null
+          || !ProcessIdentity.executable(pid).map(recordedExe::equals).orElse(false)) {
+        LOG.warn(
+            "not killing process {}: its identity as the plugin cannot be confirmed (executable {}"
+                + " recorded, {} now); kill it yourself if it is the plugin",
+            pid,
+            recordedExe == null ? "not" : "\"" + recordedExe + "\"",
+            ProcessIdentity.executable(pid).map(e -> "\"" + e + "\"").orElse("unknown"));
         exit.complete(-1);
         return;
       }

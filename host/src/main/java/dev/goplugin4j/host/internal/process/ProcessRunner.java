@@ -15,12 +15,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +44,15 @@ public final class ProcessRunner implements Runner {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProcessRunner.class);
   private static final File DEV_NULL = new File("/dev/null");
+  /**
+   * Serializes our spawns, so that the pipes each one opens are told apart ({@link
+   * PipeHolders#record}); a spawn takes about a millisecond.
+   */
+  private static final Object SPAWN_LOCK = new Object();
+
+  /** The JDK's (17 to 25) message when its spawn helper died of a signal. */
+  private static final Pattern SPAWN_HELPER_SIGNAL =
+      Pattern.compile("spawn helper: pid: (\\d+), signal: (\\d+)");
 
   private final PluginCommand command;
   private final Path workingDirectory;
@@ -51,6 +64,12 @@ public final class ProcessRunner implements Runner {
   private Path executable;
   private String startError;
   private boolean killed;
+  /** Our stdout/stderr pipes with the child, to find who still holds them after it exits. */
+  private Set<String> pipes = Set.of();
+  /** No later than the child's start, in clock ticks since boot; -1 when unknown (no /proc). */
+  private long startTicks = -1;
+  /** Set before kill() waits for the lock, so a start in progress can tell it was cancelled. */
+  private volatile boolean killRequested;
 
   /**
    * A runner for the command, in this JVM's working directory.
@@ -115,17 +134,16 @@ public final class ProcessRunner implements Runner {
       }
       builder.redirectInput(
           DEV_NULL.exists() ? ProcessBuilder.Redirect.from(DEV_NULL) : ProcessBuilder.Redirect.PIPE);
-      try {
-        process = builder.start();
-      } catch (IOException | RuntimeException e) {
-        throw new PluginStartException(
-            "could not start plugin process "
-                + executable
-                + ": "
-                + e.getMessage()
-                + "; check that it is a plugin binary built for this OS and architecture\n"
-                + ExecutableNotes.describe(executable),
-            e);
+      synchronized (SPAWN_LOCK) {
+        // Before the spawn: the child may exit and be reaped before we could read its start.
+        startTicks = ProcStat.uptimeTicks().orElse(-1);
+        Set<String> pipesBefore = PipeHolders.ownPipes();
+        try {
+          process = builder.start();
+        } catch (IOException | RuntimeException e) {
+          throw new PluginStartException(spawnFailure(e), e);
+        }
+        pipes = PipeHolders.record(process.pid(), pipesBefore, PipeHolders.ownPipes());
       }
     } catch (PluginStartException e) {
       startError = e.getMessage();
@@ -136,8 +154,35 @@ public final class ProcessRunner implements Runner {
       closeQuietly(process.getOutputStream());
     }
     Process p = process;
-    LOG.debug("started plugin process {} (pid {})", executable, p.pid());
+    LOG.debug("started plugin process {} (pid {}), output pipes {}", executable, p.pid(), pipes);
     p.onExit().whenComplete((done, error) -> exit.complete(error == null ? p.exitValue() : -1));
+  }
+
+  /**
+   * Why the JDK could not spawn the process, told as it happened: a start cancelled by {@link
+   * #kill()} or an interrupt, the JDK's spawn helper killed by a signal before it ran the plugin
+   * (nothing wrong with the binary), or else a binary that cannot run here.
+   */
+  private String spawnFailure(Exception e) {
+    String what = String.valueOf(e.getMessage());
+    if (killRequested || Thread.currentThread().isInterrupted()) {
+      return "the start of plugin process " + executable + " was cancelled: the client was closed"
+          + " (or the runner killed or interrupted) while the JDK was spawning the process ("
+          + what + "). The plugin binary is not at fault; nothing was left running";
+    }
+    Matcher signal = SPAWN_HELPER_SIGNAL.matcher(what);
+    if (signal.find()) {
+      int sig = Integer.parseInt(signal.group(2));
+      return "plugin process " + executable + " was killed while the JDK was spawning it: the"
+          + " JDK's spawn helper (pid " + signal.group(1) + "), which runs the plugin binary, got"
+          + " signal " + sig + signalName(sig) + " before the plugin ran. Something killed this"
+          + " JVM's new child during the spawn (a kill of the plugin's pid or of this JVM's"
+          + " children, or the kernel's out-of-memory killer); the plugin binary is not at fault."
+          + " Start the client again";
+    }
+    return "could not start plugin process " + executable + ": " + what
+        + "; check that it is a plugin binary built for this OS and architecture\n"
+        + ExecutableNotes.describe(executable);
   }
 
   /** The executable as the JDK will run it, validated; the JDK searches the parent's PATH. */
@@ -299,8 +344,10 @@ public final class ProcessRunner implements Runner {
   }
 
   /**
-   * Kills the process tree with SIGKILL: descendants first, then the process; waits up to {@link
-   * #KILL_TIMEOUT} for them to exit and closes the pipes. Output not yet read is discarded: wait for
+   * Kills the process tree with SIGKILL: descendants first, then the process, then (on Linux) any
+   * process the plugin left behind that still holds its stdout or stderr pipe, even after the
+   * plugin exited (see {@code PipeHolders}), so the host's readers of those pipes end; waits up to
+   * {@link #KILL_TIMEOUT} for them to exit and closes the pipes. Output not yet read is discarded: wait for
    * the stderr pump to drain first when the last lines matter. Idempotent; fine after the process
    * exited, before it started (then {@link #start()} refuses) and after a failed start.
    *
@@ -309,10 +356,15 @@ public final class ProcessRunner implements Runner {
    */
   @Override
   public void kill() {
+    killRequested = true;
     Process p;
+    Set<String> ownPipes;
+    long since;
     synchronized (this) {
       killed = true;
       p = process;
+      ownPipes = pipes;
+      since = startTicks;
     }
     if (p == null) {
       exit.complete(-1);
@@ -329,7 +381,12 @@ public final class ProcessRunner implements Runner {
                 + KILL_TIMEOUT.toSeconds()
                 + " s of SIGKILL; it is probably stuck in the kernel (uninterruptible I/O)");
       }
-      List<ProcessHandle> left = ProcessTrees.awaitGone(descendants, KILL_TIMEOUT);
+      List<ProcessHandle> left = new ArrayList<>(ProcessTrees.awaitGone(descendants, KILL_TIMEOUT));
+      // Helpers the plugin left behind (re-parented, so not in its tree) that still hold its
+      // stdout or stderr: our readers would block on them until they die.
+      if (since >= 0) {
+        left.addAll(PipeHolders.kill(ownPipes, since, KILL_TIMEOUT));
+      }
       if (!left.isEmpty()) {
         LOG.warn(
             "child processes {} of plugin process {} did not exit within {} s of SIGKILL",

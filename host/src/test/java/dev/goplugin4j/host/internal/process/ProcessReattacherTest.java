@@ -7,16 +7,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.PluginCommand;
 import dev.goplugin4j.host.PluginStartException;
+import dev.goplugin4j.host.ProcessIdentityException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProcessReattacherTest {
   private final ProcessReattacher reattacher = new ProcessReattacher();
@@ -27,21 +31,70 @@ class ProcessReattacherTest {
     runners.forEach(ProcessRunner::kill);
   }
 
+  @TempDir Path tmp;
+
   @Test
-  void attributesRecordTheStartTimeInEpochMillis() {
+  void attributesRecordTheStartTimeInEpochMillisAndTheExecutable() throws Exception {
     ProcessRunner runner = sleeper();
     Instant start = runner.handle().info().startInstant().orElseThrow();
 
     assertThat(ProcessReattacher.attributesFor(runner.handle()))
-        .isEqualTo(Map.of("start_time", Long.toString(start.toEpochMilli())));
+        .isEqualTo(
+            Map.of(
+                "start_time", Long.toString(start.toEpochMilli()),
+                "executable", Path.of("/bin/sleep").toRealPath().toString()));
+  }
+
+  @Test
+  void anEditedConfigNamingAProcessThatDoesNotHoldThePluginSocketIsRefusedAndNothingIsKilled() {
+    ProcessRunner plugin = sleeper(); // its socket: none
+    ProcessRunner unrelated = started("/bin/sleep", "301");
+    // the pid, start time and executable of the unrelated process, the plugin's address
+    ReattachConfig edited = config(unrelated, tmp.resolve("plugin.sock").toString());
+
+    assertThatThrownBy(() -> reattacher.reattach(edited))
+        .isInstanceOf(ProcessIdentityException.class)
+        .hasMessageContaining("process " + unrelated.id() + " is not the plugin")
+        .hasMessageContaining("hold a listening socket at unix:" + tmp.resolve("plugin.sock"))
+        .hasMessageContaining("nothing was killed");
+    assertThat(Processes.isGone(unrelated.handle().pid())).isFalse();
+    assertThat(Processes.isGone(plugin.handle().pid())).isFalse();
+  }
+
+  @Test
+  void anEditedConfigNamingAProcessOfAnotherExecutableIsRefusedAndNothingIsKilled()
+      throws Exception {
+    Listener listener = listener();
+    Map<String, String> attributes = new TreeMap<>(listener.runner.reattachAttributes());
+    attributes.put("executable", "/opt/plugins/the-real-plugin");
+
+    assertThatThrownBy(() -> reattacher.reattach(config(listener, attributes)))
+        .isInstanceOf(ProcessIdentityException.class)
+        .hasMessageContaining("process " + listener.runner.id() + " is not the plugin")
+        .hasMessageContaining("records \"/opt/plugins/the-real-plugin\"")
+        .hasMessageContaining("nothing was killed");
+    assertThat(Processes.isGone(listener.runner.handle().pid())).isFalse();
+  }
+
+  @Test
+  void killOfAnAttachmentWithoutARecordedExecutableKillsNothing() throws Exception {
+    ProcessRunner runner = sleeper();
+    Instant real = runner.processStartTime().orElseThrow();
+    AttachedRunner unconfirmed = new ProcessReattacher.AttachedProcess(runner.handle(), real, Map.of());
+
+    unconfirmed.kill();
+
+    Thread.sleep(100);
+    assertThat(Processes.isGone(runner.handle().pid())).isFalse();
   }
 
   @Test
   void reattachToALiveProcessAndKillItThroughTheAttachment() throws Exception {
-    ProcessRunner runner = sleeper();
+    Listener listener = listener();
+    ProcessRunner runner = listener.runner;
     long pid = runner.handle().pid();
 
-    AttachedRunner attached = reattacher.reattach(config(runner));
+    AttachedRunner attached = reattacher.reattach(config(listener));
 
     assertThat(attached.id()).isEqualTo(Long.toString(pid));
     assertThat(attached.kind()).isEqualTo(ReattachConfig.KIND_PROCESS);
@@ -60,9 +113,12 @@ class ProcessReattacherTest {
 
   @Test
   void killThroughTheAttachmentAlsoKillsChildProcesses() throws Exception {
-    ProcessRunner runner = started("/bin/sh", "-c", "sleep 300 & echo $!; wait");
+    Path socket = tmp.resolve("tree.sock");
+    ProcessRunner runner =
+        started("/bin/sh", "-c", "sleep 300 & echo $!; " + LISTEN + " '" + socket + "' & wait");
     long child = Processes.readPids(runner.stdout(), 1).get(0);
-    AttachedRunner attached = reattacher.reattach(config(runner));
+    awaitSocket(socket);
+    AttachedRunner attached = reattacher.reattach(config(runner, socket.toString()));
 
     attached.kill();
 
@@ -72,8 +128,9 @@ class ProcessReattacherTest {
 
   @Test
   void onExitCompletesWhenTheProcessDiesWithoutTheAttachment() throws Exception {
-    ProcessRunner runner = sleeper();
-    AttachedRunner attached = reattacher.reattach(config(runner));
+    Listener listener = listener();
+    ProcessRunner runner = listener.runner;
+    AttachedRunner attached = reattacher.reattach(config(listener));
 
     runner.kill();
 
@@ -123,11 +180,14 @@ class ProcessReattacherTest {
   }
 
   @Test
-  void startTimesWithinTheToleranceMatch() {
-    ProcessRunner runner = sleeper();
+  void startTimesWithinTheToleranceMatch() throws Exception {
+    Listener listener = listener();
+    ProcessRunner runner = listener.runner;
     Instant real = runner.processStartTime().orElseThrow();
+    Map<String, String> attributes = new TreeMap<>(runner.reattachAttributes());
+    attributes.put("start_time", Long.toString(real.toEpochMilli() + 900));
 
-    AttachedRunner attached = reattacher.reattach(config(runner.id(), real.toEpochMilli() + 900));
+    AttachedRunner attached = reattacher.reattach(config(listener, attributes));
 
     assertThat(attached.id()).isEqualTo(runner.id());
   }
@@ -170,6 +230,28 @@ class ProcessReattacherTest {
 
   // --- helpers
 
+  /** A process that listens on a Unix socket, as a plugin does. */
+  private static final String LISTEN =
+      "/usr/bin/python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX);"
+          + " s.bind(sys.argv[1]); s.listen(); time.sleep(300)'";
+
+  private record Listener(ProcessRunner runner, Path socket) {}
+
+  private Listener listener() throws Exception {
+    Path socket = tmp.resolve("plugin" + runners.size() + ".sock");
+    ProcessRunner runner = started("/bin/sh", "-c", "exec " + LISTEN + " '" + socket + "'");
+    awaitSocket(socket);
+    return new Listener(runner, socket);
+  }
+
+  private static void awaitSocket(Path socket) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (ProcessIdentity.listenerInodes(NetAddress.unix(socket.toString())).isEmpty()) {
+      assertThat(System.nanoTime()).as("%s listens in time", socket).isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
   private ProcessRunner sleeper() {
     return started("/bin/sleep", "300");
   }
@@ -184,6 +266,24 @@ class ProcessReattacherTest {
 
   private static ReattachConfig config(ProcessRunner runner) {
     return config(runner.id(), Long.parseLong(runner.reattachAttributes().get("start_time")));
+  }
+
+  private static ReattachConfig config(Listener listener) {
+    return config(listener, listener.runner.reattachAttributes());
+  }
+
+  private static ReattachConfig config(Listener listener, Map<String, String> attributes) {
+    return withAddress(listener.runner.id(), attributes, listener.socket.toString());
+  }
+
+  private static ReattachConfig config(ProcessRunner runner, String socket) {
+    return withAddress(runner.id(), runner.reattachAttributes(), socket);
+  }
+
+  private static ReattachConfig withAddress(String id, Map<String, String> attributes, String socket) {
+    ReattachConfig base = configJson(id, "process", "");
+    return new ReattachConfig(base.protocol(), base.protocolVersion(), NetAddress.unix(socket),
+        base.runnerKind(), base.runnerId(), attributes, false, "", "", "", false);
   }
 
   private static ReattachConfig config(String pid, long startMillis) {

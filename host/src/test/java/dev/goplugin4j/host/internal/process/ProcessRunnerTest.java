@@ -122,7 +122,7 @@ class ProcessRunnerTest {
   }
 
   @Test
-  void processStartTimeIsReportedAndRecordedForReattach() {
+  void processStartTimeIsReportedAndRecordedForReattach() throws Exception {
     Instant before = Instant.now().minusSeconds(2);
     ProcessRunner runner = started(List.of("/bin/sleep", "300"), Map.of());
 
@@ -130,8 +130,11 @@ class ProcessRunnerTest {
 
     assertThat(start).isAfter(before).isBefore(Instant.now().plusSeconds(2));
     assertThat(runner.reattachAttributes())
-        .containsExactly(
-            Map.entry(ProcessReattacher.START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())));
+        .containsOnly(
+            Map.entry(ProcessReattacher.START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())),
+            Map.entry(
+                ProcessReattacher.EXECUTABLE_ATTRIBUTE,
+                java.nio.file.Path.of("/bin/sleep").toRealPath().toString()));
   }
 
   @Test

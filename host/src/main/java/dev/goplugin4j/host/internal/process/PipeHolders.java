@@ -1,0 +1,180 @@
+package dev.goplugin4j.host.internal.process;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Finds and kills the processes that still hold a plugin's stdout or stderr pipe after the plugin
+ * itself is gone (Linux, through {@code /proc}).
+ *
+ * <p>Why: a plugin that forks a helper and exits leaves the helper holding the write ends of its
+ * stdout and stderr. The helper is no longer the plugin's descendant (it was re-parented to init
+ * or a subreaper), so a tree kill misses it, and the host's reader threads block on the pipes
+ * until it dies; the JDK's process reaper thread blocks too. The only reliable handle on such a
+ * helper is the pipe itself: {@code /proc/<pid>/fd/<n>} names it as {@code pipe:[<inode>]}.
+ *
+ * <p>What is killed, and why that is safe: only a process other than this JVM that holds one of
+ * the recorded pipe inodes and that started no earlier than the plugin (start times compared in
+ * the kernel's own clock ticks): such a process got the pipe from the plugin. The
+ * inodes are recorded right after the spawn and only when this JVM itself holds the same inode
+ * (its read end), so a plugin that points its fd 1 at someone else's pipe cannot make us kill
+ * that pipe's users. Stateless and thread-safe.
+ */
+final class PipeHolders {
+  private static final Path PROC = Path.of("/proc");
+  private static final int MAX_ROUNDS = 10;
+
+  private PipeHolders() {}
+
+  /**
+   * This JVM's pipes, to take before a spawn and give to {@link #record}.
+   *
+   * @return the {@code pipe:[inode]} targets of {@code /proc/self/fd}; empty without {@code /proc}
+   */
+  static Set<String> ownPipes() {
+    return pipesOf(PROC.resolve("self").resolve("fd"));
+  }
+
+  /** The {@code pipe:[inode]} targets in an fd directory; empty when it cannot be read. */
+  private static Set<String> pipesOf(Path fdDir) {
+    Set<String> pipes = new LinkedHashSet<>();
+    try (DirectoryStream<Path> fds = Files.newDirectoryStream(fdDir)) {
+      for (Path fd : fds) {
+        readLink(fd).filter(t -> t.startsWith("pipe:[")).ifPresent(pipes::add);
+      }
+    } catch (IOException | RuntimeException e) {
+      return new LinkedHashSet<>();
+    }
+    return pipes;
+  }
+
+  /**
+   * The pipes of a just-spawned child's stdout and stderr, whose read ends this JVM holds.
+   *
+   * <p>While the child runs, its own fds 1 and 2 tell, and only those of its pipes that this JVM
+   * holds too and did not hold before the spawn count. A child that already exited has no fds
+   * left; then the pipes this JVM opened during the spawn count, less any held by another live
+   * descendant of this JVM (a plugin spawned by someone else at the same moment). Callers
+   * serialize their spawns, so that a concurrent spawn of ours cannot be mistaken for this one.
+   *
+   * @param pid the child
+   * @param before {@link #ownPipes()} taken just before the spawn
+   * @param after {@link #ownPipes()} taken just after it: the JDK closes our read ends as soon as
+   *     it reaps a child that exited, so a later look may find nothing
+   * @return {@code pipe:[inode]} link targets; empty without {@code /proc}
+   */
+  static Set<String> record(long pid, Set<String> before, Set<String> after) {
+    Set<String> fresh = new LinkedHashSet<>(after);
+    fresh.removeAll(before);
+    if (fresh.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> child = new LinkedHashSet<>();
+    boolean childReadable = false;
+    Path childFds = PROC.resolve(Long.toString(pid)).resolve("fd");
+    for (int fd = 1; fd <= 2; fd++) {
+      Optional<String> target = readLink(childFds.resolve(Integer.toString(fd)));
+      childReadable |= target.isPresent();
+      target.filter(fresh::contains).ifPresent(child::add);
+    }
+    if (childReadable) {
+      return Set.copyOf(child);
+    }
+    ProcessHandle.current()
+        .descendants()
+        .filter(h -> h.pid() != pid)
+        .forEach(h -> fresh.removeAll(pipesOf(PROC.resolve(Long.toString(h.pid())).resolve("fd"))));
+    return Set.copyOf(fresh);
+  }
+
+  /**
+   * The processes other than this JVM that hold one of the pipes and started no earlier than the
+   * plugin.
+   *
+   * @param pipes from {@link #record}
+   * @param pluginStartTicks the plugin's start time in clock ticks since boot ({@link
+   *     ProcStat#startTicks}), compared exactly with the holders' own
+   */
+  static List<ProcessHandle> holders(Set<String> pipes, long pluginStartTicks) {
+    List<ProcessHandle> found = new ArrayList<>();
+    if (pipes.isEmpty()) {
+      return found;
+    }
+    long self = ProcessHandle.current().pid();
+    try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, "[0-9]*")) {
+      for (Path proc : procs) {
+        long pid;
+        try {
+          pid = Long.parseLong(proc.getFileName().toString());
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (pid == self || !holdsAny(proc.resolve("fd"), pipes)) {
+          continue;
+        }
+        OptionalLong ticks = ProcStat.startTicks(pid);
+        if (ticks.isPresent() && ticks.getAsLong() >= pluginStartTicks) {
+          ProcessHandle.of(pid).ifPresent(found::add);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return found;
+    }
+    return found;
+  }
+
+  /**
+   * SIGKILLs every {@linkplain #holders holder} of the pipes, in rounds (a holder may fork while
+   * we look), and waits for them to be gone.
+   *
+   * @return the holders still running at the deadline (empty on success)
+   * @throws InterruptedException if interrupted
+   */
+  static List<ProcessHandle> kill(Set<String> pipes, long pluginStartTicks, Duration timeout)
+      throws InterruptedException {
+    Set<ProcessHandle> killed = new LinkedHashSet<>();
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+      List<ProcessHandle> fresh = holders(pipes, pluginStartTicks);
+      fresh.removeIf(killed::contains);
+      if (fresh.isEmpty()) {
+        break;
+      }
+      for (ProcessHandle h : fresh) {
+        killed.addAll(ProcessTrees.destroyTree(h));
+        killed.add(h);
+      }
+    }
+    return ProcessTrees.awaitGone(killed, timeout);
+  }
+
+  private static boolean holdsAny(Path fdDir, Set<String> pipes) {
+    try (DirectoryStream<Path> fds = Files.newDirectoryStream(fdDir)) {
+      for (Path fd : fds) {
+        Optional<String> target = readLink(fd);
+        if (target.isPresent() && pipes.contains(target.get())) {
+          return true;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone, or not ours to read
+    }
+    return false;
+  }
+
+  private static Optional<String> readLink(Path link) {
+    try {
+      return Optional.of(Files.readSymbolicLink(link).toString());
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}
