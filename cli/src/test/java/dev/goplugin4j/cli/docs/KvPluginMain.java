@@ -8,30 +8,52 @@ import dev.goplugin4j.interop.proto.kv.KVGrpc;
 import dev.goplugin4j.interop.proto.kv.PutRequest;
 import dev.goplugin4j.server.PluginServer;
 import dev.goplugin4j.server.ServeConfig;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
-/** A KV plugin in Java that go-plugin's own Go host (examples/grpc) loads unchanged. */
+/**
+ * A KV plugin in Java that go-plugin's own Go host (examples/grpc) loads unchanged. Like the Go
+ * plugin there, it keeps each value in a file {@code kv_<key>} in its working directory: that host
+ * runs {@code put} and {@code get} as two processes, each starting the plugin anew.
+ */
 public final class KvPluginMain {
   private KvPluginMain() {}
 
-  /** The service: go-plugin's kv.proto, implemented in memory. */
+  /** The service: go-plugin's kv.proto, one file per key, as the Go example plugin does. */
   static final class KvService extends KVGrpc.KVImplBase {
-    private final Map<String, ByteString> store = new ConcurrentHashMap<>();
-
     @Override
     public void put(PutRequest request, StreamObserver<Empty> response) {
-      store.put(request.getKey(), request.getValue());
+      Path file = Path.of("kv_" + request.getKey());
+      ByteString note = ByteString.copyFromUtf8("\n\nWritten from plugin-java-grpc");
+      try {
+        Files.write(file, request.getValue().concat(note).toByteArray());
+      } catch (IOException e) {
+        response.onError(Status.INTERNAL.withDescription("cannot write " + file + ": " + e)
+            .asRuntimeException());
+        return;
+      }
       response.onNext(Empty.getDefaultInstance());
       response.onCompleted();
     }
 
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> response) {
-      response.onNext(GetResponse.newBuilder()
-          .setValue(store.getOrDefault(request.getKey(), ByteString.EMPTY)).build());
-      response.onCompleted();
+      Path file = Path.of("kv_" + request.getKey());
+      try {
+        response.onNext(GetResponse.newBuilder()
+            .setValue(ByteString.copyFrom(Files.readAllBytes(file))).build());
+        response.onCompleted();
+      } catch (NoSuchFileException e) {
+        response.onError(Status.NOT_FOUND.withDescription("no value for " + request.getKey())
+            .asRuntimeException());
+      } catch (IOException e) {
+        response.onError(Status.INTERNAL.withDescription("cannot read " + file + ": " + e)
+            .asRuntimeException());
+      }
     }
   }
 
