@@ -52,7 +52,44 @@ public final class ProcessIdentity {
    * @return true only when confirmed; false when not held, unknown, or there is no {@code /proc}
    */
   public static boolean holdsListener(long pid, NetAddress address) {
-    Set<String> inodes = listenerInodes(address);
+    return holdsAnyOf(pid, listenerInodes(address));
+  }
+
+  /**
+   * Whether the process, or one of its descendants, holds a listening Unix socket directly in the
+   * directory.
+   *
+   * @param pid a process id
+   * @param dir a socket directory
+   * @return true only when confirmed
+   */
+  public static boolean holdsListenerIn(long pid, Path dir) {
+    try {
+      return holdsAnyOf(pid, unixListenersIn(
+          Files.readAllLines(PROC.resolve("net/unix"), StandardCharsets.UTF_8),
+          dir.toAbsolutePath().normalize()));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The inodes of listening Unix sockets bound directly in the directory. */
+  static Set<String> unixListenersIn(List<String> lines, Path dir) {
+    Set<String> inodes = new LinkedHashSet<>();
+    for (String line : lines) {
+      String[] f = line.trim().split("\\s+", 8);
+      if (f.length < 8 || !f[7].startsWith("/")) {
+        continue;
+      }
+      Path parent = Path.of(f[7]).getParent();
+      if (dir.equals(parent)) {
+        inodes.addAll(unixListeners(List.of(line), f[7]));
+      }
+    }
+    return inodes;
+  }
+
+  private static boolean holdsAnyOf(long pid, Set<String> inodes) {
     if (inodes.isEmpty()) {
       return false;
     }

@@ -127,6 +127,11 @@ public final class ProcessReattacher implements Reattacher {
               + " reattaching");
     }
     confirmIdentity(pid, config);
+    String socketDir = config.runnerAttributes().get("socket_dir");
+    if (socketDir != null) {
+      // this host now uses the plugin too: ProcessReaper must not take it for an orphan
+      SocketDirOwner.addHost(Path.of(socketDir));
+    }
     return new AttachedProcess(handle.get(), expected, config.runnerAttributes());
   }
 

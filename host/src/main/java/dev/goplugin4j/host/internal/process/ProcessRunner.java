@@ -6,6 +6,7 @@ import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Runner;
 import dev.goplugin4j.host.RunnerFactory;
 import dev.goplugin4j.protocol.NetAddress;
+import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
 import java.io.Closeable;
 import java.io.File;
@@ -155,6 +156,11 @@ public final class ProcessRunner implements Runner {
     }
     Process p = process;
     LOG.debug("started plugin process {} (pid {}), output pipes {}", executable, p.pid(), pipes);
+    String socketDir = command.env().get(PluginEnv.UNIX_SOCKET_DIR);
+    if (socketDir != null) {
+      ProcStat.startTicks(p.pid())
+          .ifPresent(ticks -> SocketDirOwner.recordPlugin(Path.of(socketDir), p.pid(), ticks));
+    }
     p.onExit().whenComplete((done, error) -> exit.complete(error == null ? p.exitValue() : -1));
   }
 
