@@ -1164,7 +1164,10 @@ public final class ClientSession {
   private String failure(String what, AttachedRunner r) {
     StringBuilder sb = new StringBuilder(what);
     if (stderrPump != null) {
-      stderrPump.awaitDrained(java.time.Duration.ofMillis(500));
+      // A plugin that exited has its last lines in the pipe: let the pump drain them. One that
+      // still runs cannot end the stream, and the pump logs lines as they come: do not wait.
+      boolean gone = r.onExit().isDone();
+      stderrPump.awaitDrained(java.time.Duration.ofMillis(gone ? 500 : 20));
       List<String> tail = stderrPump.recentLines();
       if (!tail.isEmpty()) {
         sb.append("\nPlugin stderr (last ").append(tail.size()).append(" lines):");
