@@ -1,25 +1,32 @@
 #!/bin/sh
 # Builds a minimal container image for a Java go-plugin plugin, without any image registry:
 #   1. jdeps finds the JDK modules the plugin's jars need (+ jdk.crypto.ec for AutoMTLS's P-521);
-#   2. jlink makes a runtime with only those (stripped, with its own base CDS archive);
+#   2. jlink makes a runtime with only those (debug info, man pages, headers, the JDK's own CDS
+#      archives and native symbol tables left out; java.sql, which only optional code of gson
+#      and protobuf-java-util references, and with it java.xml, left out unless --keep-modules);
 #   3. the C libraries that runtime links (glibc, libstdc++, zlib, ...) are copied from this
-#      machine at the same paths, next to the runtime and the plugin's jars, into a root fs;
+#      machine at the same paths, next to the runtime and the plugin's jars (without the native
+#      libraries for other platforms and Netty's unused tcnative), into a root fs;
 #   4. "FROM scratch" + that root fs gives image NAME:TAG-nocds;
 #   5. unless --no-cds: a training run of the plugin in that image (the SDK's
 #      GOPLUGIN4J_CDS_TRAINING mode: handshake, AutoMTLS, health, stdio, broker both ways,
-#      Shutdown) writes an AppCDS archive, and NAME:TAG is NAME:TAG-nocds plus the archive,
-#      used by the entrypoint.
+#      Shutdown) lists the classes it loads, one static AppCDS archive of exactly those (JDK and
+#      plugin classes; lambda proxies left out: JDK 17.0.15 crashes dumping them) is dumped in
+#      the image, and NAME:TAG is the root fs with that archive instead of the JDK's base one,
+#      used by the entrypoint. The -nocds image keeps the JDK's base archive.
 # The host's libc is copied, so build on a machine like the ones that build the runtime (here:
 # Debian 12, glibc 2.36); the image needs nothing else at run time.
 #
 # Usage: build-image.sh --dist DIR --main CLASS --image NAME:TAG
-#          [--java-home DIR] [--no-cds] [--jvm-opts "OPTS"] [--add-modules m1,m2] [--keep-work]
+#          [--java-home DIR] [--no-cds] [--jvm-opts "OPTS"] [--add-modules m1,m2]
+#          [--keep-modules m1,m2] [--keep-work]
 #   --dist       a plugin layout with lib/*.jar (e.g. examples/java-plugins/target/plugin)
 #   --main       the plugin's main class
 #   --image      the image to build; NAME:TAG-nocds is built too
 #   --java-home  the JDK whose jdeps/jlink/libraries to use (default: $JAVA_HOME, else the one
 #                on PATH); 17 or newer, with its jmods or (JDK 24+) a linkable run-time image
 #   --jvm-opts   JVM options of the entrypoint (default below)
+#   --keep-modules  keep modules this script leaves out by default (java.sql)
 # Prints one JSON line with the image, its size and what went in.
 set -eu
 
@@ -29,6 +36,7 @@ IMAGE=
 CDS=1
 KEEP=0
 EXTRA_MODULES=
+KEEP_MODULES=
 # -Xlog: the JVM writes its own warnings to stdout by default, where the host expects the
 # handshake line; send them to stderr
 JVM_OPTS="-Xlog:disable -Xlog:all=warning:stderr -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
@@ -48,6 +56,7 @@ while [ $# -gt 0 ]; do
     --no-cds) CDS=0; shift ;;
     --jvm-opts) JVM_OPTS=$2; shift 2 ;;
     --add-modules) EXTRA_MODULES=$2; shift 2 ;;
+    --keep-modules) KEEP_MODULES=$2; shift 2 ;;
     --keep-work) KEEP=1; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
@@ -98,6 +107,16 @@ MODULES=$("$JHOME/bin/jdeps" --ignore-missing-deps --multi-release 17 --print-mo
 # jdk.crypto.ec: the JDK's EC provider (AutoMTLS uses P-521), found by service lookup, which
 # jdeps cannot see
 MODULES="$MODULES,jdk.crypto.ec${EXTRA_MODULES:+,$EXTRA_MODULES}"
+# java.sql: referenced only by optional code (gson's java.sql.Date adapters, which it loads only
+# when the module is there; protobuf-java-util's Timestamps helpers, unused by the SDK); leaving
+# it out leaves out java.xml and java.transaction.xa too (~10 MB uncompressed). The training
+# run below exercises the plugin's whole protocol, so a class missing on that path fails the
+# build, not the plugin.
+for m in java.sql; do
+  case ",$KEEP_MODULES," in *",$m,"*) continue ;; esac
+  case ",$EXTRA_MODULES," in *",$m,"*) continue ;; esac
+  MODULES=$(echo ",$MODULES," | sed "s/,$m,/,/; s/^,//; s/,$//")
+done
 
 # 2. the runtime (JDK 21 renamed --compress=2 to zip-6; a JDK 24+ without jmods links from its
 #    own run-time image, if it was built to allow that)
@@ -105,6 +124,14 @@ if [ "$JDK_FEATURE" -ge 21 ]; then COMPRESS=zip-6; else COMPRESS=2; fi
 "$JHOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
   --compress=$COMPRESS --generate-cds-archive --output "$ROOT/opt/java" >"$WORK/jlink.log" 2>&1 \
   || die "jlink failed$([ -d "$JHOME/jmods" ] || echo " (no $JHOME/jmods, and this JDK may not link from its run-time image: install its jmods)"): $(cat "$WORK/jlink.log")"
+
+# 2a. only the base CDS archive for compressed oops is used (heaps under 32 GB, which a plugin's
+#     is); native symbol tables are not needed to run (jlink's --strip-native-debug-symbols
+#     needs objcopy and handles only separate debug info)
+rm -f "$ROOT"/opt/java/lib/server/classes_nocoops*.jsa "$ROOT"/opt/java/lib/server/classes_coh*.jsa
+if command -v strip >/dev/null 2>&1; then
+  find "$ROOT/opt/java" -name '*.so' -exec strip --strip-unneeded {} \; 2>/dev/null || true
+fi
 
 # 2b. security providers: java.security lists twelve, from modules the runtime may lack; the JDK
 #     then looks each missing one up with a ServiceLoader over the class path, which loads and
@@ -143,6 +170,16 @@ done <"$WORK/libs"
 #    java.library.path first, so it need not extract its epoll library into /tmp at every start
 #    (which fails where /tmp is mounted noexec, as hardened runners do)
 cp "$DIST"/lib/*.jar "$ROOT/app/lib/"
+# native libraries inside the jars: the epoll one for this machine is unpacked into /app/native
+# below; the rest (other platforms, Netty's tcnative/BoringSSL, which goplugin4j does not use:
+# its TLS is the JDK's or BouncyCastle's) only take space (~7 MB in grpc-netty-shaded)
+if command -v zip >/dev/null 2>&1; then
+  for jar in "$ROOT"/app/lib/*.jar; do
+    if unzip -l "$jar" 2>/dev/null | grep -q 'META-INF/native/[^/]*\.\(so\|jnilib\|dll\)$'; then
+      zip -q -d "$jar" 'META-INF/native/*.so' 'META-INF/native/*.jnilib' 'META-INF/native/*.dll' >/dev/null 2>&1 || true
+    fi
+  done
+fi
 CP=$(cd "$ROOT" && ls app/lib/*.jar | sed 's#^#/#' | paste -sd: -)
 mkdir -p "$ROOT/app/native"
 case "$(uname -m)" in aarch64) ARCH=aarch_64 ;; *) ARCH=$(uname -m) ;; esac
@@ -167,19 +204,30 @@ EOF
 docker build -q -t "$IMAGE-nocds" -f "$WORK/Dockerfile" "$WORK" >/dev/null \
   || die "docker build of $IMAGE-nocds failed"
 
-# 5. AppCDS: train in the image itself, so paths and runtime match exactly
+# 5. AppCDS: train in the image itself, so paths and runtime match exactly: the class list of a
+#    training run, then one static archive of those classes (JDK and plugin), dumped in the image
 if [ "$CDS" = 1 ]; then
   mkdir -p "$WORK/cds"
+  chmod 0777 "$WORK/cds"
   # shellcheck disable=SC2086
   docker run --rm --network none -e GOPLUGIN4J_CDS_TRAINING=1 -v "$WORK/cds:/cds" \
     --entrypoint /opt/java/bin/java "$IMAGE-nocds" \
-    -XX:ArchiveClassesAtExit=/cds/app.jsa $JVM_OPTS -cp "$CP" "$MAIN" >"$WORK/training.log" 2>&1 \
+    -XX:DumpLoadedClassList=/cds/classes.lst $JVM_OPTS -cp "$CP" "$MAIN" >"$WORK/training.log" 2>&1 \
     || die "the CDS training run failed: $(tail -20 "$WORK/training.log")"
-  [ -s "$WORK/cds/app.jsa" ] || die "the CDS training run wrote no archive: $(tail -20 "$WORK/training.log")"
-  cp "$WORK/cds/app.jsa" "$WORK/app.jsa"
+  [ -s "$WORK/cds/classes.lst" ] || die "the CDS training run listed no classes: $(tail -20 "$WORK/training.log")"
+  grep -v '^@lambda-proxy' "$WORK/cds/classes.lst" >"$WORK/cds/static.lst"
+  # shellcheck disable=SC2086
+  docker run --rm --network none -v "$WORK/cds:/cds" --entrypoint /opt/java/bin/java "$IMAGE-nocds" \
+    -Xshare:dump -XX:SharedClassListFile=/cds/static.lst -XX:SharedArchiveFile=/cds/app.jsa \
+    $JVM_OPTS -cp "$CP" >"$WORK/dump.log" 2>&1 \
+    || die "the CDS archive dump failed: $(tail -20 "$WORK/dump.log")"
+  [ -s "$WORK/cds/app.jsa" ] || die "the CDS dump wrote no archive: $(tail -20 "$WORK/dump.log")"
+  cp "$WORK/cds/app.jsa" "$ROOT/app/app.jsa"
+  # the plugin maps its own archive: the JDK's base archive is not needed in this image
+  rm -f "$ROOT"/opt/java/lib/server/classes*.jsa
   cat >"$WORK/Dockerfile.cds" <<EOF
-FROM $IMAGE-nocds
-COPY app.jsa /app/app.jsa
+FROM scratch
+COPY rootfs/ /
 ENTRYPOINT [$(json_args -XX:SharedArchiveFile=/app/app.jsa)]
 EOF
   docker build -q -t "$IMAGE" -f "$WORK/Dockerfile.cds" "$WORK" >/dev/null \
@@ -189,7 +237,7 @@ EOF
   docker run --rm --network none --entrypoint /opt/java/bin/java "$IMAGE" \
     -XX:SharedArchiveFile=/app/app.jsa -Xshare:on $JVM_OPTS -cp "$CP" -version >/dev/null 2>"$WORK/verify.log" \
     || die "the image's AppCDS archive does not map: $(cat "$WORK/verify.log")"
-  CDS_BYTES=$(stat -c %s "$WORK/app.jsa")
+  CDS_BYTES=$(stat -c %s "$WORK/cds/app.jsa")
 else
   docker tag "$IMAGE-nocds" "$IMAGE"
   CDS_BYTES=0

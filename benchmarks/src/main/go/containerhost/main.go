@@ -45,6 +45,7 @@ type flags struct {
 	mtls    bool
 	mux     bool
 	figure  string
+	impl    string
 	tempDir string
 }
 
@@ -57,6 +58,7 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.mtls, "mtls", true, "AutoMTLS on or off")
 	fs.BoolVar(&f.mux, "mux", false, "multiplexed gRPC broker")
 	fs.StringVar(&f.figure, "figure", "", "figure name (default per subcommand)")
+	fs.StringVar(&f.impl, "impl", "go", "impl printed in the JSON line: go, or java when the image holds a Java plugin (plugincontainer_java_plugin figures)")
 	fs.StringVar(&f.tempDir, "socket-temp-dir", "", "parent of the plugin socket dirs (default: the system temp dir)")
 }
 
@@ -133,7 +135,9 @@ func runColdStart(args []string) error {
 	if err != nil {
 		return err
 	}
-	bench.Emit(bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime, "mtls": f.mtls, "mux": f.mux}))
+	m := bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime, "mtls": f.mtls, "mux": f.mux, "image": f.image + ":" + f.tag})
+	m["impl"] = f.impl
+	bench.Emit(m)
 	return nil
 }
 
