@@ -9,6 +9,7 @@
 #   --only     groups to run; default all: kv counter counter-mux coldstart coldstart-fresh yamux
 #              fresh-jvm host-cost streaming
 #              container-runc container-runsc container-runc-mux container-runsc-mux
+#              plugincontainer-java-runc plugincontainer-java-runsc containers32-runc containers32-runsc
 #              (these need the engine: scripts/setup-engine.sh as root)
 #   fresh-jvm runs JDK 25 variants too when BENCH_JAVA25 (default
 #   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java) is executable.
@@ -25,7 +26,7 @@ export PATH=/usr/local/go/bin:$PATH
 
 quick=0
 offline=()
-groups="kv counter counter-mux coldstart coldstart-fresh yamux fresh-jvm host-cost streaming container-runc container-runsc container-runc-mux container-runsc-mux"
+groups="kv counter counter-mux coldstart coldstart-fresh yamux fresh-jvm host-cost streaming container-runc container-runsc container-runc-mux container-runsc-mux plugincontainer-java-runc plugincontainer-java-runsc containers32-runc containers32-runsc"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -42,10 +43,10 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 # Settings shared by both sides. Steady-state figures: warm-up WI x W s, measurement I x R s.
 if [ "$quick" -eq 1 ]; then
   WI=2 W=1 I=3 R=1 COLD_WARMUP=1 COLD_RUNS=5 FRESH=2 BULK_WARMUP=1 BULK_RUNS=3 BULK_MIB=64
-  CT_WARMUP=1 CT_RUNS=3 FRESH_JVM=3 STREAM_MIB=16 STREAM_WARMUP=1 STREAM_RUNS=3
+  CT_WARMUP=1 CT_RUNS=3 FRESH_JVM=3 STREAM_MIB=16 STREAM_WARMUP=1 STREAM_RUNS=3 MANY_RUNS=2
 else
   WI=5 W=2 I=10 R=2 COLD_WARMUP=3 COLD_RUNS=20 FRESH=5 BULK_WARMUP=3 BULK_RUNS=10 BULK_MIB=256
-  CT_WARMUP=2 CT_RUNS=20 FRESH_JVM=7 STREAM_MIB=64 STREAM_WARMUP=2 STREAM_RUNS=10
+  CT_WARMUP=2 CT_RUNS=20 FRESH_JVM=7 STREAM_MIB=64 STREAM_WARMUP=2 STREAM_RUNS=10 MANY_RUNS=5
 fi
 java25=${BENCH_JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 
@@ -121,6 +122,29 @@ ensure_image() {
     rm -rf "$rootfs"
   fi
   image_ready=1
+}
+# The Java counter plugin (examples/java-plugins, plugin SDK) in the SDK's image recipe, for the
+# plugincontainer_java_plugin figures: plugincontainer's Go host runs it and the Go plugin's image
+# alike. Built once per run; its size is a figure too (goal: <= 60 MB).
+java_image=goplugin4j-bench/java-counter
+java_image_ready=0
+ensure_java_image() {
+  [ "$java_image_ready" -eq 1 ] && return 0
+  ensure_image || return 1
+  say "building the Java counter plugin and its image ($java_image:latest, build-image.sh, JDK on PATH)"
+  mvn -q -B -ntp "${offline[@]}" -pl examples/java-plugins -am package -Dmaven.test.skip=true >&2 || return 1
+  local jhome json
+  jhome=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p')
+  json=$(DOCKER_BUILDKIT=0 sh examples/java-plugins/container/build-image.sh --dist "$root/examples/java-plugins/target/plugin" \
+    --main dev.goplugin4j.examples.plugins.ContainerCounterPlugin --image "$java_image:latest" --java-home "$jhome" \
+    2>"$out_dir/java-image.log") || { say "the Java plugin image failed: $(tail -5 "$out_dir/java-image.log")"; return 1; }
+  echo "$json" >"$out_dir/java-image.json"
+  local jsize gsize
+  jsize=$(docker image inspect -f '{{.Size}}' "$java_image:latest")
+  gsize=$(docker image inspect -f '{{.Size}}' "$image:latest")
+  awk -v s="$jsize" 'BEGIN { mb = s / 1e6; printf "{\"figure\":\"plugin_image_size\",\"impl\":\"java\",\"better\":\"lower\",\"goal\":\"<= 60 MB\",\"goal_met\":%s,\"unit\":\"MB image\",\"value\":%.1f}\n", (mb <= 60 ? "true" : "false"), mb }' | tee -a "$figures"
+  awk -v s="$gsize" 'BEGIN { printf "{\"figure\":\"plugin_image_size\",\"impl\":\"go\",\"better\":\"lower\",\"unit\":\"MB image\",\"value\":%.1f}\n", s / 1e6 }' | tee -a "$figures"
+  java_image_ready=1
 }
 steady=(-warmup "$((WI * W))s" -duration "$((I * R))s" -workdir "$work")
 
@@ -219,6 +243,31 @@ for g in $groups; do
           -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
         side "engine_floor_docker_run_$rt engine" "$gobin/containerhost" floor -image "$image" -runtime "$rt" \
           -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+      fi
+      ;;
+    containers32-runc|containers32-runsc)
+      rt=${g#containers32-}
+      if ! ensure_image; then
+        printf '{"figure":"containers_32_first_calls_%s","impl":"java","error":"not measured: engine not reachable"}\n' "$rt" >>"$out_dir/not-measured.jsonl"
+        failed=1
+      else
+        side "containers_32_first_calls_$rt java" bench_main containers-many --runtime "$rt" --count 32 --warmup 1 --runs "$MANY_RUNS"
+        side "containers_32_first_calls_$rt go" "$gobin/containerhost" many -image "$image" -runtime "$rt" -count 32 \
+          -warmup-runs 1 -runs "$MANY_RUNS"
+      fi
+      ;;
+    plugincontainer-java-runc|plugincontainer-java-runsc)
+      rt=${g#plugincontainer-java-}
+      if ! ensure_java_image; then
+        printf '{"figure":"plugincontainer_java_plugin_first_call_%s","impl":"java","error":"not measured: the Java plugin image could not be built"}\n' "$rt" >>"$out_dir/not-measured.jsonl"
+        failed=1
+      else
+        # both under plugincontainer v0.4.2's Go host (go-plugin v1.8.0): the Java plugin's image
+        # against the Go counter plugin's, create + start to the first brokered Increment
+        side "plugincontainer_java_plugin_first_call_$rt java" "$gobin/containerhost" coldstart -image "$java_image" \
+          -runtime "$rt" -impl java -figure "plugincontainer_java_plugin_first_call_$rt" -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
+        side "plugincontainer_java_plugin_first_call_$rt go" "$gobin/containerhost" coldstart -image "$image" \
+          -runtime "$rt" -impl go -figure "plugincontainer_java_plugin_first_call_$rt" -warmup-runs "$CT_WARMUP" -runs "$CT_RUNS"
       fi
       ;;
     *)

@@ -5,6 +5,8 @@
 //	containerhost coldstart -image I -runtime runc|runsc [-runs N]
 //	    new client -> container create+start -> handshake -> connect -> first Counter.Increment
 //	    (which calls back the host's Storage through the broker); stopping is not timed
+//	containerhost many -image I -runtime runc|runsc [-count 32] [-runs N]
+//	    -count plugins started at once, wall time until all have answered a first Increment
 //	containerhost floor -image I -runtime runc|runsc [-runs N]
 //	    `docker run --rm` of the same image without the magic cookie, to its first output byte
 //	containerhost floor-api -image I -runtime runc|runsc [-runs N]
@@ -32,7 +34,7 @@ import (
 
 func main() {
 	bench.Run("containerhost", map[string]func([]string) error{
-		"coldstart": runColdStart, "floor": runFloor, "floor-api": runFloorAPI,
+		"coldstart": runColdStart, "floor": runFloor, "floor-api": runFloorAPI, "many": runMany,
 	})
 }
 
@@ -248,5 +250,70 @@ func runFloorAPI(args []string) error {
 	m := bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime})
 	m["impl"] = "engine"
 	bench.Emit(m)
+	return nil
+}
+
+// runMany starts -count containerized plugins at once (one goroutine each) and times the wall
+// from the start until every one has answered its first brokered Increment (the Java side's
+// containers_N_first_calls figure); stopping them is not timed.
+func runMany(args []string) error {
+	fs := flag.NewFlagSet("many", flag.ExitOnError)
+	var f flags
+	f.register(fs)
+	count := fs.Int("count", 32, "plugins started at once")
+	if err := f.parse(fs, args); err != nil {
+		return err
+	}
+	if f.figure == "" {
+		f.figure = fmt.Sprintf("containers_%d_first_calls_%s", *count, f.runtime)
+	}
+	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true}
+	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
+		clients := make([]*plugin.Client, *count)
+		for i := range clients {
+			clients[i] = plugin.NewClient(&plugin.ClientConfig{
+				HandshakeConfig:  bench.Handshake,
+				Plugins:          map[string]plugin.Plugin{"counter": &shared.CounterPlugin{}},
+				AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+				AutoMTLS:         f.mtls,
+				SkipHostEnv:      true,
+				RunnerFunc:       cfg.NewContainerRunner,
+				Logger:           bench.HostLogger(),
+			})
+		}
+		defer func() {
+			var wg sync.WaitGroup
+			for _, c := range clients {
+				wg.Add(1)
+				go func(c *plugin.Client) { defer wg.Done(); c.Kill() }(c)
+			}
+			wg.Wait()
+		}()
+		start := time.Now()
+		errs := make(chan error, *count)
+		for _, c := range clients {
+			go func(c *plugin.Client) {
+				counter, err := bench.Dispense[shared.Counter](c, "counter")
+				if err == nil {
+					var v int64
+					v, err = counter.Increment("bench", 1, &memStorage{data: map[string]int64{}})
+					if err == nil && v != 1 {
+						err = fmt.Errorf("first increment returned %d, want 1", v)
+					}
+				}
+				errs <- err
+			}(c)
+		}
+		for range clients {
+			if err := <-errs; err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(start), nil
+	})
+	if err != nil {
+		return err
+	}
+	bench.Emit(bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime, "mtls": f.mtls, "plugins": *count}))
 	return nil
 }

@@ -41,6 +41,8 @@ import org.openjdk.jmh.util.Statistics;
  * BenchMain host-cost             threads, heap, RSS, fds per live plugin at 1, 16, 64 ({@link HostCost})
  * BenchMain streaming [--size-mib N] [--chunk BYTES] [--warmup N] [--runs N]
  *                                 gRPC streaming throughput ({@link Streaming})
+ * BenchMain containers-many [--runtime R] [--count N] [--warmup N] [--runs N]
+ *                                 N containerized plugins started at once ({@link ManyContainers})
  * BenchMain ratios FILE...        Java/Go ratio objects of the figure lines in FILEs
  * BenchMain table FILE...         the Markdown table for docs/benchmarks.md
  * </pre>
@@ -99,6 +101,12 @@ public final class BenchMain {
                 Integer.parseInt(o.getOrDefault("chunk", "65536")), Integer.parseInt(o.getOrDefault("warmup", "2")),
                 Integer.parseInt(o.getOrDefault("runs", "10")))
             .forEach(out::println);
+      }
+      case "containers-many" -> {
+        Map<String, String> o = named(args, 1);
+        out.println(ManyContainers.run(BenchPeers.containerImage(), o.getOrDefault("runtime", "runc"),
+            Integer.parseInt(o.getOrDefault("count", "32")), Integer.parseInt(o.getOrDefault("warmup", "1")),
+            Integer.parseInt(o.getOrDefault("runs", "3"))));
       }
       case "ratios" -> Results.ratios(Results.parse(readAll(args))).forEach(out::println);
       case "table" -> Results.table(Results.parse(readAll(args))).forEach(out::println);
