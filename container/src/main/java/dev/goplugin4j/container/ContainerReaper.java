@@ -5,6 +5,7 @@ import dev.goplugin4j.container.internal.EngineLocator;
 import dev.goplugin4j.container.internal.HostClaims;
 import dev.goplugin4j.container.internal.HostId;
 import dev.goplugin4j.container.internal.Labels;
+import dev.goplugin4j.host.ProcessReaper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,7 +78,11 @@ public final class ContainerReaper {
   }
 
   /**
-   * Removes orphaned plugin containers (running ones are killed first).
+   * Removes orphaned plugin containers (running ones are killed first), and with each what its
+   * dead host left on this machine: the socket directory bind-mounted into it ({@code
+   * goplugin4j-<digits>}, deleted without following links, through {@link
+   * ProcessReaper#removeSocketDir}), its owner record and the reattach claims beside it ({@code
+   * <dir>.hosts/}). A socket directory this user may not delete is left, and logged.
    *
    * @return the IDs removed
    * @throws EngineUnavailableException if no engine answers
@@ -90,8 +95,12 @@ public final class ContainerReaper {
         String id = orphan.getKey();
         engine.stop(id, 0);
         engine.remove(id);
-        orphan.getValue().ifPresent(HostClaims::removeAll);
-        LOG.info("removed orphaned plugin container {}", id);
+        orphan.getValue().ifPresent(dir -> {
+          HostClaims.removeAll(dir);
+          ProcessReaper.removeSocketDir(dir);
+        });
+        LOG.info("removed orphaned plugin container {}{}", id,
+            orphan.getValue().map(d -> " and its socket directory " + d).orElse(""));
         removed.add(id);
       }
       return removed;
