@@ -189,6 +189,28 @@ if [ -d "$WORK/classes/META-INF/native" ]; then
 fi
 JVM_OPTS="$JVM_OPTS -Djava.library.path=/app/native"
 
+# 4b. AutoMTLS's native crypto path (docs/tls.md) needs Amazon Corretto Crypto Provider *and*
+#     BouncyCastle's JSSE (bctls, bcprov, bcutil). Without bctls on the class path the SDK uses
+#     the JDK's crypto (one INFO line) and ACCP's jar (3 MB, a 10 MB library inside) is dead
+#     weight: left out. With both, ACCP's library is unpacked into /app/native and loaded from
+#     there (useExternalLib): ACCP would otherwise extract it into java.io.tmpdir at every start,
+#     which fails where /tmp is noexec (then the SDK falls back to the JDK's crypto).
+ACCP_JAR=$(ls "$ROOT"/app/lib/AmazonCorrettoCryptoProvider-*.jar 2>/dev/null | head -1 || true)
+if [ -n "$ACCP_JAR" ]; then
+  if ls "$ROOT"/app/lib/bctls-*.jar >/dev/null 2>&1; then
+    (cd "$ROOT/app/native" && unzip -qjo "$ACCP_JAR" 'com/amazon/corretto/crypto/provider/libamazonCorrettoCryptoProvider.so') \
+      || die "cannot unpack ACCP's native library from $ACCP_JAR"
+    JVM_OPTS="$JVM_OPTS -Dcom.amazon.corretto.crypto.provider.useExternalLib=true"
+    NATIVE_CRYPTO=accp
+  else
+    rm -f "$ACCP_JAR"
+    NATIVE_CRYPTO=none
+  fi
+else
+  NATIVE_CRYPTO=none
+fi
+CP=$(cd "$ROOT" && ls app/lib/*.jar | sed 's#^#/#' | paste -sd: -)
+
 json_args() {
   # the entrypoint as a JSON array: java, options, -cp, class path, main class
   printf '"/opt/java/bin/java"'
@@ -249,5 +271,5 @@ ID=$(docker image inspect -f '{{.Id}}' "$IMAGE")
 RUNTIME_BYTES=$(du -sb "$ROOT/opt/java" | cut -f1)
 JARS_BYTES=$(du -sb "$ROOT/app/lib" | cut -f1)
 LIBS_BYTES=$(cat "$WORK/libs" | while read -r l; do stat -L -c %s "$l"; done | awk '{s+=$1} END {print s+0}')
-printf '{"image":"%s","id":"%s","java_version":%s,"size_bytes":%s,"size_nocds_bytes":%s,"runtime_bytes":%s,"jars_bytes":%s,"libc_bytes":%s,"cds_archive_bytes":%s,"modules":"%s"}\n' \
-  "$IMAGE" "$ID" "$JDK_FEATURE" "$SIZE" "$SIZE_NOCDS" "$RUNTIME_BYTES" "$JARS_BYTES" "$LIBS_BYTES" "$CDS_BYTES" "$MODULES"
+printf '{"image":"%s","id":"%s","java_version":%s,"size_bytes":%s,"size_nocds_bytes":%s,"runtime_bytes":%s,"jars_bytes":%s,"libc_bytes":%s,"cds_archive_bytes":%s,"native_crypto":"%s","modules":"%s"}\n' \
+  "$IMAGE" "$ID" "$JDK_FEATURE" "$SIZE" "$SIZE_NOCDS" "$RUNTIME_BYTES" "$JARS_BYTES" "$LIBS_BYTES" "$CDS_BYTES" "$NATIVE_CRYPTO" "$MODULES"
