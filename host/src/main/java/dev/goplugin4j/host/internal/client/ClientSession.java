@@ -304,9 +304,13 @@ public final class ClientSession {
     try {
       return AddressRules.check(a, socketDir, config.allowNonLoopbackTcp());
     } catch (AddressRefusedException e) {
+      String hint = AddressRules.RULE_OUTSIDE_DIR.equals(e.rule())
+          ? ". A plugin built with go-plugin older than 1.5 ignores PLUGIN_UNIX_SOCKET_DIR and"
+              + " makes its socket in TMPDIR: recompile it with go-plugin 1.5 or later"
+          : "";
       throw new AddressRefusedException(e.address(), e.rule(),
           failure("the plugin announced in " + where + " an address the host does not dial: "
-              + e.getMessage(), r));
+              + e.getMessage() + hint, r));
     }
   }
 
