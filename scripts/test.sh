@@ -40,6 +40,11 @@ else
   echo "test: no JDK 25 under /usr/lib/jvm: skipping the JDK 25 pass (CI runs it)"
 fi
 
+# What a release publishes (jars, sources, Javadoc, signatures, metadata, the same bytes twice)
+# and what a user's project gets from the BOM (one protobuf/gRPC/SLF4J version; docs/maven.md's
+# plugin and host projects build offline and run).
+scripts/check-publish.sh "$@"
+
 # Nothing may outlive the tests: no plugin container on any engine, no socket directory or
 # socket the tests' plugins made (under /tmp, newer than the start of this run).
 leftovers=0
