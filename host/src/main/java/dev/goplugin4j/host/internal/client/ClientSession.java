@@ -13,6 +13,7 @@ import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
 import dev.goplugin4j.host.internal.process.ProcessRunner;
+import dev.goplugin4j.host.internal.process.SocketDirOwner;
 import dev.goplugin4j.protocol.AddressRefusedException;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
@@ -409,6 +410,7 @@ public final class ClientSession {
         setGroup(dir, config.unixSocketGroup());
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
       }
+      SocketDirOwner.recordHost(dir); // for ProcessReaper, should this JVM die
       return dir;
     } catch (IOException e) {
       throw new PluginStartException(
@@ -1107,6 +1109,7 @@ public final class ClientSession {
     }
     if (removeSocketDir && deleteSocketDir && socketDir != null) {
       deleteRecursively(socketDir);
+      SocketDirOwner.remove(socketDir);
     }
     exited = exited || killPlugin;
     dropReferences();
