@@ -1,19 +1,19 @@
 package dev.goplugin4j.benchmarks;
 
-import dev.goplugin4j.protocol.AutoMtlsCertificate;
+import dev.goplugin4j.protocol.internal.tls.AutoMtlsKeys;
+import dev.goplugin4j.protocol.internal.tls.JdkTls;
 import dev.goplugin4j.protocol.internal.tls.TlsContexts;
+import dev.goplugin4j.protocol.internal.tls.TlsCrypto;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.nio.ByteBuffer;
-import java.security.Provider;
-import java.security.Security;
+import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,28 +25,27 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Where the Java side of an AutoMTLS handshake spends its time: one full TLS handshake (no
- * resumption) between two in-memory JDK {@link SSLEngine}s holding go-plugin's P-521 AutoMTLS
- * certificates, both sides in this thread, no sockets. Not part of {@code scripts/bench.sh}'s
- * groups; run it with {@code java -cp ... org.openjdk.jmh.Main TlsHandshakeBenchmark}.
+ * resumption) between two in-memory {@link SSLEngine}s holding go-plugin's P-521 AutoMTLS
+ * certificates, both sides in this thread, no sockets; and the key pair plus self-signed
+ * certificate each side makes once per plugin start. Not part of {@code scripts/bench.sh}'s groups;
+ * run it with {@code java -cp ... org.openjdk.jmh.Main TlsHandshakeBenchmark}.
  *
  * <p>Parameters:
  *
  * <ul>
- *   <li>{@code signatures}: {@code SunEC} is the JDK as it comes; {@code BC} puts BouncyCastle
- *       first in this fork's provider list so that JSSE's ECDSA signing and verifying run on it
- *       (an experiment only: goplugin4j never changes the global provider list).
+ *   <li>{@code crypto}: {@code native} is the shipped default (BouncyCastle JSSE whose crypto is a
+ *       private Amazon Corretto Crypto Provider instance; key pair and signature from it too);
+ *       {@code jdk} is the fallback (SunJSSE + SunEC), what a JVM gets where ACCP cannot load or
+ *       with {@code -Dgoplugin4j.crypto=jdk}. Neither changes the JVM's provider list.
  * </ul>
  *
- * <p>Both sides use the {@link TlsContexts} AutoMTLS contexts as shipped (a JDK {@code SSLContext}
- * trusting exactly the peer's certificate). Measured on the 2-core development machine (JDK 17,
- * under load), before those contexts replaced Netty's PKIX trust manager: PKIX and an exact
- * match were equal within noise; P-521 ECDSA is nearly all of the time (SunEC about 20 ms per
- * handshake, both sides, BouncyCastle about 5 ms), see docs/benchmarks.md.
+ * <p>Both sides use the {@link JdkTls} AutoMTLS contexts as shipped (trusting exactly the peer's
+ * certificate), wrapped in grpc-netty-shaded's {@code JdkSslContext} as gRPC uses them. Figures:
+ * docs/tls.md.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,33 +54,29 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class TlsHandshakeBenchmark {
-  /** Which provider JSSE finds first for ECDSA: {@code SunEC} (default) or {@code BC}. */
-  @Param({"SunEC", "BC"})
-  public String signatures;
+  /** Which crypto path: {@code native} (shipped default) or {@code jdk} (fallback). */
+  @Param({"native", "jdk"})
+  public String crypto;
 
+  private TlsCrypto path;
   private SslContext server;
   private SslContext client;
   private int port;
 
-  /** Makes both certificates and contexts; with {@code BC}, registers BouncyCastle first. */
+  /** Makes both certificates and contexts on the chosen path. */
   @Setup(Level.Trial)
   public void setUp() {
-    if ("BC".equals(signatures)) {
-      Security.insertProviderAt(new BouncyCastleProvider(), 1);
-    }
-    AutoMtlsCertificate host = AutoMtlsCertificate.generate();
-    AutoMtlsCertificate plugin = AutoMtlsCertificate.generate();
-    server = TlsContexts.server(host, plugin.certificate());
-    client = TlsContexts.client(plugin, host.certificate());
+    path = "native".equals(crypto) ? TlsCrypto.nativeCrypto() : TlsCrypto.jdk();
+    AutoMtlsKeys.Made host = AutoMtlsKeys.generate(path);
+    AutoMtlsKeys.Made plugin = AutoMtlsKeys.generate(path);
+    server = JdkTls.pinned(path, false, host.privateKey(), host.certificate(), plugin.certificate());
+    client = JdkTls.pinned(path, true, plugin.privateKey(), plugin.certificate(), host.certificate());
   }
 
-  /** Removes BouncyCastle again, so later trials in this fork see the JDK's own list. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    Provider bc = Security.getProvider(BouncyCastleProvider.PROVIDER_NAME);
-    if (bc != null) {
-      Security.removeProvider(bc.getName());
-    }
+  /** One P-521 key pair and its self-signed AutoMTLS certificate, as each side makes at start. */
+  @Benchmark
+  public X509Certificate keyPairAndCertificate() {
+    return AutoMtlsKeys.generate(path).certificate();
   }
 
   /** One full mutual-TLS handshake, both sides; returns the negotiated suite. */

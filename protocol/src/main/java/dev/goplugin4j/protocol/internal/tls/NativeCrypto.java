@@ -51,7 +51,8 @@ final class NativeCrypto {
     if (error != null) {
       throw new IllegalStateException(describe(error), error);
     }
-    accp.assertHealthy();
+    // Not assertHealthy(): it runs every algorithm's self-test at once (~50 ms, ten times that on
+    // a loaded machine); ACCP runs each algorithm's own on its first use.
     quietBouncyCastleLogs();
     JcaJceHelper helper = new RoutingJcaJceHelper(accp);
     JcaTlsCryptoProvider crypto =
@@ -61,7 +62,29 @@ final class NativeCrypto {
             return helper;
           }
         };
-    return new Provider[] {accp, new BouncyCastleJsseProvider(false, crypto)};
+    Provider jsse = new BouncyCastleJsseProvider(false, crypto);
+    return new Provider[] {accp, jsse};
+  }
+
+  /**
+   * Loads BouncyCastle JSSE's classes and tables on a short-lived daemon thread, so that the first
+   * real context (after the key pair, the certificate and usually the plugin's start) finds them
+   * ready. Failures are left for the real context to report.
+   *
+   * @param jsse the provider to warm
+   */
+  static void warmUp(Provider jsse) {
+    Thread t = new Thread(() -> {
+      try {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS", jsse);
+        ctx.init(null, null, null);
+        ctx.createSSLEngine("localhost", 1).getSSLParameters();
+      } catch (java.security.GeneralSecurityException | RuntimeException e) {
+        // the real context reports it
+      }
+    }, "goplugin4j-tls-warmup");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** ACCP's loading error and its suppressed causes on one line. */

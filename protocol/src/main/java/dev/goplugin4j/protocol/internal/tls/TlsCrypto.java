@@ -69,7 +69,7 @@ public final class TlsCrypto {
   /** The JVM's choice, made at first use from {@value #PROPERTY}. */
   private static final class Chosen {
     static final TlsCrypto INSTANCE =
-        choose(System.getProperty(PROPERTY), TlsCrypto::loadNative, LOG);
+        choose(System.getProperty(PROPERTY), TlsCrypto::loadNativeAndWarmUp, LOG);
   }
 
   /**
@@ -153,6 +153,13 @@ public final class TlsCrypto {
       default -> throw new PluginException("unknown value '" + setting + "' of the system property "
           + PROPERTY + ": use auto (the default), native or jdk");
     }
+  }
+
+  /** The JVM's native path: also warms the TLS engine in the background (see NativeCrypto). */
+  private static TlsCrypto loadNativeAndWarmUp() {
+    TlsCrypto t = loadNative();
+    NativeCrypto.warmUp(t.jsse);
+    return t;
   }
 
   private static TlsCrypto loadNative() {
