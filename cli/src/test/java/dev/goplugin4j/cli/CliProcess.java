@@ -61,6 +61,10 @@ final class CliProcess {
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    if (prefix.get(0).equals("runuser")) {
+      // another user may not be able to enter the build directory (a clone in a 0700 dir)
+      pb.directory(Path.of("/").toFile());
+    }
     pb.environment().put("GOPLUGIN4J_CLI_JAR", jar().toString());
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
     pb.environment().remove("DOCKER_HOST");

@@ -98,7 +98,9 @@ final class AsTestUser implements AutoCloseable {
     cmd.addAll(cell.toArgs());
     Process p = null;
     try {
-      p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      // From /: the test user may not be able to enter the build directory (a clone in a 0700
+      // dir), and the child JVM and every command it runs (podman) inherit the working directory.
+      p = new ProcessBuilder(cmd).directory(Path.of("/").toFile()).redirectErrorStream(true).start();
       p.getOutputStream().close();
       Process child = p;
       StringBuilder out = new StringBuilder();

@@ -153,7 +153,10 @@ final class TestImages {
 
   private static String tryRun(List<String> cmd) {
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      // From /: in a child JVM run as the test user the working directory may not be enterable
+      // (every path given here is absolute)
+      Process p = new ProcessBuilder(cmd).directory(Path.of("/").toFile()).redirectErrorStream(true)
+          .start();
       p.getOutputStream().close();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
