@@ -92,7 +92,7 @@ class JdkCryptoFallbackIT {
 
   @Test
   void theDefaultPathInAFreshHostJvmIsNativeAndLogsNothingAboutIt() throws Exception {
-    Run r = host();
+    Run r = host("--enable-native-access=ALL-UNNAMED");
 
     assertThat(r.out()).contains("PATH=NATIVE", "VALUE=hello from Java" + SUFFIX);
     assertThat(cryptoInfoLines(r)).isEmpty();

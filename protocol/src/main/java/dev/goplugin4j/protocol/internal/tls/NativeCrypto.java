@@ -47,6 +47,38 @@ final class NativeCrypto {
    */
   static Provider[] load() {
     AmazonCorrettoCryptoProvider accp = AmazonCorrettoCryptoProvider.INSTANCE;
+    return withJsse(accp);
+  }
+
+  /**
+   * Refuses where loading ACCP's library would make the JDK print its restricted-method warning
+   * on stderr (JDK 24 and later, native access not enabled for ACCP's module), naming the option
+   * that enables it. Does not initialise ACCP.
+   *
+   * @throws IllegalStateException if native access is not enabled on a JDK that would warn
+   * @throws LinkageError if ACCP's classes are missing
+   */
+  static void checkNativeAccess() {
+    if (Runtime.version().feature() < 24) {
+      return;
+    }
+    Module m = AmazonCorrettoCryptoProvider.class.getModule();
+    boolean enabled;
+    try {
+      enabled = (Boolean) Module.class.getMethod("isNativeAccessEnabled").invoke(m);
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      return;
+    }
+    if (!enabled) {
+      String who = m.isNamed() ? m.getName() : "ALL-UNNAMED";
+      throw new IllegalStateException("native access is not enabled for " + who + " and this JDK"
+          + " would warn on stderr when ACCP loads its library; add --enable-native-access=" + who
+          + " to the java command (or Enable-Native-Access: ALL-UNNAMED to an executable jar's"
+          + " manifest)");
+    }
+  }
+
+  private static Provider[] withJsse(AmazonCorrettoCryptoProvider accp) {
     Throwable error = accp.getLoadingError();
     if (error != null) {
       throw new IllegalStateException(describe(error), error);

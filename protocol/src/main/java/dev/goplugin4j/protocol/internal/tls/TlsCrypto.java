@@ -33,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * private instances. The system property {@value #PROPERTY} picks the path: {@code auto}
  * (default: native, else the JDK with one INFO line saying why and what it costs), {@code
  * native} (native or a {@link PluginException}), {@code jdk} (the JDK, with one INFO line). It is
- * read once, at the first AutoMTLS use in the JVM. Certificates, pinning and peer checks are the
+ * read once, at the first AutoMTLS use in the JVM. On JDK 24 and later, {@code auto} uses the
+ * native path only where native access is enabled for ACCP ({@code --enable-native-access=
+ * ALL-UNNAMED} or its module name), because loading it otherwise makes the JDK print a warning on
+ * stderr; the INFO line says so. Certificates, pinning and peer checks are the
  * same on both paths; the two interoperate.
  *
  * <p>Immutable and thread-safe.
@@ -68,8 +71,10 @@ public final class TlsCrypto {
 
   /** The JVM's choice, made at first use from {@value #PROPERTY}. */
   private static final class Chosen {
-    static final TlsCrypto INSTANCE =
-        choose(System.getProperty(PROPERTY), TlsCrypto::loadNativeAndWarmUp, LOG);
+    private static final String SETTING = System.getProperty(PROPERTY);
+    // auto checks that loading does not make the JDK warn; native (the user insists) does not
+    static final TlsCrypto INSTANCE = choose(SETTING,
+        () -> loadNativeAndWarmUp(!"native".equalsIgnoreCase(String.valueOf(SETTING).strip())), LOG);
   }
 
   /**
@@ -156,7 +161,10 @@ public final class TlsCrypto {
   }
 
   /** The JVM's native path: also warms the TLS engine in the background (see NativeCrypto). */
-  private static TlsCrypto loadNativeAndWarmUp() {
+  private static TlsCrypto loadNativeAndWarmUp(boolean checkNativeAccess) {
+    if (checkNativeAccess) {
+      NativeCrypto.checkNativeAccess();
+    }
     TlsCrypto t = loadNative();
     NativeCrypto.warmUp(t.jsse);
     return t;

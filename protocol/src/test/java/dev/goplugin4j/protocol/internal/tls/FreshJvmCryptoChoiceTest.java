@@ -53,9 +53,24 @@ class FreshJvmCryptoChoiceTest {
 
   @Test
   void byDefaultAFreshJvmUsesNativeCryptoAndLogsNothingAboveDebug() throws Exception {
-    List<String> lines = run();
+    List<String> lines = run("--enable-native-access=ALL-UNNAMED");
     assertThat(lines).contains("PATH=NATIVE");
     assertThat(infoOrAbove(lines)).isEmpty();
+  }
+
+  @Test
+  void withoutNativeAccessAJdk24OrLaterFallsBackNamingTheOptionAndOlderJdksUseNative()
+      throws Exception {
+    List<String> lines = run();
+
+    if (Runtime.version().feature() >= 24) {
+      assertThat(lines).contains("PATH=JDK");
+      assertThat(infoOrAbove(lines)).singleElement().satisfies(l -> assertThat(l)
+          .contains(LINE).contains("--enable-native-access=ALL-UNNAMED"));
+    } else {
+      assertThat(lines).contains("PATH=NATIVE");
+      assertThat(infoOrAbove(lines)).isEmpty();
+    }
   }
 
   @Test
