@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.goplugin4j.container.internal.Engine;
 import dev.goplugin4j.container.internal.Labels;
 import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.host.ProcessReaper;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.interop.Storage;
 import dev.goplugin4j.interop.StorageCounter;
@@ -71,10 +72,11 @@ import org.slf4j.LoggerFactory;
  * thread, file descriptor or child process of ours is left ({@link Leaks}), no container labelled
  * {@value Labels#MANAGED} that a cycle made, and no socket directory.
  *
- * <p>The host that is killed: its container must be reaped. What the reaper does not yet do is
- * counted and reported, not failed: a socket directory left by a dead host, a process plugin
- * that outlived its host (the test then removes them itself). See docs/security.md, "Proofs:
- * chaos and fuzzing".
+ * <p>The host that is killed: {@link ContainerReaper#reapOrphans()} must remove its container,
+ * {@link ProcessReaper#reapOrphans()} must kill its process plugin; either way the socket
+ * directory, its owner record ({@code <dir>.owner}) and its claims ({@code <dir>.hosts}) must be
+ * gone. The cycles' hosts make their socket directories in {@value #SOCKETS_PATH}, which only this
+ * test uses. See docs/security.md, "Proofs: chaos and fuzzing".
  *
  * <p>{@code -Dchaos.cycles=N} (default {@value #DEFAULT_CYCLES}, mixed over every kind and
  * ending), {@code -Dchaos.seconds=S} (stop starting cycles after S seconds; default none), {@code
@@ -89,6 +91,14 @@ class ChaosIT {
   static final int CALL_BOUND_SECONDS = 20;
   static final int CLOSE_BOUND_SECONDS = 30;
   private static final Duration GONE_BOUND = Duration.ofSeconds(15);
+
+  /**
+   * The parent of every socket directory the cycles' hosts make, this test's alone: the
+   * reapers and the final check look only here.
+   */
+  static final String SOCKETS_PATH = "/tmp/goplugin4j-chaos-it";
+
+  static final Path SOCKETS = Path.of(SOCKETS_PATH);
 
   enum Kind { PROCESS, RUNC, RUNSC }
 
@@ -129,7 +139,7 @@ class ChaosIT {
     long seconds = Long.getLong("chaos.seconds", 0);
     long seed = Long.getLong("chaos.seed", System.nanoTime());
     counterBinary = GoPeers.create().pluginContainerCounter();
-    Files.createDirectories(ItSupport.SOCKET_DIRS);
+    Files.createDirectories(SOCKETS);
 
     List<Combo> combos = new ArrayList<>();
     for (Kind k : Kind.values()) {
@@ -287,7 +297,7 @@ class ChaosIT {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
         ChaosHostMain.class.getName(), c.kind().name().toLowerCase(),
-        ItSupport.SOCKET_DIRS.toString(), counterBinary.toString())
+        SOCKETS.toString(), counterBinary.toString())
         .redirectErrorStream(true)
         .start();
     host.getOutputStream().close();
@@ -347,38 +357,44 @@ class ChaosIT {
       if (!waitUntil(() -> ItSupport.inspect(id).isEmpty(), GONE_BOUND)) {
         fail(c, "container " + id + " still there after the reaper");
       }
-      if (Files.exists(socketDir)) {
+      checkReaped(c, s, socketDir);
+    }
+  }
+
+  /** The dead host's socket directory, its owner record and its claims are gone too. */
+  private void checkReaped(Combo c, Stats s, Path socketDir) {
+    Path owner = socketDir.resolveSibling(socketDir.getFileName() + ".owner");
+    Path claims = socketDir.resolveSibling(socketDir.getFileName() + ".hosts");
+    for (Path p : List.of(socketDir, owner, claims)) {
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         s.leftSocketDirs++;
-        TestImages.deleteTree(socketDir);
+        fail(c, "the reaper left " + p);
+        TestImages.deleteTree(p);
       }
-      removeClaims(socketDir);
     }
   }
 
   /**
-   * A process plugin whose host died. Until a process reaper exists this test counts what is
-   * left (the plugin process, its socket directory) and removes it itself.
+   * A process plugin whose host died: the process reaper must kill it (its identity confirmed)
+   * and remove its socket directory and owner record.
    */
   private void reapProcess(Combo c, Stats s, ReattachConfig rc, Path socketDir) {
     long pid = Long.parseLong(rc.runnerId());
+    List<ProcessReaper.Leftover> reaped = ProcessReaper.create(SOCKETS).reapOrphans();
+    if (reaped.stream().noneMatch(l -> l.socketDir().equals(socketDir))) {
+      fail(c, "the process reaper did not reap " + socketDir + " (reaped " + reaped
+          + "; it finds " + ProcessReaper.create(SOCKETS).find() + ")");
+    }
     Optional<ProcessHandle> p = ProcessHandle.of(pid);
-    if (p.isPresent() && p.get().isAlive()
-        && p.get().info().command().map(cmd -> cmd.equals(counterBinary.toString())).orElse(false)) {
+    if (p.isPresent() && !waitUntil(() -> !p.get().isAlive(), GONE_BOUND)) {
       s.leftProcesses++;
-      p.get().destroyForcibly();
-      if (!waitUntil(() -> !p.get().isAlive(), GONE_BOUND)) {
-        fail(c, "orphaned plugin process " + pid + " survived SIGKILL");
+      fail(c, "orphaned plugin process " + pid + " still runs after the process reaper");
+      if (p.get().info().command().map(cmd -> cmd.equals(counterBinary.toString()))
+          .orElse(false)) {
+        p.get().destroyForcibly();
       }
     }
-    if (Files.exists(socketDir)) {
-      s.leftSocketDirs++;
-      TestImages.deleteTree(socketDir);
-    }
-  }
-
-  private static void removeClaims(Path socketDir) {
-    Path claims = socketDir.resolveSibling(socketDir.getFileName() + ".hosts");
-    TestImages.deleteTree(claims);
+    checkReaped(c, s, socketDir);
   }
 
   private PluginClient.Builder builder(Kind kind) {
@@ -387,7 +403,7 @@ class ChaosIT {
         .plugin("counter", new StorageCounterPlugin())
         .autoMtls(true)
         .skipHostEnv(true)
-        .unixSocketTempDir(ItSupport.SOCKET_DIRS)
+        .unixSocketTempDir(SOCKETS)
         .startTimeout(Duration.ofSeconds(60));
     return switch (kind) {
       case PROCESS -> b.command(counterBinary.toString());
@@ -420,9 +436,15 @@ class ChaosIT {
     } else if (!waitUntil(() -> ItSupport.inspect(runnerId).isEmpty(), GONE_BOUND)) {
       fail(c, "container " + runnerId + " still there after close");
     }
-    if (socketDir != null && !waitUntil(() -> !Files.exists(socketDir), GONE_BOUND)) {
-      fail(c, "socket directory " + socketDir + " left after close");
-      TestImages.deleteTree(socketDir);
+    if (socketDir != null) {
+      Path owner = socketDir.resolveSibling(socketDir.getFileName() + ".owner");
+      for (Path p : List.of(socketDir, owner)) {
+        if (!waitUntil(() -> !Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+            GONE_BOUND)) {
+          fail(c, p + " left after close");
+          TestImages.deleteTree(p);
+        }
+      }
     }
   }
 
@@ -526,10 +548,10 @@ class ChaosIT {
   }
 
   private static List<String> socketDirs() throws IOException {
-    if (!Files.exists(ItSupport.SOCKET_DIRS)) {
+    if (!Files.exists(SOCKETS)) {
       return List.of();
     }
-    try (Stream<Path> s = Files.list(ItSupport.SOCKET_DIRS)) {
+    try (Stream<Path> s = Files.list(SOCKETS)) {
       return s.map(Path::toString).toList();
     }
   }
