@@ -27,7 +27,11 @@ import java.util.regex.Pattern;
  * <p>Two differences from go-plugin that this target tolerates, reported as findings (see
  * docs/security.md): Java's {@code Integer.parseInt} also takes non-ASCII decimal digits (such as
  * {@code ١}), which Go's {@code strconv.Atoi} refuses, and the error messages quote the offending
- * field whole (a version, the network, the mux field) where the line itself is abbreviated.
+ * field whole (a version, the network, the mux field) where the line itself is abbreviated. And
+ * one that it found: {@code parse} trims the line with Java's idea of whitespace ({@code
+ * String.strip}, which takes U+001C..U+001F), not Go's ({@code strings.TrimSpace}), so a last
+ * field ending in such a character does not survive {@code format} and {@code parse}; the round
+ * trip is checked only for lines that {@code strip} leaves alone.
  *
  * <p>The other direction is fuzzed too: a handshake built from fuzzed fields (as a plugin would
  * print it) formats to a line that parses back to the same handshake.
@@ -76,6 +80,10 @@ class HandshakeFuzzTest {
     assertThat(h.certificate()).doesNotContain("|");
 
     String formatted = h.format();
+    if (!formatted.equals(formatted.strip())) {
+      // a finding, tolerated: parse trims with Java's whitespace (U+001C..U+001F too), not Go's
+      return;
+    }
     Handshake again = Handshake.parse(formatted);
     assertThat(again).as("parse(format()) of %s", h).isEqualTo(h);
     assertThat(again.format()).isEqualTo(formatted);
