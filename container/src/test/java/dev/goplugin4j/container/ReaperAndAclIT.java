@@ -28,12 +28,23 @@ class ReaperAndAclIT {
     return id;
   }
 
+  /**
+   * A fresh socket dir, 0700, named as a host names it ({@code goplugin4j-<digits>}): reattach
+   * accepts no other, and the reaper removes no other.
+   */
+  private static Path socketDir() throws java.io.IOException {
+    java.nio.file.Files.createDirectories(ItSupport.SOCKET_DIRS);
+    return java.nio.file.Files.createTempDirectory(ItSupport.SOCKET_DIRS, "goplugin4j-",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+  }
+
   @Test
   void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
     HostId me = HostId.current();
     HostId dead = GoneHosts.one();
     HostId elsewhere = new HostId("some-other-machine", 1, 1);
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     try (Engine e = ItSupport.engine()) {
       String orphan = createWithOwner(e, dead, dir);
       String mine = createWithOwner(e, me, dir);
@@ -60,7 +71,7 @@ class ReaperAndAclIT {
   void aContainerReattachedByALiveHostIsNotReapedWhenItsFirstHostIsGone() throws Exception {
     HostId me = HostId.current();
     HostId firstHost = GoneHosts.one();
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     Path claims = HostClaims.dirOf(dir);
     try (Engine e = ItSupport.engine()) {
       String id = createWithOwner(e, firstHost, dir);
@@ -89,7 +100,7 @@ class ReaperAndAclIT {
   void aContainerWhoseOwnerAndClaimantsAreAllGoneIsReapedWithItsClaims() throws Exception {
     HostId firstHost = GoneHosts.one();
     HostId secondHost = GoneHosts.one();
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     try (Engine e = ItSupport.engine()) {
       String id = createWithOwner(e, firstHost, dir);
       try {
@@ -97,6 +108,7 @@ class ReaperAndAclIT {
         assertThat(ContainerReaper.create(ItSupport.ENGINE).reapOrphans()).contains(id);
         assertThat(e.inspect(id)).isEmpty();
         assertThat(HostClaims.dirOf(dir)).doesNotExist();
+        assertThat(dir).as("the socket dir goes with the container").doesNotExist();
       } finally {
         e.stop(id, 0);
         e.remove(id);
@@ -109,7 +121,7 @@ class ReaperAndAclIT {
 
   @Test
   void defaultAclForTheHostUserIsWrittenAndInheritedBySocketsFiles() throws Exception {
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     try {
       PosixAcl.setDefaultUserRw(dir, 1001);
       String acl = TestImages.run(List.of("getfacl", "-n", "-p", "-d", dir.toString()));
@@ -126,7 +138,7 @@ class ReaperAndAclIT {
 
   @Test
   void reattachRefusesContainersThatAreNotOurs() throws Exception {
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     try (Engine e = ItSupport.engine()) {
       ContainerSpec s = new ContainerSpec(TestImages.HANG + ":latest", List.of(), null, null,
           true, Map.of(Labels.OWNER, HostId.current().toString()), false, "", 0, 0, "",
@@ -161,8 +173,8 @@ class ReaperAndAclIT {
   void reattachChecksTheSocketDirAndKillRemovesWithTheFirstHostsKillGrace() throws Exception {
     ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG)
         .killGrace(java.time.Duration.ofSeconds(3)).build();
-    Path dir = ItSupport.newSocketDir();
-    Path other = ItSupport.newSocketDir();
+    Path dir = socketDir();
+    Path other = socketDir();
     var runner = config.create(ItSupport.counterCommand(dir), dir);
     try {
       runner.start();
@@ -195,7 +207,7 @@ class ReaperAndAclIT {
   void reattachConfigWithoutKillGraceKillsWithTheDefaultGrace() throws Exception {
     ContainerConfig config = ContainerConfig.builder().image(TestImages.HANG)
         .killGrace(java.time.Duration.ofSeconds(10)).build();
-    Path dir = ItSupport.newSocketDir();
+    Path dir = socketDir();
     var runner = config.create(ItSupport.counterCommand(dir), dir);
     try {
       runner.start();
