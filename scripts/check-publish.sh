@@ -47,7 +47,7 @@ echo "check-publish: release build 2, signed with a throw-away key -> $out/repo2
 chmod 700 "$gnupg"
 GNUPGHOME=$gnupg gpg --batch --quiet --passphrase '' \
   --quick-generate-key 'goplugin4j check-publish <check-publish@invalid>' ed25519 sign 1d 2>"$out/gpg.log"
-key=$(GNUPGHOME=$gnupg gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}')
+key=$(GNUPGHOME=$gnupg gpg --batch --with-colons --list-secret-keys 2>>"$out/gpg.log" | awk -F: '/^fpr/ {print $10; exit}')
 (export GNUPGHOME=$gnupg; deploy "$out/repo2" "$out/deploy2.log" -Dgpg.keyname="$key" "$@")
 
 GNUPGHOME=$gnupg python3 - "$out/repo1" "$out/repo2" <<'EOF'
