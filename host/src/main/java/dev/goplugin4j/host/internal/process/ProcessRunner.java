@@ -142,7 +142,8 @@ public final class ProcessRunner implements Runner {
         try {
           process = builder.start();
         } catch (IOException | RuntimeException e) {
-          throw new PluginStartException(spawnFailure(e), e);
+          boolean cancelled = killRequested || Thread.currentThread().isInterrupted();
+          throw new PluginStartException(spawnFailure(executable, e, cancelled), e);
         }
         pipes = PipeHolders.record(process.pid(), pipesBefore, PipeHolders.ownPipes());
       }
@@ -167,11 +168,12 @@ public final class ProcessRunner implements Runner {
   /**
    * Why the JDK could not spawn the process, told as it happened: a start cancelled by {@link
    * #kill()} or an interrupt, the JDK's spawn helper killed by a signal before it ran the plugin
-   * (nothing wrong with the binary), or else a binary that cannot run here.
+   * (nothing wrong with the binary), or else a binary that cannot run here. Package-private for
+   * tests.
    */
-  private String spawnFailure(Exception e) {
+  static String spawnFailure(Path executable, Exception e, boolean cancelled) {
     String what = String.valueOf(e.getMessage());
-    if (killRequested || Thread.currentThread().isInterrupted()) {
+    if (cancelled) {
       return "the start of plugin process " + executable + " was cancelled: the client was closed"
           + " (or the runner killed or interrupted) while the JDK was spawning the process ("
           + what + "). The plugin binary is not at fault; nothing was left running";

@@ -375,4 +375,36 @@ class ProcessRunnerTest {
     } while (!found.isEmpty() && System.nanoTime() < deadline);
     return found;
   }
+
+  @Test
+  void aSpawnHelperKilledBySignalIsReportedAsAKillNotAsABadBinary() {
+    String message = ProcessRunner.spawnFailure(java.nio.file.Path.of("/opt/p/plugin"),
+        new java.io.IOException("Cannot run program \"/opt/p/plugin\": error=0, Failed to exec"
+            + " spawn helper: pid: 4242, signal: 9"), false);
+
+    assertThat(message)
+        .startsWith("plugin process /opt/p/plugin was killed while the JDK was spawning it")
+        .contains("spawn helper (pid 4242)")
+        .contains("signal 9, SIGKILL")
+        .contains("the plugin binary is not at fault")
+        .doesNotContain("check that it is a plugin binary");
+  }
+
+  @Test
+  void aSpawnCancelledByCloseSaysSo() {
+    String message = ProcessRunner.spawnFailure(java.nio.file.Path.of("/opt/p/plugin"),
+        new java.io.IOException("Failed to exec spawn helper: pid: 1, exit value: 1"), true);
+
+    assertThat(message)
+        .startsWith("the start of plugin process /opt/p/plugin was cancelled: the client was closed")
+        .doesNotContain("check that it is a plugin binary");
+  }
+
+  @Test
+  void anyOtherSpawnFailurePointsAtTheBinary() {
+    String message = ProcessRunner.spawnFailure(java.nio.file.Path.of("/opt/p/plugin"),
+        new java.io.IOException("error=8, Exec format error"), false);
+
+    assertThat(message).contains("check that it is a plugin binary built for this OS");
+  }
 }
