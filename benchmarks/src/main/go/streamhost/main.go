@@ -81,7 +81,7 @@ func runStream(args []string) error {
 		name    string
 		samples []int64
 	}{{"grpc_streaming_write", writes}, {"grpc_streaming_read", reads}} {
-		m := bench.PerRun(f.name, f.samples, map[string]any{
+		m := bench.PerRun(f.name+bench.Suffix(pf.MTLS, "", "_plain"), f.samples, map[string]any{
 			"size_mib": float64(*sizeMib), "chunk_bytes": *chunk, "mtls": pf.MTLS,
 		})
 		m["mib_per_s"] = bench.Round(float64(*sizeMib) / (m["p50_ms"].(float64) / 1e3))

@@ -39,7 +39,7 @@ import org.openjdk.jmh.util.Statistics;
  * BenchMain fresh-jvm [--runs N] [--java25 JAVA] [--cp JARS]
  *                                 fresh JVM to the first call, per start-up variant ({@link FreshJvm})
  * BenchMain host-cost             threads, heap, RSS, fds per live plugin at 1, 16, 64 ({@link HostCost})
- * BenchMain streaming [--size-mib N] [--chunk BYTES] [--warmup N] [--runs N]
+ * BenchMain streaming [--size-mib N] [--chunk BYTES] [--warmup N] [--runs N] [--mtls true|false]
  *                                 gRPC streaming throughput ({@link Streaming})
  * BenchMain containers-many [--runtime R] [--count N] [--warmup N] [--runs N]
  *                                 N containerized plugins started at once ({@link ManyContainers})
@@ -99,7 +99,7 @@ public final class BenchMain {
         Map<String, String> o = named(args, 1);
         Streaming.run(BenchPeers.streamingPlugin(), Integer.parseInt(o.getOrDefault("size-mib", "64")),
                 Integer.parseInt(o.getOrDefault("chunk", "65536")), Integer.parseInt(o.getOrDefault("warmup", "2")),
-                Integer.parseInt(o.getOrDefault("runs", "10")))
+                Integer.parseInt(o.getOrDefault("runs", "10")), Boolean.parseBoolean(o.getOrDefault("mtls", "true")))
             .forEach(out::println);
       }
       case "containers-many" -> {

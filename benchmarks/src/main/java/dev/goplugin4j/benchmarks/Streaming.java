@@ -21,7 +21,7 @@ import java.util.Map;
 final class Streaming {
   private Streaming() {}
 
-  static List<String> run(Path plugin, int sizeMib, int chunk, int warmups, int runs) throws Exception {
+  static List<String> run(Path plugin, int sizeMib, int chunk, int warmups, int runs, boolean mtls) throws Exception {
     byte[] data = new byte[sizeMib << 20];
     for (int i = 0; i < data.length; i++) {
       data[i] = (byte) (i * 31);
@@ -29,7 +29,8 @@ final class Streaming {
     List<Long> writes = new ArrayList<>();
     List<Long> reads = new ArrayList<>();
     Path file = Path.of("streaming_data").toAbsolutePath();
-    try (PluginClient client = BenchPeers.exampleClient(plugin).plugin("streamer", new StreamerPlugin()).build()) {
+    try (PluginClient client = BenchPeers.exampleClient(plugin).plugin("streamer", new StreamerPlugin())
+        .autoMtls(mtls).build()) {
       Streamer s = client.dispense("streamer", Streamer.class);
       for (int i = 0; i < warmups + runs; i++) {
         Files.deleteIfExists(file);
@@ -51,16 +52,18 @@ final class Streaming {
     } finally {
       Files.deleteIfExists(file);
     }
-    return List.of(line("grpc_streaming_write", writes, sizeMib, chunk), line("grpc_streaming_read", reads, sizeMib, chunk));
+    String suffix = mtls ? "" : "_plain";
+    return List.of(line("grpc_streaming_write" + suffix, writes, sizeMib, chunk, mtls),
+        line("grpc_streaming_read" + suffix, reads, sizeMib, chunk, mtls));
   }
 
-  private static String line(String figure, List<Long> nanos, int sizeMib, int chunk) {
+  private static String line(String figure, List<Long> nanos, int sizeMib, int chunk, boolean mtls) {
     Map<String, Object> m = Results.perRunNanos(nanos);
     m.put("size_mib", (double) sizeMib);
     m.put("chunk_bytes", chunk);
     m.put("mib_per_s", Results.round(sizeMib / ((double) m.get("p50_ms") / 1e3)));
     m.put("mib_per_s_mean", Results.round(sizeMib / ((double) m.get("mean_ms") / 1e3)));
-    m.put("mtls", true);
+    m.put("mtls", mtls);
     return Results.line(figure, "java", m);
   }
 }
