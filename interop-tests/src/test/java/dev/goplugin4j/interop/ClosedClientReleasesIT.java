@@ -2,8 +2,13 @@ package dev.goplugin4j.interop;
 
 import static dev.goplugin4j.interop.InteropSupport.PEERS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.goplugin4j.host.PluginClient;
+import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.testkit.GoPeers;
 import dev.goplugin4j.testkit.Leaks;
 import java.lang.ref.Reference;
@@ -13,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -68,5 +74,35 @@ class ClosedClientReleasesIT {
     assertThat(client.toString()).contains("closed");
     Reference.reachabilityFence(client);
     InteropSupport.assertNothingLeaked(leaks, sockets);
+  }
+
+  /**
+   * Issue 11: close() right after a failed dispense used to log "WARN ... stdio stream failed:
+   * UNKNOWN: channel closed" now and then. A normal close logs nothing above DEBUG.
+   */
+  @Test
+  void closeAfterAFailedDispenseRightAfterStartLogsNothingAboveDebug() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.KV_PLUGIN);
+    ch.qos.logback.classic.Logger hostLogger =
+        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(PluginClient.class);
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    hostLogger.addAppender(events);
+    try {
+      for (int i = 0; i < 5; i++) {
+        try (PluginClient client = InteropSupport.exampleClient(plugin, sockets)
+            .plugin("kv", new KvPlugin()).build()) {
+          client.start();
+          assertThatThrownBy(() -> client.dispense("no-such-plugin", Object.class))
+              .isInstanceOf(PluginException.class);
+        }
+      }
+    } finally {
+      hostLogger.detachAppender(events);
+    }
+    assertThat(events.list)
+        .filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .isEmpty();
   }
 }
