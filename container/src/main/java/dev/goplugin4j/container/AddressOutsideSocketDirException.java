@@ -9,9 +9,8 @@ import dev.goplugin4j.protocol.AddressRefusedException;
  * A plugin that sends such an address is either built with a go-plugin too old for containers
  * (recompile it with go-plugin 1.5 or later) or is trying to make the host dial elsewhere.
  *
- * <p>One of the host's {@link AddressRefusedException}s, so a caller catches every refused
- * address, process or container, in one place. (Before 0.1.0 it was a {@link
- * ContainerException}; it is thrown only where an address is refused.)
+ * <p>An {@link AddressRefusedException} (not a {@link ContainerException}), so a caller catches
+ * every refused address, of a process or a container plugin, in one place.
  *
  * <p>Instances are immutable and thread-safe.
  */

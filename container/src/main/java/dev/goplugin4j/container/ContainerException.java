@@ -6,8 +6,8 @@ import dev.goplugin4j.protocol.PluginException;
  * Root of the failures of the container runner: the engine refused a request, a container could
  * not be created or started, or a plugin container could not be found again. Subclasses mark the
  * failures a caller can act on ({@link EngineUnavailableException}, {@link
- * ImageNotFoundException}, {@link Sha256MismatchException}, {@link
- * AddressOutsideSocketDirException}).
+ * ImageNotFoundException}, {@link Sha256MismatchException}). A refused address is a {@link
+ * dev.goplugin4j.protocol.AddressRefusedException} ({@link AddressOutsideSocketDirException}).
  *
  * <p>Instances are immutable and thread-safe.
  */

@@ -448,6 +448,18 @@ public final class PluginClient implements AutoCloseable {
      * are found by the built-in reattacher; for other kinds use {@link #reattach(ReattachConfig,
      * Reattacher)}.
      *
+     * <p>The config is checked before the reattacher touches any process or container: a Unix
+     * address must be a socket directly inside the config's {@code socket_dir} runner attribute
+     * (or, when it has none, the address's own directory), and that directory must be one
+     * goplugin4j makes (named {@code goplugin4j-<digits>}, a real directory owned by this
+     * process's user); a TCP address must be on loopback unless {@link
+     * #allowNonLoopbackTcp(boolean)}; a container plugin only through its socket directory.
+     * Anything else fails {@link PluginClient#start()} with {@link
+     * dev.goplugin4j.protocol.AddressRefusedException}. When the reattach fails because the plugin
+     * is gone (the reattacher finds no plugin and nothing listens on its socket any more), the
+     * failed start removes the dead plugin's socket and that socket directory; a later {@link
+     * PluginClient#close()} has nothing left to do.
+     *
      * @param config from an earlier client's {@link PluginClient#reattachConfig()}; not null
      * @return this builder
      */
