@@ -73,7 +73,7 @@ public record Handshake(
    */
   public static Handshake parse(String line) {
     Objects.requireNonNull(line, "line");
-    String trimmed = line.strip();
+    String trimmed = goTrimSpace(line);
     String[] parts = trimmed.split("\\|", -1);
     if (parts.length < 4) {
       throw new HandshakeException(
@@ -257,7 +257,42 @@ public record Handshake(
     return out;
   }
 
+  /**
+   * Go's {@code strings.TrimSpace}, which go-plugin applies to the line: Unicode White_Space.
+   * Not {@link String#strip()}: Java's whitespace takes U+001C..U+001F and leaves U+00A0 and
+   * U+202F, so a field ending in such a character would parse differently from Go.
+   */
+  static String goTrimSpace(String s) {
+    int start = 0;
+    int end = s.length();
+    while (start < end && isGoSpace(s.charAt(start))) {
+      start++;
+    }
+    while (end > start && isGoSpace(s.charAt(end - 1))) {
+      end--;
+    }
+    return s.substring(start, end);
+  }
+
+  /** Go's {@code unicode.IsSpace}: no White_Space character lies outside the BMP. */
+  private static boolean isGoSpace(char c) {
+    switch (c) {
+      case '\t', '\n', '\u000B', '\f', '\r', ' ', '\u0085':
+        return true;
+      default:
+        return c > 0xFF && Character.isSpaceChar(c) || c == '\u00A0';
+    }
+  }
+
+  /** Go's {@code strconv.Atoi}: an optional sign and ASCII digits only, in int range. */
+  private static final java.util.regex.Pattern GO_INT = java.util.regex.Pattern.compile("[+-]?[0-9]+");
+
   private static int parseInt(String field, String what) {
+    if (!GO_INT.matcher(field).matches()) {
+      throw new HandshakeException(
+          "error parsing " + what + " \"" + abbreviate(field) + "\" in the plugin's handshake:"
+              + " not an integer");
+    }
     try {
       return Integer.parseInt(field);
     } catch (NumberFormatException e) {

@@ -145,4 +145,22 @@ class HandshakeTest {
     assertThat(Handshake.parseVersionList("")).isEmpty();
     assertThat(Handshake.parseVersionList(null)).isEmpty();
   }
+
+  @Test
+  void lineIsTrimmedWithGosWhitespaceNotJavas() {
+    // U+001F is whitespace to Java's strip() but not to Go's strings.TrimSpace: it stays.
+    Handshake h = Handshake.parse("1|1|unix|/tmp/p|grpc|\u001F");
+    assertThat(h.certificate()).isEqualTo("\u001F");
+    assertThat(Handshake.parse(h.format())).isEqualTo(h);
+    // U+00A0 and U+3000 are White_Space to Go (Java's strip() keeps U+00A0): trimmed.
+    assertThat(Handshake.parse("\u00A0 1|1|unix|/tmp/p|grpc|\u3000\u0085\n").certificate()).isEmpty();
+  }
+
+  @Test
+  void versionsAreAsciiIntegersAsGoAtoiReadsThem() {
+    // Arabic-Indic digits: Integer.parseInt would take them, go-plugin's strconv.Atoi does not.
+    assertThatThrownBy(() -> Handshake.parse("\u0661|1|unix|/tmp/p|grpc|"))
+        .isInstanceOf(HandshakeException.class).hasMessageContaining("not an integer");
+    assertThat(Handshake.parse("+1|-2|unix|/tmp/p|grpc|").appVersion()).isEqualTo(-2);
+  }
 }
