@@ -220,6 +220,10 @@ public final class AddressRules {
         throw refused(shown, RULE_MALFORMED, "unbalanced brackets around the IPv6 host");
       }
       host = host.substring(1, host.length() - 1);
+      if (host.indexOf(':') < 0) {
+        throw refused(shown, RULE_MALFORMED,
+            "brackets hold only an IPv6 literal, as [::1]:port, not \"" + host + "\"");
+      }
     } else if (host.indexOf(':') >= 0) {
       throw refused(shown, RULE_MALFORMED, "an IPv6 host must be in brackets, as [::1]:port");
     }

@@ -153,4 +153,13 @@ class AddressRulesTest {
           .isInstanceOf(AddressRefusedException.class);
     }
   }
+
+  @Test
+  void bracketsHoldOnlyAnIpv6Literal() {
+    for (String bad : new String[] {"[localhost]:80", "[127.0.0.1]:80"}) {
+      assertThatThrownBy(() -> AddressRules.checkSyntax("tcp", bad, null, false))
+          .as(bad).isInstanceOf(AddressRefusedException.class)
+          .hasMessageContaining(AddressRules.RULE_MALFORMED);
+    }
+  }
 }
