@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The host with user-supplied TLS material ({@code tls(TlsConfig)}) instead of AutoMTLS, against
- * a real gRPC server on a Unix socket that requires a client certificate. The plugin side is an
+ * a real gRPC server on loopback TCP that requires a client certificate. The plugin side is an
  * in-JVM server behind a scripted runner that prints the handshake line.
  */
 class PluginClientUserTlsTest {
@@ -66,13 +66,15 @@ class PluginClientUserTlsTest {
   }
 
   private ScriptedRunner pluginServing(TlsConfig pluginTls) {
-    NetAddress addr = NetAddress.unix(dir.resolve("plugin.sock").toString());
+    // loopback TCP: the host dials a Unix socket only inside the socket dir it made (AddressRules),
+    // and this server starts before that dir exists
+    NetAddress addr = NetAddress.tcp("127.0.0.1:0");
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus("plugin", ServingStatus.SERVING);
     server = GrpcTransport.server(addr, TlsContexts.server(pluginTls), group, group,
         List.of(health.getHealthService()));
     ScriptedRunner r = new ScriptedRunner("");
-    r.print("1|1|unix|" + addr.address() + "|grpc|");
+    r.print("1|1|tcp|127.0.0.1:" + server.getPort() + "|grpc|");
     return r;
   }
 
