@@ -689,14 +689,16 @@ public final class ServerRuntime {
     if (socketFile != null) {
       quietly(() -> Files.deleteIfExists(socketFile));
     }
-    // The event loops before the executor: Netty hands inbound frames of streams still open to
-    // the executor, and a terminated executor's refusal surfaced as a 55-line WARN at shutdown.
-    if (group != null) {
-      quietly(() -> GrpcTransport.shutdown(group));
-    }
+    // The executor before the event loops: a call still running after the grace period may
+    // write its last frames (to a live event loop); frames Netty reads after this point are for
+    // torn-down streams, and the executor drops their tasks at DEBUG (callExecutor) instead of
+    // refusing them, which Netty logged as a 55-line WARN.
     if (executor != null) {
       executor.shutdownNow();
       quietly(() -> executor.awaitTermination(2, TimeUnit.SECONDS));
+    }
+    if (group != null) {
+      quietly(() -> GrpcTransport.shutdown(group));
     }
     if (timer != null) {
       timer.shutdownNow();
