@@ -215,9 +215,12 @@ for g in $groups; do
       side "host_cost go" "$gobin/kvhost" hostcost -plugin "$KV_PLUGIN" -mtls=true -workdir "$work"
       ;;
     streaming)
-      side "grpc_streaming java" bench_main streaming --size-mib "$STREAM_MIB" --warmup "$STREAM_WARMUP" --runs "$STREAM_RUNS"
-      side "grpc_streaming go" "$gobin/streamhost" stream -plugin "$STREAMING_PLUGIN" -size-mib "$STREAM_MIB" \
-        -warmup-runs "$STREAM_WARMUP" -runs "$STREAM_RUNS" -workdir "$work"
+      for m in true false; do
+        side "grpc_streaming java" bench_main streaming --size-mib "$STREAM_MIB" --warmup "$STREAM_WARMUP" \
+          --runs "$STREAM_RUNS" --mtls "$m"
+        side "grpc_streaming go" "$gobin/streamhost" stream -plugin "$STREAMING_PLUGIN" -size-mib "$STREAM_MIB" \
+          -warmup-runs "$STREAM_WARMUP" -runs "$STREAM_RUNS" -mtls="$m" -workdir "$work"
+      done
       ;;
     yamux)
       side "yamux_bulk java" bench_main run yamux "${jmh_opts[@]}"
