@@ -203,8 +203,13 @@ for g in $groups; do
       done
       ;;
     fresh-jvm)
-      # jars only: an AppCDS archive refuses a directory on the class path
-      jar_cp="$(ls "$root"/benchmarks/target/goplugin4j-benchmarks-*.jar | head -1):$(cat "$root/benchmarks/target/classpath.txt")"
+      # jars only (an AppCDS archive refuses a directory on the class path), copied: a jar
+      # rebuilt under the run (a shared tree) would make every archive mismatch
+      rm -rf "$work/fresh-jvm-lib" && mkdir -p "$work/fresh-jvm-lib"
+      jar_cp=$(for j in "$(ls "$root"/benchmarks/target/goplugin4j-benchmarks-*.jar | head -1)" \
+          $(tr ':' ' ' <"$root/benchmarks/target/classpath.txt"); do
+        d="$work/fresh-jvm-lib/$(printf '%03d' "$((${n:-0}))")-$(basename "$j")"; n=$((${n:-0} + 1))
+        cp "$j" "$d" && echo "$d"; done | paste -sd: -)
       j25=()
       [ -x "$java25" ] && j25=(--java25 "$java25")
       side "fresh_jvm_first_call java" bench_main fresh-jvm --runs "$FRESH_JVM" --cp "$jar_cp" "${j25[@]}"

@@ -100,7 +100,10 @@ final class Results {
     return GSON.toJson(m);
   }
 
-  /** Parses figure lines, skipping anything that is not a JSON object with figure and impl. */
+  /**
+   * Parses figure lines, skipping anything that is not a JSON object with figure and impl, and
+   * figures that say they were not measured ({@code error}).
+   */
   static List<JsonObject> parse(List<String> lines) {
     List<JsonObject> out = new ArrayList<>();
     for (String l : lines) {
@@ -110,7 +113,8 @@ final class Results {
       }
       try {
         JsonElement e = JsonParser.parseString(s);
-        if (e.isJsonObject() && e.getAsJsonObject().has("figure") && e.getAsJsonObject().has("impl")) {
+        if (e.isJsonObject() && e.getAsJsonObject().has("figure") && e.getAsJsonObject().has("impl")
+            && !e.getAsJsonObject().has("error")) {
           out.add(e.getAsJsonObject());
         }
       } catch (JsonSyntaxException e) {
