@@ -46,6 +46,13 @@ class KvIT {
     putThenGet(version, false);
   }
 
+  @Test
+  void kvFromGoPluginBefore15WorksBecauseItsTmpdirIsTheSocketDir() throws Exception {
+    // go-plugin v1.4.x ignores PLUGIN_UNIX_SOCKET_DIR and makes its socket in TMPDIR; the host
+    // points TMPDIR at the socket dir, so the address rules accept it and nothing is left
+    putThenGet("v1.4.8", true);
+  }
+
   private void putThenGet(String version, boolean autoMtls) throws Exception {
     Path plugin = PEERS.goPluginExample(version, GoPeers.KV_PLUGIN);
     String key = uniqueKey("kv");

@@ -26,6 +26,12 @@ public final class PluginEnv {
   /** Group (gid or name) the plugin must chown its Unix socket to, with mode 0660. */
   public static final String UNIX_SOCKET_GROUP = "PLUGIN_UNIX_SOCKET_GROUP";
 
+  /**
+   * The temporary directory. go-plugin before 1.5 ignores {@link #UNIX_SOCKET_DIR} and makes its
+   * socket here, so a host points it at the socket directory for process plugins.
+   */
+  public static final String TMPDIR = "TMPDIR";
+
   /** Default of {@link #MIN_PORT}. */
   public static final int DEFAULT_MIN_PORT = 10000;
 

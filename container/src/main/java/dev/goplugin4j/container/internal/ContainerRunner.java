@@ -111,6 +111,9 @@ public final class ContainerRunner implements Runner {
     // path so it appears exactly once, then the config's env, which overrides.
     Map<String, String> env = new LinkedHashMap<>(new TreeMap<>(command.env()));
     env.put(PluginEnv.UNIX_SOCKET_DIR, ContainerConfig.CONTAINER_SOCKET_DIR);
+    if (socketDir.toString().equals(env.get(PluginEnv.TMPDIR))) {
+      env.remove(PluginEnv.TMPDIR); // the host set it for process plugins: a host path
+    }
     env.putAll(c.env());
     List<String> envList = new ArrayList<>();
     env.forEach((k, v) -> envList.add(k + "=" + v));

@@ -463,6 +463,13 @@ public final class ClientSession {
       env.remove(PluginEnv.UNIX_SOCKET_GROUP);
     }
     env.put(PluginEnv.UNIX_SOCKET_DIR, socketDir.toString());
+    // go-plugin before 1.5 ignores PLUGIN_UNIX_SOCKET_DIR and makes its socket in TMPDIR: point
+    // TMPDIR at the socket dir too, so such a plugin's socket lands where the address rules
+    // accept it and goes with the dir. An application's own TMPDIR for the plugin wins. (A
+    // container runner drops it: the host's path means nothing inside.)
+    if (!config.env().containsKey(PluginEnv.TMPDIR)) {
+      env.put(PluginEnv.TMPDIR, socketDir.toString());
+    }
     return env;
   }
 
