@@ -51,7 +51,30 @@ class PluginProcessIT {
   }
 
   private Examples.Result runLauncher(List<String> prefix, Map<String, String> env) throws Exception {
-    List<String> cmd = Stream.concat(prefix.stream(), Stream.of(Examples.launcher("kv-plugin").toString())).toList();
+    return runLauncher(prefix, Examples.launcher("kv-plugin"), env);
+  }
+
+  /** Copies a directory tree, every entry readable (and directories enterable) by all users. */
+  private static Path copyReadableByAll(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } else {
+          Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(
+              Files.isExecutable(p) ? "rwxr-xr-x" : "rw-r--r--"));
+        }
+      }
+    }
+    return to;
+  }
+
+  private Examples.Result runLauncher(List<String> prefix, Path launcher, Map<String, String> env)
+      throws Exception {
+    List<String> cmd = Stream.concat(prefix.stream(), Stream.of(launcher.toString())).toList();
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
     pb.environment().remove(ExampleHandshake.MAGIC_COOKIE_KEY);
     pb.environment().putAll(env);
@@ -97,9 +120,12 @@ class PluginProcessIT {
     Map<String, String> env = pluginEnv();
     env.put("PLUGIN_UNIX_SOCKET_DIR", locked.toString());
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-    // as "nobody": root could write anywhere
+    // as "nobody": root could write anywhere. nobody may not reach the build tree (a clone in a
+    // 0700 directory), so it runs a copy of the plugin's layout that it can read.
+    Path dist = copyReadableByAll(Examples.dist(), work.resolve("dist"));
     Examples.Result r = runLauncher(
-        List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"), env);
+        List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"),
+        dist.resolve("bin").resolve("kv-plugin"), env);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
     assertThat(r.stdout()).isEmpty();
     assertThat(r.stderr()).as(r.toString())
