@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,12 +50,40 @@ final class CliProcess {
    * must be readable by that user.
    */
   static Result runAs(String user, Map<String, String> env, String... args) {
-    List<String> prefix = new ArrayList<>(List.of("runuser", "-u", user, "--", "env"));
-    env.forEach((k, v) -> prefix.add(k + "=" + v));
-    prefix.add("GOPLUGIN4J_CLI_JAR=" + jar());
-    prefix.add("JAVA_HOME=" + System.getProperty("java.home"));
-    prefix.add(launcher().toAbsolutePath().toString());
-    return exec(prefix, Map.of(), args);
+    // The other user may not be able to enter the build directory (a clone in a 0700 dir): it
+    // runs copies of the launcher and the jar from a directory everyone can read.
+    Path copies = null;
+    try {
+      copies = Files.createTempDirectory(Path.of("/tmp"), "gp4j-cli-as-user-");
+      Files.setPosixFilePermissions(copies, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Path jar = Files.copy(jar(), copies.resolve("goplugin4j-cli.jar"));
+      Path launcher = Files.copy(launcher(), copies.resolve("goplugin4j"));
+      Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+      Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+      List<String> prefix = new ArrayList<>(List.of("runuser", "-u", user, "--", "env"));
+      env.forEach((k, v) -> prefix.add(k + "=" + v));
+      prefix.add("GOPLUGIN4J_CLI_JAR=" + jar);
+      prefix.add("JAVA_HOME=" + System.getProperty("java.home"));
+      prefix.add(launcher.toString());
+      return exec(prefix, Map.of("GOPLUGIN4J_CLI_JAR", jar.toString()), args);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteQuietly(copies);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (var s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Result exec(List<String> prefix, Map<String, String> env, String... args) {
