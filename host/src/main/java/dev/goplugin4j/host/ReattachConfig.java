@@ -120,6 +120,10 @@ public record ReattachConfig(
       JsonObject o = JsonParser.parseString(json).getAsJsonObject();
       Map<String, String> attrs = new TreeMap<>();
       if (o.has("runner_attributes")) {
+        if (!o.get("runner_attributes").isJsonObject()) {
+          throw new PluginException(
+              "invalid reattach config: \"runner_attributes\" is not a JSON object");
+        }
         o.getAsJsonObject("runner_attributes")
             .entrySet()
             .forEach(e -> attrs.put(e.getKey(), e.getValue().getAsString()));

@@ -29,13 +29,6 @@ import java.util.TreeMap;
  * maxDuration}; see docs/security.md for the long run.
  */
 class ReattachConfigFuzzTest {
-  /**
-   * Tolerates a finding of this target until it is fixed: a {@code runner_attributes} that is not
-   * a JSON object makes {@code fromJson} throw {@code ClassCastException} instead of {@link
-   * PluginException} (see docs/security.md, "Proofs: chaos and fuzzing"). Set to false once fixed.
-   */
-  private static final boolean KNOWN_FINDING_ATTRIBUTES_CAST = true;
-
   @FuzzTest(maxDuration = "5s")
   void fromJson(FuzzedDataProvider data) {
     if (data.consumeBoolean()) {
@@ -49,12 +42,6 @@ class ReattachConfigFuzzTest {
     } catch (PluginException e) {
       assertThat(e.getMessage()).isNotEmpty();
       return;
-    } catch (ClassCastException e) {
-      if (KNOWN_FINDING_ATTRIBUTES_CAST && e.getStackTrace().length > 0
-          && e.getStackTrace()[0].getMethodName().equals("getAsJsonObject")) {
-        return;
-      }
-      throw e;
     }
     String written = c.toJson();
     ReattachConfig again = ReattachConfig.fromJson(written);

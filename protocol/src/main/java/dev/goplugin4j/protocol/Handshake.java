@@ -85,7 +85,7 @@ public record Handshake(
     if (!NetAddress.UNIX.equals(network) && !NetAddress.TCP.equals(network)) {
       throw new HandshakeException(
           "unknown address type \""
-              + network
+              + abbreviate(network)
               + "\" in the plugin's handshake (expected \"unix\" or \"tcp\"): \""
               + abbreviate(trimmed)
               + "\"");
@@ -202,7 +202,7 @@ public record Handshake(
     if (value == null) {
       throw new HandshakeException(
           "the plugin's handshake field 7 (multiplexing support) is \""
-              + mux.get()
+              + abbreviate(mux.get())
               + "\", not a boolean");
     }
     if (!value) {
@@ -297,7 +297,7 @@ public record Handshake(
       return Integer.parseInt(field);
     } catch (NumberFormatException e) {
       throw new HandshakeException(
-          "error parsing " + what + " \"" + field + "\" in the plugin's handshake: not an integer", e);
+          "error parsing " + what + " \"" + abbreviate(field) + "\" in the plugin's handshake: not an integer", e);
     }
   }
 

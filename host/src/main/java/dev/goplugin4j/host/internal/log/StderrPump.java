@@ -237,6 +237,7 @@ public final class StderrPump implements AutoCloseable {
     int start = 0; // first unconsumed byte
     int end = 0; // end of valid data
     int scanned = 0; // buf[start, scanned) has no '\n'
+    boolean midLine = false; // the last emit was a chunk of a line that has not ended yet
     while (!closed) {
       int nl = indexOf(buf, scanned, end, (byte) '\n');
       if (nl >= 0) {
@@ -244,6 +245,7 @@ public final class StderrPump implements AutoCloseable {
         if (!emit(buf, start, lineEnd - start, false)) {
           return;
         }
+        midLine = false;
         start = nl + 1;
         scanned = start;
         continue;
@@ -254,6 +256,7 @@ public final class StderrPump implements AutoCloseable {
         if (!emit(buf, start, cut - start, true)) {
           return;
         }
+        midLine = true;
         start = cut;
         continue;
       }
@@ -265,7 +268,9 @@ public final class StderrPump implements AutoCloseable {
       }
       int n = in.read(buf, end, buf.length - end);
       if (n < 0) {
-        if (end > start) {
+        // An unterminated last line ends here, even when its last chunk filled the buffer: the
+        // sink gets its line end and the logger leaves continuation state.
+        if (end > start || midLine) {
           emit(buf, start, end - start, false);
         }
         return;

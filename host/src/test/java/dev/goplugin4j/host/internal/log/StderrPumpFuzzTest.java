@@ -37,12 +37,6 @@ import org.slf4j.LoggerFactory;
 class StderrPumpFuzzTest {
   private static final Duration BOUND = Duration.ofSeconds(10);
 
-  /**
-   * Tolerates a finding of this target until it is fixed: when an unterminated last line ends
-   * exactly where the pump cut a chunk of it, the sink does not get that line's {@code \n} (see
-   * docs/security.md, "Proofs: chaos and fuzzing"). Set to false once StderrPump emits the end.
-   */
-  private static final boolean KNOWN_FINDING_LAST_LINE_END = true;
   private static final ch.qos.logback.classic.Logger LOGGER;
   private static final ListAppender<ILoggingEvent> EVENTS = new ListAppender<>();
 
@@ -75,10 +69,6 @@ class StderrPumpFuzzTest {
 
     byte[] expected = expectedSink(input);
     byte[] seen = sink.toByteArray();
-    if (KNOWN_FINDING_LAST_LINE_END && seen.length == expected.length - 1
-        && input.length > 0 && input[input.length - 1] != '\n') {
-      expected = java.util.Arrays.copyOf(expected, expected.length - 1);
-    }
     assertThat(seen).as("what the sink saw").isEqualTo(expected);
 
     List<ILoggingEvent> events = List.copyOf(EVENTS.list);

@@ -24,7 +24,8 @@ class OwnerRecordsTest {
     SocketDirOwner.recordPlugin(dir, 42, 4711);
 
     Path record = tmp.resolve("goplugin4j-1234.owner");
-    assertThat(Files.getPosixFilePermissions(record)).hasToString("[OWNER_READ, OWNER_WRITE]");
+    assertThat(Files.getPosixFilePermissions(record))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     Map<String, String> fields = SocketDirOwner.read(dir).orElseThrow();
     assertThat(fields).containsEntry("hosts", SocketDirOwner.thisHost())
         .containsEntry("runner", "process").containsEntry("plugin_pid", "42")

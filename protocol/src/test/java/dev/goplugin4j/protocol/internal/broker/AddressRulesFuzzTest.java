@@ -44,8 +44,8 @@ import java.util.stream.Stream;
  *       goplugin4j-<digits>}, owned by this user, given as an absolute normal path.
  * </ul>
  *
- * <p>One finding is tolerated until fixed: {@code [localhost]:port} and {@code [127.0.0.1]:port}
- * pass without the opt-in (brackets around a name or an IPv4 literal, where only an IPv6 literal
+ * <p>Its one finding, fixed: {@code [localhost]:port} and {@code [127.0.0.1]:port} passed
+ * without the opt-in (brackets around a name or an IPv4 literal, where only an IPv6 literal
  * belongs); see docs/security.md.
  *
  * <p>Regression inputs: {@code src/test/resources/dev/goplugin4j/protocol/internal/broker/
@@ -219,8 +219,7 @@ class AddressRulesFuzzTest {
     if (host.startsWith("[")) {
       assertThat(host).endsWith("]");
       host = host.substring(1, host.length() - 1);
-      // Only an IPv6 literal belongs in brackets, but "[localhost]" and "[127.0.0.1]" pass the
-      // rules: a finding, tolerated. Without the opt-in the host must still be loopback (below).
+      assertThat(host).as("only an IPv6 literal belongs in brackets").contains(":");
     } else {
       assertThat(host).doesNotContain(":", "[", "]");
     }
