@@ -1,5 +1,9 @@
 package dev.goplugin4j.host.internal.client;
 
+import static dev.goplugin4j.host.internal.client.Cleanup.deleteRecursively;
+import static dev.goplugin4j.host.internal.client.Cleanup.quietly;
+import static dev.goplugin4j.host.internal.client.FailureDiagnosis.abbreviate;
+
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.host.PluginClient;
@@ -8,60 +12,37 @@ import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
 import dev.goplugin4j.host.Runner;
-import dev.goplugin4j.host.internal.log.BoundedLineReader;
 import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
 import dev.goplugin4j.host.internal.process.ProcessRunner;
 import dev.goplugin4j.host.internal.process.SocketDirOwner;
-import dev.goplugin4j.protocol.AddressRefusedException;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.NetAddress;
-import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
-import dev.goplugin4j.protocol.internal.broker.AddressRules;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
-import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
-import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.util.function.Consumer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.proto.Empty;
-import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
 import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
-import dev.goplugin4j.protocol.internal.proto.GRPCStdioGrpc;
-import dev.goplugin4j.protocol.internal.proto.StdioData;
-import dev.goplugin4j.protocol.internal.tls.TlsContexts;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -75,7 +56,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,14 +64,17 @@ import org.slf4j.LoggerFactory;
  * The state machine behind {@link PluginClient}: NEW → RUNNING → CLOSED (or NEW → CLOSED on a
  * failed start). Every resource it makes is recorded in a field and released by {@link
  * #teardown}, whichever path we leave by.
+ *
+ * <p>It coordinates the lifecycle (start, use, stop) under its lock; the phases of a start live
+ * in their own classes: {@link LaunchEnvironment} (socket dir, environment, host certificate),
+ * {@link HandshakeLineReader} (stdout and the handshake line), {@link AddressChecks}, {@link
+ * Connector} (TLS, channel or muxer, health check) and {@link BrokerAndStdio}; {@link Cleanup}
+ * holds the teardown steps. Each phase words its failures through {@link #failure}.
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(PluginClient.class);
   /** How long a plugin gets to exit after Shutdown before it is killed, as go-plugin. */
   private static final long GRACE_MILLIS = 2_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
-  /** Longest handshake line, as go-plugin's host reads it (bufio.Scanner): 64 KiB. */
-  static final int MAX_STDOUT_LINE = BoundedLineReader.DEFAULT_MAX_LINE_BYTES;
 
   private enum State {
     NEW,
@@ -169,12 +153,14 @@ public final class ClientSession {
     long t0 = System.nanoTime();
     long deadline = t0 + config.startTimeout().toNanos();
     initExecutors();
-    socketDir = createSocketDir();
+    socketDir = LaunchEnvironment.createSocketDir(config);
     deleteSocketDir = true;
-    Map<String, String> env = pluginEnv();
+    hostCert = LaunchEnvironment.hostCertificate(config);
+    Map<String, String> env = LaunchEnvironment.pluginEnv(config, socketDir, hostCert);
     long tPrepared = System.nanoTime();
     if (config.sha256() != null) {
-      Checksums.verify(resolveExecutable(config.command().get(0)), HexFormat.of().parseHex(config.sha256()));
+      Checksums.verify(LaunchEnvironment.resolveExecutable(config.command().get(0)),
+          HexFormat.of().parseHex(config.sha256()));
     }
     PluginCommand command = new PluginCommand(config.command(), env);
     Runner r =
@@ -188,15 +174,17 @@ public final class ClientSession {
 
     stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(), config.logLineBufferSize());
 
-    CompletableFuture<String> firstLine = new CompletableFuture<>();
-    stdoutThread = newThread("goplugin4j-stdout-" + name, () -> readStdout(r, firstLine));
+    HandshakeLineReader stdout =
+        new HandshakeLineReader(r, pluginLog, () -> closing, config.startTimeout(), this::failure);
+    stdoutThread = newThread("goplugin4j-stdout-" + name, stdout::readStdout);
     stdoutThread.start();
 
-    String line = awaitHandshakeLine(r, firstLine, deadline);
+    String line = stdout.awaitHandshakeLine(deadline);
     long tLine = System.nanoTime();
-    Handshake h = parseHandshake(line, r);
+    Handshake h = stdout.parseHandshake(line);
     negotiate(h, r);
-    address = checkAddress(r.pluginToHost(h.address()), "its handshake line", r);
+    address = AddressChecks.checkAddress(r.pluginToHost(h.address()), socketDir,
+        config.allowNonLoopbackTcp(), "its handshake line", r, this::failure);
     long tNegotiated = System.nanoTime();
     long[] connected = connect(deadline, r);
     reattachConfig = reattachConfigFor(r);
@@ -255,7 +243,7 @@ public final class ClientSession {
           + "; goplugin4j hosts speak gRPC only");
     }
     // before the reattacher runs: a config that points elsewhere touches no process or container
-    Path ownDir = checkReattachAddress(rc);
+    Path ownDir = AddressChecks.checkReattachAddress(rc, config.allowNonLoopbackTcp());
     long deadline = System.nanoTime() + config.startTimeout().toNanos();
     initExecutors();
     if (ownDir != null) {
@@ -265,7 +253,7 @@ public final class ClientSession {
       runner = reattacher.reattach(rc);
     } catch (RuntimeException | Error e) {
       // the plugin is gone (or is not ours): its socket dir is only worth keeping while it serves
-      deleteSocketDir = ownDir != null && nobodyServes(rc.address());
+      deleteSocketDir = ownDir != null && AddressChecks.nobodyServes(rc.address());
       if (deleteSocketDir) {
         log.debug("reattach of plugin {} failed and nothing serves {}: removing its socket"
             + " directory {}", name, rc.address(), ownDir);
@@ -296,326 +284,10 @@ public final class ClientSession {
     runner.onExit().thenAccept(this::onPluginExit);
   }
 
-  /**
-   * The address rules ({@link AddressRules}) for an address the plugin announced, with the
-   * diagnosis: a Unix socket directly inside the socket dir this host made, or TCP on loopback
-   * unless {@code allowNonLoopbackTcp}.
-   */
-  private NetAddress checkAddress(NetAddress a, String where, AttachedRunner r) {
-    try {
-      return AddressRules.check(a, socketDir, config.allowNonLoopbackTcp());
-    } catch (AddressRefusedException e) {
-      String hint = AddressRules.RULE_OUTSIDE_DIR.equals(e.rule())
-          ? ". A plugin built with go-plugin older than 1.5 ignores PLUGIN_UNIX_SOCKET_DIR and"
-              + " makes its socket in TMPDIR: recompile it with go-plugin 1.5 or later"
-          : "";
-      throw new AddressRefusedException(e.address(), e.rule(),
-          failure("the plugin announced in " + where + " an address the host does not dial: "
-              + e.getMessage() + hint, r));
-    }
-  }
-
-  /** The address rules for an address the plugin's broker announced; no diagnosis at run time. */
-  private NetAddress checkBrokerAddress(NetAddress a) {
-    try {
-      return AddressRules.check(a, socketDir, config.allowNonLoopbackTcp());
-    } catch (AddressRefusedException e) {
-      throw new AddressRefusedException(e.address(), e.rule(), "plugin " + name
-          + " announced in a broker ConnInfo an address the host does not dial: " + e.getMessage());
-    }
-  }
-
-  /**
-   * The address rules for a reattach config, checked before anything is touched. A Unix address
-   * must be a socket directly inside the config's {@code socket_dir} (or, when the config records
-   * none, inside the address's own directory), and that directory must be one goplugin4j makes:
-   * named {@code goplugin4j-<digits>}, a real directory owned by this process's user. TCP must be
-   * on loopback unless {@code allowNonLoopbackTcp}; a container plugin is reachable only through
-   * its socket directory.
-   *
-   * @return the checked socket directory, or null for a TCP address whose config records no
-   *     directory of ours
-   */
-  private Path checkReattachAddress(ReattachConfig rc) {
-    NetAddress a = rc.address();
-    String dir = rc.runnerAttributes().get("socket_dir");
-    try {
-      if (NetAddress.UNIX.equals(a.network())) {
-        if (dir == null) {
-          int slash = a.address().lastIndexOf('/');
-          dir = slash > 0 ? a.address().substring(0, slash) : "";
-        }
-        Path d = AddressRules.checkOwnSocketDir(dir, a.toString());
-        AddressRules.check(a, d, false);
-        return d;
-      }
-      if (ReattachConfig.KIND_CONTAINER.equals(rc.runnerKind())) {
-        throw new AddressRefusedException(a.toString(), AddressRules.RULE_OUTSIDE_DIR,
-            "refusing to dial " + a + ": a container plugin is reachable only through a Unix"
-                + " socket in its socket directory");
-      }
-      AddressRules.check(a, null, config.allowNonLoopbackTcp());
-    } catch (AddressRefusedException e) {
-      throw new AddressRefusedException(e.address(), e.rule(), "cannot reattach to plugin "
-          + rc.runnerKind() + " " + rc.runnerId() + ": the reattach config's address is refused: "
-          + e.getMessage() + ". Use the config exactly as PluginClient.reattachConfig() gave it");
-    }
-    if (dir == null) {
-      return null;
-    }
-    try {
-      return AddressRules.checkOwnSocketDir(dir, a.toString());
-    } catch (AddressRefusedException e) {
-      return null; // not ours: neither used nor removed
-    }
-  }
-
-  /**
-   * Whether a Unix socket has no listener: missing, or a connect is refused. Only asked about an
-   * address that passed the rules, after the reattacher found no plugin.
-   */
-  private static boolean nobodyServes(NetAddress a) {
-    if (!NetAddress.UNIX.equals(a.network())) {
-      return false;
-    }
-    Path p = Path.of(a.address());
-    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return true;
-    }
-    try (java.nio.channels.SocketChannel ch =
-        java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-      ch.connect(java.net.UnixDomainSocketAddress.of(p));
-      return false;
-    } catch (java.net.ConnectException e) {
-      return true; // ECONNREFUSED: a socket file whose process is gone
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
   private void initExecutors() {
     timer = Executors.newSingleThreadScheduledExecutor(daemon("goplugin4j-timer-" + name));
     grpcExecutor = Executors.newCachedThreadPool(daemon("goplugin4j-grpc-" + name));
     group = GrpcTransport.newEventLoopGroup(2, "goplugin4j-io-" + name);
-  }
-
-  private Path createSocketDir() {
-    try {
-      Path parent = config.unixSocketTempDir() != null
-          ? config.unixSocketTempDir()
-          : Path.of(System.getProperty("java.io.tmpdir"));
-      Path dir = Files.createTempDirectory(parent, "goplugin4j-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      if (config.unixSocketGroup() != null) {
-        setGroup(dir, config.unixSocketGroup());
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
-      }
-      SocketDirOwner.recordHost(dir); // for ProcessReaper, should this JVM die
-      return dir;
-    } catch (IOException e) {
-      throw new PluginStartException(
-          "cannot create the plugin's socket directory under "
-              + (config.unixSocketTempDir() == null ? "the system temp dir" : config.unixSocketTempDir())
-              + ": " + e.getMessage() + ". Set unixSocketTempDir to a writable, short path", e);
-    }
-  }
-
-  private static void setGroup(Path path, String group) throws IOException {
-    GroupPrincipal gp;
-    if (group.chars().allMatch(Character::isDigit)) {
-      // The JDK looks groups up by name only; a numeric gid goes through chgrp semantics.
-      Files.setAttribute(path, "unix:gid", Integer.parseInt(group));
-      return;
-    }
-    try {
-      gp = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-    } catch (IOException e) {
-      throw new IOException("unknown group \"" + group + "\" for unixSocketGroup", e);
-    }
-    Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(gp);
-  }
-
-  private Map<String, String> pluginEnv() {
-    Map<String, String> env = new LinkedHashMap<>();
-    if (!config.skipHostEnv()) {
-      env.putAll(System.getenv());
-    }
-    env.putAll(config.env());
-    env.put(config.magicCookieKey(), config.magicCookieValue());
-    env.put(PluginEnv.MIN_PORT, Integer.toString(config.minPort()));
-    env.put(PluginEnv.MAX_PORT, Integer.toString(config.maxPort()));
-    env.put(PluginEnv.PROTOCOL_VERSIONS,
-        String.join(",", config.versionedPlugins().keySet().stream().map(String::valueOf).toList()));
-    if (config.multiplexBroker()) {
-      env.put(PluginEnv.MULTIPLEX_GRPC, "true");
-    } else {
-      env.remove(PluginEnv.MULTIPLEX_GRPC);
-    }
-    if (config.tls() == null && config.autoMtls()) {
-      hostCert = AutoMtlsCertificate.generate();
-      env.put(PluginEnv.CLIENT_CERT, hostCert.pem());
-    } else {
-      env.remove(PluginEnv.CLIENT_CERT);
-    }
-    if (config.unixSocketGroup() != null) {
-      env.put(PluginEnv.UNIX_SOCKET_GROUP, config.unixSocketGroup());
-    } else {
-      env.remove(PluginEnv.UNIX_SOCKET_GROUP);
-    }
-    env.put(PluginEnv.UNIX_SOCKET_DIR, socketDir.toString());
-    // go-plugin before 1.5 ignores PLUGIN_UNIX_SOCKET_DIR and makes its socket in TMPDIR: point
-    // TMPDIR at the socket dir too, so such a plugin's socket lands where the address rules
-    // accept it and goes with the dir. An application's own TMPDIR for the plugin wins. (A
-    // container runner drops it: the host's path means nothing inside.)
-    if (!config.env().containsKey(PluginEnv.TMPDIR)) {
-      env.put(PluginEnv.TMPDIR, socketDir.toString());
-    }
-    return env;
-  }
-
-  private static Path resolveExecutable(String exe) {
-    if (exe.contains("/")) {
-      return Path.of(exe);
-    }
-    String pathVar = System.getenv("PATH");
-    if (pathVar != null) {
-      for (String dir : pathVar.split(":")) {
-        Path p = Path.of(dir.isEmpty() ? "." : dir, exe);
-        if (Files.isExecutable(p)) {
-          return p;
-        }
-      }
-    }
-    return Path.of(exe);
-  }
-
-  /**
-   * Reads the plugin's stdout with a fixed buffer: the first line is the handshake (at most {@link
-   * #MAX_STDOUT_LINE} bytes, as go-plugin's {@code bufio.Scanner}; a longer one fails the start
-   * with a {@link HandshakeException} that says so), later lines are logged at debug, a line
-   * longer than the buffer only by its start and length, and discarded. The host never holds more
-   * than one buffer of what the plugin wrote.
-   */
-  private void readStdout(Runner r, CompletableFuture<String> firstLine) {
-    try (InputStream in = r.stdout()) {
-      BoundedLineReader reader = new BoundedLineReader(in, MAX_STDOUT_LINE);
-      long longLine = 0; // bytes so far of a line longer than the buffer, 0 between lines
-      BoundedLineReader.Chunk c;
-      while ((c = reader.next()) != null) {
-        if (!firstLine.isDone()) {
-          if (!c.continues()) {
-            firstLine.complete(c.text());
-            continue;
-          }
-          firstLine.completeExceptionally(new HandshakeException(
-              "the plugin wrote more than " + MAX_STDOUT_LINE / 1024 + " KiB on stdout without a"
-                  + " newline before its handshake line (it began \"" + abbreviate(c.text())
-                  + "\"). A go-plugin plugin prints one short handshake line first, and hosts read"
-                  + " at most " + MAX_STDOUT_LINE / 1024 + " KiB of it: the command does not run a"
-                  + " go-plugin plugin, or the plugin writes to stdout before plugin.Serve"));
-        }
-        if (longLine == 0 && !c.continues()) {
-          pluginLog.debug("plugin stdout: {}", c.text());
-        } else if (longLine == 0) {
-          longLine = c.bytes();
-          pluginLog.debug("plugin stdout, a line longer than {} KiB (its start, abbreviated): {}",
-              MAX_STDOUT_LINE / 1024, abbreviate(c.text()));
-        } else {
-          longLine += c.bytes();
-          if (!c.continues()) {
-            pluginLog.debug("plugin stdout: the long line ended after {} bytes, discarded",
-                longLine);
-            longLine = 0;
-          }
-        }
-      }
-    } catch (IOException e) {
-      if (!closing) {
-        log.debug("error reading plugin stdout: {}", e.toString());
-      }
-    } finally {
-      firstLine.complete(null);
-    }
-  }
-
-  private String awaitHandshakeLine(Runner r, CompletableFuture<String> firstLine, long deadline) {
-    // A line wins over an exit that raced it: the line has the better story.
-    CompletableFuture<Object> first = CompletableFuture.anyOf(firstLine, r.onExit());
-    try {
-      first.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throwIfStdoutRefused(firstLine, r);
-      throw new PluginStartException(failure(
-          "timeout while waiting for plugin to start: no handshake line on stdout within "
-              + config.startTimeout().toMillis() + " ms", r));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PluginStartException(failure("interrupted while waiting for the plugin to start", r), e);
-    } catch (ExecutionException e) {
-      throwIfStdoutRefused(firstLine, r);
-      throw new PluginStartException(failure("error waiting for the plugin to start", r), e.getCause());
-    }
-    throwIfStdoutRefused(firstLine, r);
-    String line = firstLine.getNow(null);
-    if (line == null && r.onExit().isDone()) {
-      // the stdout reader may still be finishing the last line
-      try {
-        line = firstLine.get(500, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException | ExecutionException e) {
-        line = null;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      // what the plugin wrote is the story, not how it then ended (a SIGPIPE, say)
-      throwIfStdoutRefused(firstLine, r);
-    }
-    if (line == null) {
-      // stdout closed: the exit itself usually follows within milliseconds; wait for it so the
-      // message and the diagnosis tell the exit status instead of "still running".
-      Integer code;
-      try {
-        code = r.onExit().get(2, TimeUnit.SECONDS);
-      } catch (TimeoutException | ExecutionException e) {
-        code = null;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        code = null;
-      }
-      if (code == null) {
-        throw new PluginStartException(failure(
-            "the plugin closed its stdout without printing a handshake line", r));
-      }
-      throw new PluginStartException(failure(
-          "plugin exited before we could connect"
-              + " (exit status " + code + ")", r));
-    }
-    return line;
-  }
-
-  /** Throws the stdout reader's verdict (an overlong handshake line) with the diagnosis. */
-  private void throwIfStdoutRefused(CompletableFuture<String> firstLine, Runner r) {
-    if (!firstLine.isCompletedExceptionally()) {
-      return;
-    }
-    Throwable cause;
-    try {
-      firstLine.join();
-      return;
-    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-      cause = e.getCause() != null ? e.getCause() : e;
-    }
-    throw new HandshakeException(failure(cause.getMessage(), r), cause);
-  }
-
-  private Handshake parseHandshake(String line, Runner r) {
-    try {
-      return Handshake.parse(line);
-    } catch (HandshakeException e) {
-      String hint = "\nLikely cause: the plugin printed to stdout before its handshake line (\""
-          + abbreviate(line) + "\"). A go-plugin plugin must not write to stdout before"
-          + " plugin.Serve prints the handshake; if it is not a go-plugin plugin, check the command.";
-      throw new HandshakeException(failure(e.getMessage() + hint, r), e);
-    }
   }
 
   private void negotiate(Handshake h, Runner r) {
@@ -663,197 +335,34 @@ public final class ClientSession {
   }
 
   /**
-   * Connects, checks health, starts the broker and stdio streams.
+   * Connects, checks health, starts the broker and stdio streams. Each resource goes into its
+   * field as soon as it exists, so that teardown releases it whichever way the start fails.
    *
    * @return the {@link System#nanoTime()} readings after the channel was built and after the
    *     health check answered (phase timings)
    */
   private long[] connect(long deadline, AttachedRunner r) {
-    SslContext clientTls = null;
-    // The broker's server side is first needed after the health check: build it meanwhile.
-    CompletableFuture<SslContext> serverTlsBuilt = CompletableFuture.completedFuture(null);
-    if (config.tls() != null) {
-      serverTlsBuilt = CompletableFuture.supplyAsync(() -> TlsContexts.server(config.tls()),
-          grpcExecutor);
-      clientTls = TlsContexts.client(config.tls());
-    } else if (hostCert != null && pluginCert != null) {
-      AutoMtlsCertificate own = hostCert;
-      X509Certificate peer = pluginCert;
-      serverTlsBuilt = CompletableFuture.supplyAsync(() -> TlsContexts.server(own, peer),
-          grpcExecutor);
-      clientTls = TlsContexts.client(hostCert, pluginCert);
-    }
-    var customizer = config.channelCustomizer();
-    ExecutorService exec = grpcExecutor;
-    Consumer<NettyChannelBuilder> tune = b -> {
-      b.executor(exec);
-      if (customizer != null) {
-        customizer.accept(b);
-      }
-    };
+    Connector connector = new Connector(config, name, address, group, grpcExecutor, this::failure);
+    Connector.Tls tls = connector.tls(hostCert, pluginCert);
+    Consumer<NettyChannelBuilder> tune = connector.tune();
     if (config.multiplexBroker()) {
-      muxer = connectMuxer(deadline, r);
-      channel = muxer.mainChannel(clientTls, tune);
+      muxer = connector.connectMuxer(deadline, r);
+      channel = muxer.mainChannel(tls.client(), tune);
     } else {
-      channel = GrpcTransport.channel(address, clientTls, group, tune);
+      channel = GrpcTransport.channel(address, tls.client(), group, tune);
     }
     long channelBuilt = System.nanoTime();
-    healthCheck(deadline, r);
+    connector.healthCheck(channel, deadline, r);
     long healthy = System.nanoTime();
-    SslContext serverTls;
-    try {
-      serverTls = serverTlsBuilt.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw e;
-    }
-    startBroker(serverTls, clientTls, r, tune);
-    startStdio();
-    return new long[] {channelBuilt, healthy};
-  }
-
-  /** Dials the plugin's socket once and runs the yamux client role over it. */
-  private YamuxMuxer connectMuxer(long deadline, AttachedRunner r) {
-    YamuxSession session;
-    try {
-      // Unix socket, or TCP where a runner bridges to the plugin (a remote runner).
-      session = YamuxSession.connect(address, group, YamuxConfig.defaults())
-          .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throw new PluginStartException(failure(
-          "timeout while waiting for plugin to start: cannot open the multiplexed connection to "
-              + address + " in time", r));
-    } catch (ExecutionException e) {
-      throw new PluginStartException(failure(
-          "cannot open the multiplexed connection to " + address + ": " + e.getCause().getMessage(), r),
-          e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PluginStartException(failure("interrupted while connecting to the plugin", r), e);
-    }
-    return new YamuxMuxer(session, group, grpcExecutor, null);
-  }
-
-  private void healthCheck(long deadline, AttachedRunner r) {
-    // Not waitForReady: it would hide why the connection fails (a TLS mismatch looked like a
-    // start timeout). Retry UNAVAILABLE while the plugin may still be coming up; stop at once on
-    // a TLS failure or when the plugin is gone.
-    StatusRuntimeException last = null;
-    while (true) {
-      long remaining = deadline - System.nanoTime();
-      if (remaining <= 0) {
-        throw new PluginStartException(failure(
-            "timeout while waiting for plugin to start: it handshook but its gRPC server at "
-                + address + " did not answer a health check in time"
-                + (last == null ? "" : "; last error: " + describe(last)), r), last);
-      }
-      try {
-        HealthCheckResponse resp =
-            HealthGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(Math.min(remaining, TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS)
-                .check(HealthCheckRequest.newBuilder().setService("plugin").build());
-        if (resp.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
-          throw new PluginStartException(failure(
-              "the plugin at " + address + " reports health " + resp.getStatus() + ", not SERVING", r));
-        }
-        return;
-      } catch (StatusRuntimeException e) {
-        last = e;
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
-            && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED) {
-          throw new PluginStartException(failure(
-              "the plugin's gRPC server at " + address + " failed its health check: " + describe(e), r), e);
-        }
-        if (isTlsFailure(e)) {
-          throw new PluginStartException(failure(
-              "cannot reach the plugin's gRPC server at " + address + ": the TLS handshake failed ("
-                  + describe(e) + "). Check that both sides use AutoMTLS, or TLS material that"
-                  + " trusts the other side's certificate", r), e);
-        }
-        if (r.onExit().isDone()) {
-          throw new PluginStartException(failure(
-              "plugin exited before we could connect (exit status " + r.onExit().getNow(null) + ")", r), e);
-        }
-        log.debug("health check of plugin {} at {} not answered yet, retrying: {}", name, address,
-            describe(e));
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PluginStartException(failure("interrupted while connecting to the plugin", r), e);
-      }
-    }
-  }
-
-  private static boolean isTlsFailure(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof javax.net.ssl.SSLException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static String describe(StatusRuntimeException e) {
-    Throwable root = e;
-    while (root.getCause() != null) {
-      root = root.getCause();
-    }
-    return e.getStatus().getCode() + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription())
-        + (root != e ? " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "");
-  }
-
-  private void startBroker(
-      SslContext serverTls, SslContext clientTls, AttachedRunner r, Consumer<NettyChannelBuilder> tune) {
-    AtomicInteger seq = new AtomicInteger();
-    BrokerImpl.Listeners listeners = new BrokerImpl.Listeners() {
-      @Override
-      public NetAddress newAddress() {
-        Path dir = socketDir != null ? socketDir : Path.of(System.getProperty("java.io.tmpdir"));
-        return NetAddress.unix(dir.resolve("host" + seq.incrementAndGet() + "-"
-            + Integer.toHexString(RANDOM.nextInt(0x10000)) + ".sock").toString());
-      }
-
-      @Override
-      public void prepare(NetAddress listening) {
-        if (config.unixSocketGroup() != null) {
-          Path p = Path.of(listening.address());
-          try {
-            setGroup(p, config.unixSocketGroup());
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw----"));
-          } catch (IOException e) {
-            throw new PluginException("cannot give broker socket " + p + " to group "
-                + config.unixSocketGroup() + ": " + e.getMessage(), e);
-          }
-        }
-      }
-    };
-    broker = new BrokerImpl(
-        this::sendBrokerMessage, serverTls, clientTls, listeners,
-        r::hostToPlugin, a -> checkBrokerAddress(r.pluginToHost(a)),
+    SslContext serverTls = tls.server();
+    BrokerAndStdio streams = new BrokerAndStdio(config, name, () -> closing, () -> exited);
+    broker = streams.newBroker(this::sendBrokerMessage, serverTls, tls.client(), r, socketDir,
         group, muxer, timer, tune);
-    BrokerImpl b = broker;
-    brokerOut = GRPCBrokerGrpc.newStub(channel).startStream(new StreamObserver<>() {
-      @Override
-      public void onNext(ConnInfo value) {
-        b.onMessage(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        if (!closing) {
-          log.debug("broker stream of plugin {} ended: {}", name, t.toString());
-        }
-      }
-
-      @Override
-      public void onCompleted() {
-        log.debug("broker stream of plugin {} completed", name);
-      }
-    });
+    brokerOut = streams.openBrokerStream(channel, broker);
+    stdioContext = Context.current().withCancellation();
+    ManagedChannel ch = channel;
+    stdioContext.run(() -> streams.streamStdio(ch));
+    return new long[] {channelBuilt, healthy};
   }
 
   private void sendBrokerMessage(ConnInfo msg) {
@@ -863,46 +372,6 @@ public final class ClientSession {
     }
     out.onNext(msg);
   }
-
-  private void startStdio() {
-    stdioContext = Context.current().withCancellation();
-    stdioContext.run(() -> GRPCStdioGrpc.newStub(channel).streamStdio(
-        com.google.protobuf.Empty.getDefaultInstance(), new StreamObserver<StdioData>() {
-          @Override
-          public void onNext(StdioData d) {
-            OutputStream sink = d.getChannel() == StdioData.Channel.STDOUT ? config.syncStdout()
-                : d.getChannel() == StdioData.Channel.STDERR ? config.syncStderr() : null;
-            if (sink == null) {
-              return;
-            }
-            try {
-              synchronized (sink) {
-                d.getData().writeTo(sink);
-                sink.flush();
-              }
-            } catch (IOException e) {
-              log.debug("cannot forward plugin stdio: {}", e.toString());
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            Status.Code c = Status.fromThrowable(t).getCode();
-            if (c == Status.Code.UNIMPLEMENTED || c == Status.Code.UNAVAILABLE || c == Status.Code.CANCELLED) {
-              log.debug("plugin {} stdio stream ended: {}", name, c);
-            } else if (closing || exited) {
-              // the plugin went away (close, Shutdown, exit): the stream's end says nothing new
-              log.debug("plugin {} stdio stream ended: {}", name, t.toString());
-            } else {
-              log.warn("plugin {} stdio stream failed: {}", name, t.toString());
-            }
-          }
-
-          @Override
-          public void onCompleted() {}
-        }));
-  }
-
   private ReattachConfig reattachConfigFor(AttachedRunner r) {
     Map<String, String> attrs = new HashMap<>(r.reattachAttributes());
     String kind = r.kind();
@@ -1147,31 +616,6 @@ public final class ClientSession {
     pluginCertBase64 = "";
   }
 
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      List<Path> paths = new ArrayList<>(s.sorted(Comparator.reverseOrder()).toList());
-      for (Path p : paths) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException | UncheckedIOException e) {
-      log.warn("cannot remove plugin socket directory {}: {}", dir, e.toString());
-    }
-  }
-
-  private interface Step {
-    void run() throws Exception;
-  }
-
-  private static void quietly(Step s) {
-    try {
-      s.run();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      log.debug("cleanup step failed: {}", e.toString());
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // diagnosis
 
@@ -1200,10 +644,6 @@ public final class ClientSession {
       }
     }
     return sb.toString();
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
   }
 
   private static Thread newThread(String name, Runnable r) {
