@@ -39,9 +39,9 @@ import picocli.CommandLine.Parameters;
         "Multiplexing: by default run asks for the multiplexed broker, so that the plugin says"
             + " whether it supports it (go-plugin v1.6+ answers in the handshake's seventh field);"
             + " a plugin that refuses it or is too old to answer is started again without it and"
-            + " reported as not supporting it; such a plugin runs with a TMPDIR of its own"
-            + " (unless --env sets one), removed at the end, so that the socket of its first,"
-            + " killed start is not left behind. With --keep it is not asked for (a multiplexed"
+            + " reported as not supporting it (such a plugin, older than go-plugin 1.5, makes its"
+            + " socket in TMPDIR, which the host points at the plugin's socket directory unless"
+            + " --env sets one, so nothing of its first, killed start is left behind). With --keep it is not asked for (a multiplexed"
             + " plugin serves only its first host connection, so it could not be reattached).",
         "Examples:",
         "  goplugin4j run --magic-cookie BASIC_PLUGIN=hello ./kv-plugin",
@@ -49,9 +49,6 @@ import picocli.CommandLine.Parameters;
             + " --runtime runsc --no-network --memory 64m --cpus 0.5"})
 final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
-
-  /** The plugin's own TMPDIR while probing multiplexing, or null. */
-  private Path pluginTmp;
 
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -203,13 +200,6 @@ final class RunCommand implements Callable<Integer> {
         throw new PluginException("no plugin executable at " + executable);
       }
       b.command(executable.toAbsolutePath().toString(), args.toArray(new String[0]));
-      if (probeMux && !env.containsKey("TMPDIR")) {
-        // A plugin too old to answer the multiplexing question ignores PLUGIN_UNIX_SOCKET_DIR and
-        // puts its socket in $TMPDIR; killed after the refused handshake it cannot remove it. A
-        // TMPDIR of our own, removed at the end, keeps that socket from being left behind.
-        pluginTmp = newPluginTmp();
-        b.env("TMPDIR", pluginTmp.toString());
-      }
       if (sha256 != null) {
         b.sha256(sha256);
       }
@@ -273,31 +263,6 @@ final class RunCommand implements Callable<Integer> {
       if (!detached) {
         client.close();
       }
-      if (pluginTmp != null) {
-        removePluginTmp();
-      }
-    }
-  }
-
-  private Path newPluginTmp() {
-    Path parent = socketDir != null ? socketDir : Path.of(System.getProperty("java.io.tmpdir"));
-    try {
-      return Files.createTempDirectory(parent, "goplugin4j-run-tmp-");
-    } catch (java.io.IOException e) {
-      throw new PluginException("cannot create a temporary directory for the plugin under "
-          + parent + ": " + e.getMessage() + "; give --socket-dir a writable directory, or set the"
-          + " plugin's TMPDIR with --env TMPDIR=DIR", e);
-    }
-  }
-
-  private void removePluginTmp() {
-    try (java.util.stream.Stream<Path> s = Files.walk(pluginTmp)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
-      ctx.progress("could not remove the plugin's temporary directory " + pluginTmp + ": "
-          + e.getMessage());
     }
   }
 
