@@ -39,6 +39,12 @@ class JdkCryptoFallbackIT {
     String key = uniqueKey("fallback");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    if (Runtime.version().feature() >= 24) {
+      // JDK 24+ warns on stderr about Netty's native library and protobuf's Unsafe unless told
+      // not to, as a host application's launcher does (docs/startup.md); the test reads stderr
+      cmd.add("--enable-native-access=ALL-UNNAMED");
+      cmd.add("--sun-misc-unsafe-memory-access=allow");
+    }
     cmd.add("-Dgoplugin4j.itLog=" + log);
     cmd.addAll(List.of(props));
     cmd.add("-cp");
