@@ -40,8 +40,8 @@ class PluginClientContainerIT {
   private static final Logger LOG = LoggerFactory.getLogger(PluginClientContainerIT.class);
   private static final int SOCKET_GID = 1500;
 
-  /** The in-memory storage plugincontainer's tests use. */
-  private static final class MemoryStorage implements Storage {
+  /** The in-memory storage plugincontainer's tests use (RemoteRunnerIT uses it too). */
+  static final class MemoryStorage implements Storage {
     final Map<String, Long> data = new ConcurrentHashMap<>();
 
     @Override

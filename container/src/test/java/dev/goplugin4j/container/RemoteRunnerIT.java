@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.PluginCommand;
 import dev.goplugin4j.host.Runner;
-import dev.goplugin4j.interop.Storage;
 import dev.goplugin4j.interop.StorageCounter;
 import dev.goplugin4j.interop.StorageCounterPlugin;
 import dev.goplugin4j.protocol.NetAddress;
@@ -21,10 +20,8 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,21 +48,6 @@ class RemoteRunnerIT {
       TestImages.run(List.of("docker", "build", "-q", "-t", BRIDGE_IMAGE, ctx.toString()));
     } finally {
       TestImages.deleteTree(ctx);
-    }
-  }
-
-  /** The storage the counter plugin calls back through the broker. */
-  private static final class MemoryStorage implements Storage {
-    final Map<String, Long> data = new ConcurrentHashMap<>();
-
-    @Override
-    public long get(String key) {
-      return data.getOrDefault(key, 0L);
-    }
-
-    @Override
-    public void put(String key, long value) {
-      data.put(key, value);
     }
   }
 
@@ -98,7 +80,7 @@ class RemoteRunnerIT {
           .endsWith("|" + runner.network);
 
       StorageCounter counter = client.dispense("counter", StorageCounter.class);
-      MemoryStorage storage = new MemoryStorage();
+      PluginClientContainerIT.MemoryStorage storage = new PluginClientContainerIT.MemoryStorage();
       assertThat(counter.increment("hello", 1, storage)).isEqualTo(1);
       assertThat(counter.increment("hello", 2, storage)).isEqualTo(3);
       assertThat(counter.increment("world", 2, storage)).isEqualTo(2);
