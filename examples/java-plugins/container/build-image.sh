@@ -218,10 +218,25 @@ json_args() {
   printf ', "-cp", "%s", "%s"' "$CP" "$MAIN"
 }
 
-cat >"$WORK/Dockerfile" <<EOF
+# 4a. the JDK's base CDS archive goes in a layer of its own, on top of the layer with the runtime
+#     and jars, so both images below share that layer byte for byte. An AppCDS archive records
+#     each jar's mtime, and the engine's layer cache matches COPY by content, not mtime: an image
+#     rebuilt from a fresh root fs can reuse an older layer whose jars carry older times, so the
+#     archive is dumped in, and shipped on top of, the very layer it describes.
+mkdir -p "$WORK/basecds/opt/java/lib/server"
+for jsa in "$ROOT"/opt/java/lib/server/classes*.jsa; do
+  if [ -e "$jsa" ]; then mv "$jsa" "$WORK/basecds/opt/java/lib/server/"; fi
+done
+cat >"$WORK/Dockerfile.base" <<EOF
 FROM scratch
 COPY rootfs/ /
 ENTRYPOINT [$(json_args)]
+EOF
+BASE_ID=$(docker build -q -f "$WORK/Dockerfile.base" "$WORK" 2>"$WORK/build-base.log") \
+  || die "docker build of the base layer of $IMAGE failed: $(cat "$WORK/build-base.log")"
+cat >"$WORK/Dockerfile" <<EOF
+FROM $BASE_ID
+COPY basecds/ /
 EOF
 docker build -q -t "$IMAGE-nocds" -f "$WORK/Dockerfile" "$WORK" >/dev/null \
   || die "docker build of $IMAGE-nocds failed"
@@ -238,18 +253,19 @@ if [ "$CDS" = 1 ]; then
     || die "the CDS training run failed: $(tail -20 "$WORK/training.log")"
   [ -s "$WORK/cds/classes.lst" ] || die "the CDS training run listed no classes: $(tail -20 "$WORK/training.log")"
   grep -v '^@lambda-proxy' "$WORK/cds/classes.lst" >"$WORK/cds/static.lst"
+  # dumped in the base layer alone: the plugin maps its own archive, the JDK's base archive is
+  # not needed in this image
   # shellcheck disable=SC2086
-  docker run --rm --network none -v "$WORK/cds:/cds" --entrypoint /opt/java/bin/java "$IMAGE-nocds" \
+  docker run --rm --network none -v "$WORK/cds:/cds" --entrypoint /opt/java/bin/java "$BASE_ID" \
     -Xshare:dump -XX:SharedClassListFile=/cds/static.lst -XX:SharedArchiveFile=/cds/app.jsa \
     $JVM_OPTS -cp "$CP" >"$WORK/dump.log" 2>&1 \
     || die "the CDS archive dump failed: $(tail -20 "$WORK/dump.log")"
   [ -s "$WORK/cds/app.jsa" ] || die "the CDS dump wrote no archive: $(tail -20 "$WORK/dump.log")"
-  cp "$WORK/cds/app.jsa" "$ROOT/app/app.jsa"
-  # the plugin maps its own archive: the JDK's base archive is not needed in this image
-  rm -f "$ROOT"/opt/java/lib/server/classes*.jsa
+  mkdir -p "$WORK/appcds/app"
+  cp "$WORK/cds/app.jsa" "$WORK/appcds/app/app.jsa"
   cat >"$WORK/Dockerfile.cds" <<EOF
-FROM scratch
-COPY rootfs/ /
+FROM $BASE_ID
+COPY appcds/ /
 ENTRYPOINT [$(json_args -XX:SharedArchiveFile=/app/app.jsa)]
 EOF
   docker build -q -t "$IMAGE" -f "$WORK/Dockerfile.cds" "$WORK" >/dev/null \
