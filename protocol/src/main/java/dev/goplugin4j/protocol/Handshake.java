@@ -154,16 +154,19 @@ public record Handshake(
    * Checks that the plugin picked an app version the host offered.
    *
    * @param hostVersions the versions the host offered; not empty
-   * @throws HandshakeException if {@link #appVersion()} is not among them
+   * @throws IncompatibleVersionException if {@link #appVersion()} is not among them
    */
   public void checkAppVersion(Collection<Integer> hostVersions) {
     if (!hostVersions.contains(appVersion)) {
-      throw new HandshakeException(
+      throw new IncompatibleVersionException(
           "incompatible API version with plugin. Plugin version: "
               + appVersion
               + ", host versions: "
               + new TreeSet<>(hostVersions)
-              + ". Upgrade the plugin or the host so that they share a protocol version");
+              + " (offered in " + PluginEnv.PROTOCOL_VERSIONS + "). The plugin supports none of"
+              + " the host's versions: upgrade the plugin or the host so that they share a protocol"
+              + " version",
+          appVersion, hostVersions, null);
     }
   }
 

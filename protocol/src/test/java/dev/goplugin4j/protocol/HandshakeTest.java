@@ -86,10 +86,15 @@ class HandshakeTest {
   void appVersionMustBeOneTheHostOffered() {
     Handshake h = Handshake.parse("1|4|unix|/s|grpc|");
     h.checkAppVersion(Set.of(4, 5));
-    assertThatThrownBy(() -> h.checkAppVersion(Set.of(1, 2)))
-        .isInstanceOf(HandshakeException.class)
+    assertThatThrownBy(() -> h.checkAppVersion(Set.of(2, 1)))
+        .isInstanceOf(IncompatibleVersionException.class)
         .hasMessageContaining("Plugin version: 4")
-        .hasMessageContaining("[1, 2]");
+        .hasMessageContaining("[1, 2]")
+        .satisfies(e -> {
+          IncompatibleVersionException v = (IncompatibleVersionException) e;
+          assertThat(v.pluginVersion()).isEqualTo(4);
+          assertThat(v.hostVersions()).containsExactly(1, 2);
+        });
   }
 
   @Test
