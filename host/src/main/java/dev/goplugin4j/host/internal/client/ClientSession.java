@@ -598,7 +598,12 @@ public final class ClientSession {
    */
   private void dropReferences() {
     if (runner != null) {
-      runnerId = runner.id();
+      try {
+        runnerId = runner.id();
+      } catch (RuntimeException notStarted) {
+        // a runner whose start failed has no id; the start's own failure is what the caller sees
+        log.trace("runner of plugin {} has no id: {}", name, notStarted.toString());
+      }
     }
     runner = null;
     channel = null;
