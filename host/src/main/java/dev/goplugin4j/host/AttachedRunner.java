@@ -64,4 +64,22 @@ public interface AttachedRunner extends AddrTranslator {
   default java.util.Map<String, String> reattachAttributes() {
     return java.util.Map.of();
   }
+
+  /**
+   * What an exit status usually means for this runner, for the client's {@link
+   * PluginEvent.Exited#hint()} (go-plugin's container runner words the same hints in its {@code
+   * Diagnose}). Called once per exit, on the thread that saw it; must be quick (no engine calls)
+   * and must not throw. Default: the signal's name for a status of 128 + signal, else empty.
+   *
+   * @param status the status {@link #onExit()} completed with; {@code -1} when unknown
+   * @return a short sentence, or empty
+   */
+  default String describeExit(int status) {
+    if (status > 128 && status <= 128 + 64) {
+      int signal = status - 128;
+      return "killed by signal " + signal + (signal == 9 ? " (SIGKILL)" : signal == 15 ? " (SIGTERM)"
+          : signal == 6 ? " (SIGABRT)" : signal == 11 ? " (SIGSEGV)" : "");
+    }
+    return "";
+  }
 }

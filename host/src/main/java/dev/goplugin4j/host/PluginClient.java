@@ -149,6 +149,29 @@ public final class PluginClient implements AutoCloseable {
   }
 
   /**
+   * Registers a listener for this client's events from now on; see {@link PluginListener} for
+   * threads and ordering and {@link PluginEvent} for the events. Listeners given to the builder
+   * ({@link Builder#listener}) are registered from the start; one added later misses what
+   * already happened. The same listener may be added twice and is then called twice.
+   *
+   * @param listener not null
+   */
+  public void addListener(PluginListener listener) {
+    session.addListener(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Unregisters a listener (one registration of it); it may still receive an event being
+   * delivered at this moment.
+   *
+   * @param listener the listener
+   * @return whether it was registered
+   */
+  public boolean removeListener(PluginListener listener) {
+    return session.removeListener(listener);
+  }
+
+  /**
    * Kills the plugin at once without asking it to shut down, then releases everything. The
    * client cannot be restarted. Idempotent. Like {@link #close()}, leaves a plugin reattached in
    * test mode running.
@@ -228,6 +251,7 @@ public final class PluginClient implements AutoCloseable {
    *     Handshake#GRPC} can be in it
    * @param allowNonLoopbackTcp whether the host dials TCP addresses other than loopback that a
    *     plugin announces
+   * @param listeners the client's event listeners, in registration order
    */
   public record Config(
       int protocolVersion,
@@ -256,7 +280,8 @@ public final class PluginClient implements AutoCloseable {
       String sha256,
       Consumer<ManagedChannelBuilder<?>> channelCustomizer,
       Set<String> allowedProtocols,
-      boolean allowNonLoopbackTcp) {
+      boolean allowNonLoopbackTcp,
+      List<PluginListener> listeners) {
 
     /** A short name for logs and thread names: the executable's file name, or the runner kind. */
     public String pluginName() {
@@ -312,6 +337,7 @@ public final class PluginClient implements AutoCloseable {
     private Consumer<ManagedChannelBuilder<?>> channelCustomizer;
     private Set<String> allowedProtocols = DEFAULT_ALLOWED_PROTOCOLS;
     private boolean allowNonLoopbackTcp;
+    private final List<PluginListener> listeners = new ArrayList<>();
 
     Builder() {}
 
@@ -343,6 +369,7 @@ public final class PluginClient implements AutoCloseable {
       channelCustomizer = c.channelCustomizer();
       allowedProtocols = c.allowedProtocols();
       allowNonLoopbackTcp = c.allowNonLoopbackTcp();
+      listeners.addAll(c.listeners());
     }
 
     /**
@@ -762,6 +789,22 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
+     * Adds a listener for the built client's lifecycle events: starting, started (or
+     * reattached, or start failed), the plugin's stderr at WARN and above, exited, detached and
+     * closed. Several may be added; each event goes to them in the order they were added. See
+     * {@link PluginListener} for threads, ordering and failures, {@link PluginEvent} for the
+     * events, and {@link PluginClientDefaults} for listeners shared by many builders. Default
+     * none (the client then makes no events at all).
+     *
+     * @param listener not null
+     * @return this builder
+     */
+    public Builder listener(PluginListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
      * Checks the combination and builds the client. Nothing is started.
      *
      * @return the client
@@ -835,7 +878,8 @@ public final class PluginClient implements AutoCloseable {
               sha256,
               channelCustomizer,
               allowedProtocols,
-              allowNonLoopbackTcp));
+              allowNonLoopbackTcp,
+              List.copyOf(listeners)));
     }
 
     private static void checkName(String name) {

@@ -20,4 +20,14 @@ public interface RunnerFactory {
    * @return a runner, not yet started
    */
   Runner create(PluginCommand command, Path socketDir);
+
+  /**
+   * The kind of the runners this factory makes, as their {@link AttachedRunner#kind()}: named in
+   * the client's {@link PluginEvent.Source} before a runner exists. Default {@code "custom"}.
+   *
+   * @return the kind, e.g. {@value ReattachConfig#KIND_CONTAINER}
+   */
+  default String kind() {
+    return "custom";
+  }
 }

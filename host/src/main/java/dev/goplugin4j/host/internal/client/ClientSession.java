@@ -8,10 +8,13 @@ import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.PluginCommand;
+import dev.goplugin4j.host.PluginEvent;
+import dev.goplugin4j.host.PluginListener;
 import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
 import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.host.internal.events.EventDispatcher;
 import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
@@ -41,8 +44,11 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,6 +92,15 @@ public final class ClientSession {
   private final String name;
   private final Logger pluginLog;
   private final Object lock = new Object();
+  /** The client's listeners; events are made only when it is active. */
+  private final EventDispatcher events;
+  private final PluginEvent.Source source;
+  /** Guards the single Exited event, so it is queued before Closed whichever thread sees it. */
+  private final Object exitEventLock = new Object();
+  private boolean exitEventSent; // guarded by exitEventLock
+  private long startingNanos;
+  private volatile long startedNanos;
+  private Map<String, Duration> startPhases = Map.of();
 
   private State state = State.NEW;
   private volatile boolean exited;
@@ -121,18 +136,107 @@ public final class ClientSession {
         config.logger() != null
             ? config.logger()
             : LoggerFactory.getLogger("goplugin4j.plugin." + name.replaceAll("[^A-Za-z0-9_-]", "_"));
+    this.events = new EventDispatcher(config.listeners());
+    String kind =
+        config.reattach() != null ? config.reattach().runnerKind()
+            : config.runnerFactory() != null ? config.runnerFactory().kind()
+            : ReattachConfig.KIND_PROCESS;
+    this.source = new PluginEvent.Source(name, config.command(), kind);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // events
+
+  public void addListener(PluginListener listener) {
+    events.add(listener);
+  }
+
+  public boolean removeListener(PluginListener listener) {
+    return events.remove(listener);
+  }
+
+  private static Duration since(long fromNanos, long toNanos) {
+    return Duration.ofNanos(Math.max(0, toNanos - fromNanos));
+  }
+
+  private Duration uptime() {
+    long s = startedNanos;
+    return s == 0 ? Duration.ZERO : since(s, System.nanoTime());
+  }
+
+  private void onStderrLine(org.slf4j.event.Level level, String message) {
+    if (!events.active()) {
+      return;
+    }
+    events.fire(new PluginEvent.Stderr(source, Instant.now(),
+        level == org.slf4j.event.Level.ERROR ? PluginEvent.Level.ERROR : PluginEvent.Level.WARN,
+        message));
+  }
+
+  /** After Started or Reattached: the runner's exit, seen on its own thread, becomes Exited. */
+  private void watchExitForEvents(AttachedRunner r) {
+    r.onExit().whenComplete((code, err) -> {
+      int status = code == null ? -1 : code;
+      boolean requested = closing;
+      synchronized (exitEventLock) {
+        if (exitEventSent) {
+          return;
+        }
+        exitEventSent = true;
+        events.post(exitedEvent(r, status, requested));
+      }
+      events.flush();
+    });
+  }
+
+  private PluginEvent.Exited exitedEvent(AttachedRunner r, int status, boolean requested) {
+    String hint;
+    try {
+      hint = r == null ? "" : r.describeExit(status);
+    } catch (RuntimeException e) {
+      hint = "";
+    }
+    return new PluginEvent.Exited(source, Instant.now(), status, requested,
+        hint == null ? "" : hint, uptime());
+  }
+
+  /** Under the lock, once a close stopped a started plugin: Exited (if not seen yet). */
+  private void postRequestedExit(AttachedRunner r) {
+    if (!events.active()) {
+      return;
+    }
+    synchronized (exitEventLock) {
+      if (exitEventSent) {
+        return;
+      }
+      exitEventSent = true;
+      int status = r == null ? -1 : r.onExit().getNow(-1);
+      events.post(exitedEvent(r, status, true));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // start
 
   public void start() {
+    try {
+      startLocked();
+    } finally {
+      events.flush();
+    }
+  }
+
+  private void startLocked() {
     synchronized (lock) {
       if (state == State.RUNNING) {
         return;
       }
       if (state == State.CLOSED) {
         throw new IllegalStateException("the plugin client is closed; build a new one");
+      }
+      startingNanos = System.nanoTime();
+      if (events.active()) {
+        events.fire(new PluginEvent.Starting(source, Instant.now(), config.reattach() != null));
       }
       try {
         if (config.reattach() != null) {
@@ -144,8 +248,28 @@ public final class ClientSession {
       } catch (RuntimeException | Error e) {
         state = State.CLOSED;
         teardown(true, true);
+        if (events.active()) {
+          RuntimeException failure = e instanceof RuntimeException re ? re
+              : new PluginStartException("the start of plugin " + name + " failed: " + e, e);
+          events.post(new PluginEvent.StartFailed(source, Instant.now(), failure,
+              since(startingNanos, System.nanoTime())));
+          events.post(new PluginEvent.Closed(source, Instant.now(), false, Duration.ZERO));
+        }
         throw e;
       }
+      startedNanos = System.nanoTime();
+      if (events.active()) {
+        AttachedRunner r = runner;
+        String id = r == null ? "" : r.id();
+        if (config.reattach() != null) {
+          events.post(new PluginEvent.Reattached(source, Instant.now(), version, address, id,
+              since(startingNanos, startedNanos)));
+        } else {
+          events.post(new PluginEvent.Started(source, Instant.now(), version, Handshake.GRPC,
+              address, id, startPhases, since(startingNanos, startedNanos)));
+        }
+      }
+      watchExitForEvents(runner);
     }
   }
 
@@ -172,7 +296,8 @@ public final class ClientSession {
     long tRunner = System.nanoTime();
     log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
 
-    stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(), config.logLineBufferSize());
+    stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(),
+        config.logLineBufferSize(), this::onStderrLine);
 
     HandshakeLineReader stdout =
         new HandshakeLineReader(r, pluginLog, () -> closing, config.startTimeout(), this::failure);
@@ -189,8 +314,19 @@ public final class ClientSession {
     long[] connected = connect(deadline, r);
     reattachConfig = reattachConfigFor(r);
     r.onExit().thenAccept(this::onPluginExit);
+    long end = System.nanoTime();
+    {
+      Map<String, Duration> phases = new LinkedHashMap<>();
+      phases.put("prepare", since(t0, tPrepared));
+      phases.put("runner start", since(tPrepared, tRunner));
+      phases.put("handshake line", since(tRunner, tLine));
+      phases.put("handshake parse", since(tLine, tNegotiated));
+      phases.put("channel", since(tNegotiated, connected[0]));
+      phases.put("health check", since(connected[0], connected[1]));
+      phases.put("broker and stdio", since(connected[1], end));
+      startPhases = phases;
+    }
     if (log.isDebugEnabled()) {
-      long end = System.nanoTime();
       log.debug("plugin {} start phases (ms): prepare (executors, socket dir, env, host"
               + " certificate) {}, runner start {}, handshake line {}, handshake parse {}, channel"
               + " {}, health check (incl. connect and TLS) {}, broker and stdio {}; total {}",
@@ -478,6 +614,14 @@ public final class ClientSession {
   // stop
 
   public void close(boolean graceful, boolean kill) {
+    try {
+      closeLocked(graceful, kill);
+    } finally {
+      events.flush();
+    }
+  }
+
+  private void closeLocked(boolean graceful, boolean kill) {
     synchronized (lock) {
       if (state == State.CLOSED) {
         return;
@@ -490,14 +634,31 @@ public final class ClientSession {
       boolean testMode = reattachConfig != null && reattachConfig.test();
       // from here on, streams ending because the plugin leaves are expected, not failures
       closing = true;
+      long closeStart = System.nanoTime();
+      AttachedRunner r = runner;
       if (graceful && !exited && !testMode) {
         shutdownGracefully();
       }
       teardown(!testMode && kill, !testMode);
+      if (events.active()) {
+        if (!testMode && kill) {
+          postRequestedExit(r);
+        }
+        events.post(new PluginEvent.Closed(source, Instant.now(), true,
+            since(closeStart, System.nanoTime())));
+      }
     }
   }
 
   public void detach() {
+    try {
+      detachLocked();
+    } finally {
+      events.flush();
+    }
+  }
+
+  private void detachLocked() {
     synchronized (lock) {
       if (state == State.CLOSED) {
         return;
@@ -513,6 +674,9 @@ public final class ClientSession {
       if (r != null) {
         // the plugin keeps running; only this JVM's threads and connections for it go
         quietly(r::release);
+      }
+      if (events.active() && startedNanos != 0) {
+        events.post(new PluginEvent.Detached(source, Instant.now(), uptime()));
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.goplugin4j.host.internal.log;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -30,12 +31,19 @@ import org.slf4j.spi.LoggingEventBuilder;
  */
 final class StderrLineLogger {
   private final Logger logger;
+  /** Receives whole lines (first chunks of long ones) at WARN and ERROR; null for none. */
+  private final BiConsumer<Level, String> warnLines;
   private boolean inPanic;
   /** The level of the line whose chunks are being logged, or null between lines. */
   private Level continuationLevel;
 
   StderrLineLogger(Logger logger) {
+    this(logger, null);
+  }
+
+  StderrLineLogger(Logger logger, BiConsumer<Level, String> warnLines) {
     this.logger = logger;
+    this.warnLines = warnLines;
   }
 
   /**
@@ -52,16 +60,21 @@ final class StderrLineLogger {
     }
     if (isPrefix || continuationLevel != null) {
       Level level = continuationLevel != null ? continuationLevel : plainLevel(text);
+      if (continuationLevel == null) {
+        notify(level, text);
+      }
       logger.atLevel(level).log(text);
       continuationLevel = isPrefix ? level : null;
       return;
     }
-    if (!logger.isErrorEnabled()) {
+    if (!logger.isErrorEnabled() && warnLines == null) {
       return; // nothing can be logged: spare the parsing, as upstream does for a disabled logger
     }
     Optional<HclogJson.Entry> json = HclogJson.parse(text);
     if (json.isEmpty()) {
-      logger.atLevel(plainLevel(text)).log(text);
+      Level level = plainLevel(text);
+      notify(level, text);
+      logger.atLevel(level).log(text);
       return;
     }
     HclogJson.Entry entry = json.get();
@@ -71,6 +84,7 @@ final class StderrLineLogger {
       logger.atDebug().log(text);
       return;
     }
+    notify(level, entry.message());
     if (!logger.isEnabledForLevel(level)) {
       return;
     }
@@ -79,6 +93,16 @@ final class StderrLineLogger {
       event = event.addKeyValue(field.getKey(), field.getValue());
     }
     event.log(entry.message());
+  }
+
+  private void notify(Level level, String message) {
+    if (warnLines != null && (level == Level.WARN || level == Level.ERROR)) {
+      try {
+        warnLines.accept(level, message);
+      } catch (RuntimeException e) {
+        // the events layer isolates listeners; this only guards the pump against a bug there
+      }
+    }
   }
 
   private Level plainLevel(String line) {

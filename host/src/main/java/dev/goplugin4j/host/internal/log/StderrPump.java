@@ -12,7 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * Reads a plugin's stderr on one daemon thread ({@code goplugin4j-stderr-<plugin name>}) and, line
@@ -75,11 +77,12 @@ public final class StderrPump implements AutoCloseable {
   private boolean recentContinuation; // pump thread only
 
   private StderrPump(
-      String pluginName, InputStream in, Logger logger, OutputStream sink, int bufferSize) {
+      String pluginName, InputStream in, Logger logger, OutputStream sink, int bufferSize,
+      BiConsumer<Level, String> warnLines) {
     this.pluginName = pluginName;
     this.in = in;
     this.logger = logger;
-    this.lineLogger = new StderrLineLogger(logger);
+    this.lineLogger = new StderrLineLogger(logger, warnLines);
     this.sink = sink;
     this.bufferSize = bufferSize;
     this.thread = new Thread(this::run, THREAD_NAME_PREFIX + pluginName);
@@ -116,6 +119,26 @@ public final class StderrPump implements AutoCloseable {
    */
   public static StderrPump start(
       String pluginName, InputStream stderr, Logger logger, OutputStream sink, int bufferSize) {
+    return start(pluginName, stderr, logger, sink, bufferSize, null);
+  }
+
+  /**
+   * Starts pumping, and passes every line at WARN or ERROR (the first chunk of a long one) with
+   * its level and message to {@code warnLines}, on the pump's thread, whether or not the logger
+   * is enabled for that level.
+   *
+   * @param pluginName names the thread and messages; not null
+   * @param stderr the plugin's stderr; the pump takes ownership; not null
+   * @param logger where lines are logged; not null
+   * @param sink the user's stderr sink, or null for none
+   * @param bufferSize the read buffer in bytes, at least {@value #MIN_BUFFER_SIZE}
+   * @param warnLines receives WARN and ERROR lines; null for none
+   * @return the running pump
+   * @throws IllegalArgumentException if {@code bufferSize} is below {@value #MIN_BUFFER_SIZE}
+   */
+  public static StderrPump start(
+      String pluginName, InputStream stderr, Logger logger, OutputStream sink, int bufferSize,
+      BiConsumer<Level, String> warnLines) {
     Objects.requireNonNull(pluginName, "pluginName");
     Objects.requireNonNull(stderr, "stderr");
     Objects.requireNonNull(logger, "logger");
@@ -123,7 +146,7 @@ public final class StderrPump implements AutoCloseable {
       throw new IllegalArgumentException(
           "bufferSize must be >= " + MIN_BUFFER_SIZE + " bytes, got " + bufferSize);
     }
-    StderrPump pump = new StderrPump(pluginName, stderr, logger, sink, bufferSize);
+    StderrPump pump = new StderrPump(pluginName, stderr, logger, sink, bufferSize, warnLines);
     pump.thread.start();
     return pump;
   }

@@ -278,6 +278,13 @@ public final class ProcessRunner implements Runner {
     }
   }
 
+  /** The same hint as the diagnosis gives, without its parentheses. */
+  @Override
+  public String describeExit(int status) {
+    String hint = exitHint(status);
+    return hint.isEmpty() ? "" : hint.substring(2, hint.length() - 1);
+  }
+
   private static String exitHint(int status) {
     if (status == 1) {
       return " (a go-plugin plugin exits with 1 when started without the host's magic cookie, or"
