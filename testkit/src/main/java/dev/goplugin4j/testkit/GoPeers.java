@@ -122,7 +122,8 @@ public final class GoPeers {
 
   /** Names accepted by {@link #badPlugin(String)}. */
   public static final List<String> BAD_PLUGINS =
-      List.of("junk-stdout", "exit-early", "hang", "wrong-core", "huge-stderr", "stdout-chatty");
+      List.of("junk-stdout", "exit-early", "hang", "wrong-core", "huge-stderr", "stdout-chatty",
+          "flaky-kv");
 
   /** Bump to invalidate every cached binary when the way peers are built changes. */
   private static final String RECIPE = "goplugin4j-go-peers/2";
@@ -283,7 +284,13 @@ public final class GoPeers {
    *       repeated 65536 times) to stderr;
    *   <li>{@code stdout-chatty}: the same in-memory KV plugin, printing {@code chatty stdout: put
    *       <key>} to stdout and {@code chatty stderr: put <key>} to stderr on every Put (forwarded
-   *       by go-plugin over {@code plugin.GRPCStdio}).
+   *       by go-plugin over {@code plugin.GRPCStdio});
+   *   <li>{@code flaky-kv}: the same in-memory KV plugin, misbehaving on demand for supervision
+   *       tests: {@code Put("crash", code)} exits with that code, {@code Put("hang", _)} makes
+   *       every later unary call (health checks too) block, {@code Put("warn", text)} writes
+   *       {@code [WARN] text} to stderr, {@code Put("sleep", ms)} answers late, {@code
+   *       Get("version")} answers {@code FLAKY_VERSION} (default 1); {@code
+   *       FLAKY_EXIT_AFTER_MS=n} makes it exit with 3 by itself n ms after it started.
    * </ul>
    *
    * <p>The real plugins use go-plugin's examples/grpc handshake ({@code BASIC_PLUGIN=hello},

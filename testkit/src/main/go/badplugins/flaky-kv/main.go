@@ -1,0 +1,104 @@
+// flaky-kv serves the examples/grpc KV service from memory and misbehaves on
+// demand, for supervision tests:
+//
+//   - Put("crash", code): writes "[ERROR] flaky-kv: crashing with <code> as
+//     asked" to stderr and exits with that code (default 3) before answering;
+//   - Put("hang", _): from then on every unary call, the health check included,
+//     blocks until its caller gives up: the plugin hangs but stays alive;
+//   - Put("warn", text): writes "[WARN] <text>" to stderr;
+//   - Put("sleep", ms): answers after ms milliseconds (an in-flight call);
+//   - Get("version"): the value of FLAKY_VERSION (default "1");
+//   - Get("pid"): the process id.
+//
+// With FLAKY_EXIT_AFTER_MS=n in its environment it exits with status 3 n ms
+// after it started serving, by itself.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/examples/grpc/shared"
+	"google.golang.org/grpc"
+
+	"goplugin4j.dev/testkit/badplugins/internal/memkv"
+)
+
+var hung atomic.Bool
+
+type flakyKV struct {
+	store  *memkv.Store
+	stderr *os.File
+}
+
+func (f *flakyKV) Put(key string, value []byte) error {
+	switch key {
+	case "crash":
+		code := 3
+		if n, err := strconv.Atoi(string(value)); err == nil {
+			code = n
+		}
+		fmt.Fprintf(f.stderr, "[ERROR] flaky-kv: crashing with %d as asked\n", code)
+		os.Exit(code)
+	case "hang":
+		hung.Store(true)
+		return nil
+	case "warn":
+		fmt.Fprintf(f.stderr, "[WARN] %s\n", value)
+		return nil
+	case "sleep":
+		ms, _ := strconv.Atoi(string(value))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	return f.store.Put(key, value)
+}
+
+func (f *flakyKV) Get(key string) ([]byte, error) {
+	switch key {
+	case "version":
+		v := os.Getenv("FLAKY_VERSION")
+		if v == "" {
+			v = "1"
+		}
+		return []byte(v), nil
+	case "pid":
+		return []byte(strconv.Itoa(os.Getpid())), nil
+	}
+	return f.store.Get(key)
+}
+
+// hangWhenAsked blocks every unary call once Put("hang") was called.
+func hangWhenAsked(ctx context.Context, req interface{}, _ *grpc.UnaryServerInfo,
+	handler grpc.UnaryHandler) (interface{}, error) {
+	if hung.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return handler(ctx, req)
+}
+
+func main() {
+	// go-plugin points os.Stderr at its stdio forwarding while Serve runs: keep the real one.
+	stderr := os.Stderr
+	if ms, err := strconv.Atoi(os.Getenv("FLAKY_EXIT_AFTER_MS")); err == nil && ms > 0 {
+		go func() {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			fmt.Fprintln(stderr, "[ERROR] flaky-kv: exiting by itself as configured")
+			os.Exit(3)
+		}()
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: shared.Handshake,
+		Plugins: map[string]plugin.Plugin{
+			"kv": &shared.KVGRPCPlugin{Impl: &flakyKV{store: memkv.New(), stderr: stderr}},
+		},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(hangWhenAsked))...)
+		},
+	})
+}
