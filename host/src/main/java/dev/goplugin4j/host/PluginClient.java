@@ -220,11 +220,14 @@ public final class PluginClient implements AutoCloseable {
    * The immutable configuration of a client. Internal code reads it; users build it through
    * {@link Builder}.
    *
-   * @param protocolVersion the handshake's app protocol version (used with {@link
-   *     Builder#plugin})
+   * @param protocolVersion the app protocol version given to {@link Builder#handshake(int, String,
+   *     String)} (the version of {@link Builder#plugin} entries), or 0 when none was given (a host
+   *     that declares its versions with {@link Builder#plugins} only, or a reattach without a
+   *     handshake)
    * @param magicCookieKey the magic cookie's environment variable name
    * @param magicCookieValue the magic cookie's value
-   * @param versionedPlugins plugin sets per app version
+   * @param versionedPlugins plugin sets per app version: the versions the host offers, each with
+   *     at least one plugin
    * @param command the command line, or empty
    * @param runnerFactory the runner factory, or null
    * @param reattach the reattach config, or null
@@ -342,7 +345,7 @@ public final class PluginClient implements AutoCloseable {
     Builder() {}
 
     Builder(Config c) {
-      protocolVersion = c.protocolVersion();
+      protocolVersion = c.protocolVersion() == 0 ? null : c.protocolVersion();
       magicCookieKey = c.magicCookieKey();
       magicCookieValue = c.magicCookieValue();
       c.versionedPlugins().forEach((v, m) -> versioned.put(v, new LinkedHashMap<>(m)));
@@ -373,7 +376,15 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
-     * The handshake config, as go-plugin's {@code HandshakeConfig}. Required.
+     * The handshake config of a host that speaks one app protocol version, as go-plugin's {@code
+     * HandshakeConfig}: the version of the plugins added with {@link #plugin}, and the magic
+     * cookie. This or {@link #handshake(String, String)} is required (except to reattach).
+     *
+     * <p>The version means what it says: it is offered to the plugin ({@code
+     * PLUGIN_PROTOCOL_VERSIONS}) with the plugins of {@link #plugin}, so {@link #build()} fails
+     * when no plugin belongs to it (only {@link #plugins(int, Map)} entries of other versions).
+     * A host that offers several versions calls {@link #handshake(String, String)} and declares
+     * each version with {@link #plugins(int, Map)}.
      *
      * @param protocolVersion the app protocol version of {@link #plugin} entries; at least 1
      * @param magicCookieKey environment variable name the plugin checks; a valid env name
@@ -384,6 +395,32 @@ public final class PluginClient implements AutoCloseable {
       if (protocolVersion < 1) {
         throw new IllegalArgumentException("protocolVersion must be >= 1, got " + protocolVersion);
       }
+      handshake(magicCookieKey, magicCookieValue);
+      this.protocolVersion = protocolVersion;
+      return this;
+    }
+
+    /**
+     * The magic cookie alone, for a host that declares its app protocol versions with {@link
+     * #plugins(int, Map)} (go-plugin's {@code HandshakeConfig} with {@code VersionedPlugins} and no
+     * {@code ProtocolVersion}). The host offers every declared version; the plugin picks the
+     * highest it supports, and {@link PluginClient#negotiatedVersion()} and {@link
+     * GrpcPlugin#client(io.grpc.Channel, GrpcBroker, int)} tell which. Clears a version given
+     * earlier with {@link #handshake(int, String, String)}, so {@link #plugin} entries then have
+     * no version and {@link #build()} refuses them.
+     *
+     * <pre>{@code
+     * PluginClient.builder()
+     *     .handshake("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f...")
+     *     .plugins(5, Map.of("provider", v5))
+     *     .plugins(6, Map.of("provider", v6))
+     * }</pre>
+     *
+     * @param magicCookieKey environment variable name the plugin checks; a valid env name
+     * @param magicCookieValue its value; not empty
+     * @return this builder
+     */
+    public Builder handshake(String magicCookieKey, String magicCookieValue) {
       Objects.requireNonNull(magicCookieKey, "magicCookieKey");
       Objects.requireNonNull(magicCookieValue, "magicCookieValue");
       if (magicCookieKey.isEmpty() || magicCookieKey.contains("=") || magicCookieKey.contains("\0")) {
@@ -394,14 +431,17 @@ public final class PluginClient implements AutoCloseable {
       if (magicCookieValue.isEmpty()) {
         throw new IllegalArgumentException("magicCookieValue must not be empty");
       }
-      this.protocolVersion = protocolVersion;
+      this.protocolVersion = null;
       this.magicCookieKey = magicCookieKey;
       this.magicCookieValue = magicCookieValue;
       return this;
     }
 
     /**
-     * Adds a plugin to the set of the handshake's protocol version.
+     * Adds a plugin to the set of the version given to {@link #handshake(int, String, String)}
+     * (go-plugin's {@code ClientConfig.Plugins}); to a {@link #plugins(int, Map)} set of that same
+     * version too, when there is one. When reattaching without a handshake, the reattached
+     * plugin's version.
      *
      * @param name the name the plugin serves under (go-plugin's plugin map key); not empty
      * @param plugin the adapter; not null
@@ -415,7 +455,12 @@ public final class PluginClient implements AutoCloseable {
 
     /**
      * Sets the plugin set of one app protocol version (go-plugin's {@code VersionedPlugins}). The
-     * host offers every version that has a set; the plugin picks the highest it supports.
+     * host offers every version that has a set (and the {@link #handshake(int, String, String)}
+     * version, which must be one of them or have {@link #plugin} entries); the plugin picks the
+     * highest it supports, and the host refuses a version it did not offer with an {@link
+     * dev.goplugin4j.protocol.IncompatibleVersionException}. Calling it again for a version
+     * replaces that version's set. The same adapter may serve several versions: {@link
+     * GrpcPlugin#versioned} tells it which one was negotiated.
      *
      * @param version the app protocol version; at least 1
      * @param plugins name to adapter; not empty
@@ -807,6 +852,12 @@ public final class PluginClient implements AutoCloseable {
     /**
      * Checks the combination and builds the client. Nothing is started.
      *
+     * <p>App protocol versions: the host offers the versions of {@link #plugins(int, Map)} and,
+     * when {@link #plugin} entries exist, the {@link #handshake(int, String, String)} version.
+     * A handshake version that would not be offered (no {@link #plugin} entry and no {@link
+     * #plugins(int, Map)} set of that version) is an error, not silently ignored as in go-plugin;
+     * so are {@link #plugin} entries without a handshake version.
+     *
      * @return the client
      * @throws IllegalStateException naming the fields of an impossible combination
      */
@@ -817,8 +868,29 @@ public final class PluginClient implements AutoCloseable {
             "exactly one of command, runner and reattach must be set; got "
                 + (sources == 0 ? "none" : sources));
       }
-      if (reattach == null && protocolVersion == null) {
-        throw new IllegalStateException("handshake(protocolVersion, magicCookieKey, magicCookieValue) is required");
+      if (reattach == null && magicCookieKey == null) {
+        throw new IllegalStateException(
+            "a handshake is required: handshake(protocolVersion, magicCookieKey, magicCookieValue)"
+                + " for a host of one protocol version, or handshake(magicCookieKey,"
+                + " magicCookieValue) with plugins(version, map) for each version it serves");
+      }
+      if (!unversioned.isEmpty() && protocolVersion == null && reattach == null) {
+        throw new IllegalStateException(
+            "plugin(name, adapter) adds to the handshake's protocol version, but the handshake"
+                + " names none (handshake(magicCookieKey, magicCookieValue)); plugins "
+                + new TreeSet<>(unversioned.keySet()) + " have no version. Use"
+                + " handshake(protocolVersion, magicCookieKey, magicCookieValue), or plugins(version,"
+                + " map) for each version");
+      }
+      if (protocolVersion != null && unversioned.isEmpty() && !versioned.isEmpty()
+          && !versioned.containsKey(protocolVersion)) {
+        throw new IllegalStateException(
+            "handshake(" + protocolVersion + ", ...) declares protocol version " + protocolVersion
+                + ", but no plugin belongs to it: plugins(version, map) declares versions "
+                + versioned.keySet() + " and no plugin(name, adapter) was added. The host would"
+                + " offer " + versioned.keySet() + " and not " + protocolVersion + ". For a host of"
+                + " several versions use handshake(magicCookieKey, magicCookieValue); otherwise add"
+                + " plugins(" + protocolVersion + ", map)");
       }
       Map<Integer, Map<String, GrpcPlugin<?>>> sets = new TreeMap<>();
       versioned.forEach((v, m) -> sets.put(v, Map.copyOf(m)));
@@ -852,7 +924,7 @@ public final class PluginClient implements AutoCloseable {
       }
       return new PluginClient(
           new Config(
-              protocolVersion == null ? reattach.protocolVersion() : protocolVersion,
+              protocolVersion == null ? 0 : protocolVersion,
               magicCookieKey,
               magicCookieValue,
               Map.copyOf(sets),

@@ -24,6 +24,7 @@ import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.IncompatibleVersionException;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
@@ -399,9 +400,11 @@ public final class ClientSession {
     version = rc.protocolVersion();
     pluginSet = config.versionedPlugins().get(version);
     if (pluginSet == null) {
-      throw new HandshakeException(
+      throw new IncompatibleVersionException(
           "the reattached plugin speaks protocol version " + version
-              + " but this client has plugins only for versions " + config.versionedPlugins().keySet());
+              + " but this client has plugins only for versions " + config.versionedPlugins().keySet()
+              + ": add plugins(" + version + ", map) to the builder, or reattach with a client of"
+              + " that version", version, config.versionedPlugins().keySet(), null);
     }
     if (rc.multiplexed() != config.multiplexBroker()) {
       throw new HandshakeException(
@@ -445,6 +448,9 @@ public final class ClientSession {
         pluginCertBase64 = h.certificate();
         pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
       }
+    } catch (IncompatibleVersionException e) {
+      throw new IncompatibleVersionException(
+          failure(e.getMessage(), r), e.pluginVersion(), e.hostVersions(), e);
     } catch (HandshakeException e) {
       throw new HandshakeException(failure(e.getMessage(), r), e);
     }
@@ -537,6 +543,7 @@ public final class ClientSession {
     GrpcPlugin<?> p;
     ManagedChannel ch;
     BrokerImpl b;
+    int v;
     synchronized (lock) {
       if (state != State.RUNNING) {
         throw new IllegalStateException("the plugin client is closed");
@@ -544,12 +551,13 @@ public final class ClientSession {
       p = pluginSet.get(pluginName);
       ch = channel;
       b = broker;
+      v = version;
     }
     if (p == null) {
       throw new PluginException("unknown plugin type \"" + pluginName + "\"; protocol version "
           + version + " has " + new TreeSet<>(pluginSet.keySet()));
     }
-    Object client = p.client(ch, b);
+    Object client = p.client(ch, b, v);
     if (!type.isInstance(client)) {
       throw new PluginException("plugin \"" + pluginName + "\" gave a "
           + (client == null ? "null" : client.getClass().getName()) + ", not a " + type.getName()

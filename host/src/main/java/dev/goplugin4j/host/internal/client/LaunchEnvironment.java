@@ -81,8 +81,9 @@ final class LaunchEnvironment {
     env.put(config.magicCookieKey(), config.magicCookieValue());
     env.put(PluginEnv.MIN_PORT, Integer.toString(config.minPort()));
     env.put(PluginEnv.MAX_PORT, Integer.toString(config.maxPort()));
-    env.put(PluginEnv.PROTOCOL_VERSIONS,
-        String.join(",", config.versionedPlugins().keySet().stream().map(String::valueOf).toList()));
+    // every version the host has a plugin set for, ascending (go-plugin's order is a map's)
+    env.put(PluginEnv.PROTOCOL_VERSIONS, String.join(",",
+        config.versionedPlugins().keySet().stream().sorted().map(String::valueOf).toList()));
     if (config.multiplexBroker()) {
       env.put(PluginEnv.MULTIPLEX_GRPC, "true");
     } else {
