@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
     description = "Run HashiCorp go-plugin plugins from the JVM, as processes or in hardened"
-        + " containers: check the machine, run a plugin and see what it serves, clean up.",
+        + " containers: check the machine, run a plugin and see what it serves, clean up, build"
+        + " a Java plugin's image.",
     subcommandsRepeatable = false,
     synopsisSubcommandLabel = "COMMAND")
 final class Cli implements java.util.concurrent.Callable<Integer> {
@@ -36,6 +37,7 @@ final class Cli implements java.util.concurrent.Callable<Integer> {
     cl.addSubcommand(new DoctorCommand(ctx));
     cl.addSubcommand(new RunCommand(ctx));
     cl.addSubcommand(new ReapCommand(ctx));
+    cl.addSubcommand(new ImageCommand(ctx));
     cl.setOut(new java.io.PrintWriter(ctx.out(), true));
     cl.setErr(new java.io.PrintWriter(ctx.err(), true));
     cl.setExecutionStrategy(parseResult -> {

@@ -4,8 +4,8 @@ import java.io.PrintStream;
 import java.util.Map;
 
 /**
- * Entry point of the {@code goplugin4j} command-line tool: {@code doctor}, {@code run} and
- * {@code reap}. The only place in goplugin4j that calls {@link System#exit}.
+ * Entry point of the {@code goplugin4j} command-line tool: {@code doctor}, {@code run},
+ * {@code reap} and {@code image}. The only place in goplugin4j that calls {@link System#exit}.
  *
  * <pre>{@code
  * java -jar goplugin4j-cli-all.jar doctor --probe
