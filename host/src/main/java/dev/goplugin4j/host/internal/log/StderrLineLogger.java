@@ -14,8 +14,10 @@ import org.slf4j.spi.LoggingEventBuilder;
  *
  * <ul>
  *   <li>a JSON object with a known {@code @level} becomes an event at that level with {@code
- *       @message} as message and the other keys as key-values; with an unknown or missing level
- *       the raw line is logged at debug;
+ *       @message} as message and the other keys as key-values; the fields are also appended to
+ *       the message in hclog's text style ({@code plugin tls init: error="..."}, see {@link
+ *       HclogText}), so that any log pattern shows them; with an unknown or missing level the raw
+ *       line is logged at debug;
  *   <li>a plain line starting with {@code [TRACE]}, {@code [DEBUG]}, {@code [INFO]}, {@code
  *       [WARN]} or {@code [ERROR]} is logged, as it is, at that level;
  *   <li>a line starting with {@code panic: } or {@code fatal error: } is an error and switches to
@@ -84,15 +86,21 @@ final class StderrLineLogger {
       logger.atDebug().log(text);
       return;
     }
-    notify(level, entry.message());
-    if (!logger.isEnabledForLevel(level)) {
+    boolean enabled = logger.isEnabledForLevel(level);
+    if (!enabled && (warnLines == null || (level != Level.WARN && level != Level.ERROR))) {
+      return;
+    }
+    // the fields in the message too, hclog style: "%msg" alone shows the plugin's error
+    String message = HclogText.render(entry.message(), entry.fields());
+    notify(level, message);
+    if (!enabled) {
       return;
     }
     LoggingEventBuilder event = logger.atLevel(level);
     for (Map.Entry<String, Object> field : entry.fields()) {
       event = event.addKeyValue(field.getKey(), field.getValue());
     }
-    event.log(entry.message());
+    event.log(message);
   }
 
   private void notify(Level level, String message) {

@@ -68,7 +68,8 @@ class StderrPumpTest {
     assertThat(appender.list).hasSize(1);
     ILoggingEvent event = appender.list.get(0);
     assertThat(event.getLevel()).isEqualTo(Level.WARN);
-    assertThat(event.getFormattedMessage()).isEqualTo("disk {} low");
+    assertThat(event.getFormattedMessage())
+        .isEqualTo("disk {} low: free=12 ok=true path=/x nested={\"a\":[1,2]} none=null");
     Map<String, Object> kv = keyValues(event);
     assertThat(kv.keySet())
         .containsExactly("@module", "@timestamp", "free", "ok", "path", "nested", "none");
