@@ -64,7 +64,7 @@ import java.util.zip.ZipFile;
  *       BouncyCastle's JSSE is there, else its library unpacked), the native libraries for this
  *       machine in {@code /app/native}, and the C libraries all of it links (from this machine,
  *       found with {@code ldd}), as a tar build context with one fixed mtime ({@link ImageTar});
- *   <li>base image: {@code FROM scratch}, that root fs, {@code USER 65532:65532}, no shell;
+ *   <li>base image: {@code FROM scratch}, that root fs, {@code USER 65532:0} (see {@link ImageRecipe#GID}), no shell;
  *   <li>unless {@code --no-cds}: a training run of the plugin in a container of the base image
  *       (the SDK's {@code GOPLUGIN4J_CDS_TRAINING} mode: handshake, AutoMTLS, health, stdio,
  *       broker both ways) lists the classes it loads; a second container of the same image dumps
@@ -189,10 +189,17 @@ final class ImageBuilder {
     List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules),
         "--strip-debug", "--no-man-pages", "--no-header-files",
         ImageRecipe.compressOption(in.feature()), "--output", runtime.toString()));
-    if (baseArchive) {
-      jlink.add("--generate-cds-archive");
-    }
     tool("jlink", jlink);
+    if (baseArchive) {
+      // the JDK's default CDS archive, as jlink's --generate-cds-archive makes it, but with the
+      // dump's output captured (in-process, jlink's child would print on our stdout)
+      ProcessResult dump = exec(List.of(runtime.resolve("bin/java").toString(), "-Xshare:dump"),
+          Duration.ofMinutes(2));
+      if (dump.status() != 0) {
+        throw new ImageBuildException(Step.RUNTIME, "the runtime's default CDS archive could not"
+            + " be dumped (java -Xshare:dump, exit " + dump.status() + "): " + tail(dump.output(), 10));
+      }
+    }
     Path baseJsa = null;
     try {
       Path server = runtime.resolve("lib/server");
@@ -267,7 +274,7 @@ final class ImageBuilder {
       labels.put("dev.goplugin4j.image.main", in.mainClass());
       labels.put("dev.goplugin4j.image.java", String.valueOf(in.feature()));
       try (OutputStream os = Files.newOutputStream(context); ImageTar tar = new ImageTar(os)) {
-        tar.file("Dockerfile", 0644, ImageRecipe.baseDockerfile(entry, labels)
+        tar.file("Dockerfile", 0644, ImageRecipe.baseDockerfile(entry, labels, in.user())
             .getBytes(StandardCharsets.UTF_8));
         tar.dir("rootfs", 0755);
         tar.dir("rootfs/tmp", 01777);

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     description = {
         "Build a minimal local image for a Java go-plugin plugin written with the goplugin4j SDK:"
             + " a jlink runtime with only the modules the plugin needs, the plugin's jars, the C"
-            + " libraries the runtime links (from this machine), FROM scratch, USER 65532:65532,"
+            + " libraries the runtime links (from this machine), FROM scratch, USER 65532:0,"
             + " no shell; and (unless --no-cds) a start-up archive (AppCDS) of the classes a"
             + " training run of the plugin loads, dumped in the image itself.",
         "Needs a full JDK 17+ (--java-home, default the one running this command) with its"
@@ -82,6 +82,14 @@ final class ImageCommand implements Callable<Integer> {
           + " archive on the same base layer), e.g. to measure what the archive gains.")
   String noCdsImage;
 
+  @Option(names = "--user", paramLabel = "UID:GID", defaultValue = ImageRecipe.DEFAULT_USER,
+      description = "The image's user, numeric. Default: ${DEFAULT-VALUE} (non-root; group 0 so"
+          + " that a host running as root, whose socket directory is group 0, needs no extra"
+          + " group; a host running as another user gives the container its group, e.g."
+          + " plugincontainer's GroupAdd with go-plugin's UnixSocketConfig.Group, or goplugin4j's"
+          + " ContainerConfig groupAdd with PluginClient unixSocketGroup).")
+  String user;
+
   @Option(names = "--engine", paramLabel = "ENDPOINT",
       description = "Engine endpoint (unix:// or tcp://). Default: discover (DOCKER_HOST, then"
           + " the well-known Docker and Podman sockets).")
@@ -104,7 +112,7 @@ final class ImageCommand implements Callable<Integer> {
     }
     ImageInputs in = ImageInputs.check(sources, classPath, mainClass, image, noCdsImage,
         javaHome == null ? Path.of(System.getProperty("java.home")) : javaHome, !noCds,
-        ImageRecipe.splitOptions(jvmOpts), addModules);
+        ImageRecipe.splitOptions(jvmOpts), addModules, user);
     ctx.progress("image: building " + image + " from " + in.jars().size() + " jar(s), main class "
         + mainClass + ", Java " + in.feature() + " (" + in.javaHome() + ")");
     ImageBuilder.Result r = new ImageBuilder(in, engine, ctx.env(), ctx::progress).build();

@@ -24,9 +24,11 @@ import java.util.zip.ZipFile;
  * @param cds whether to train and add an AppCDS archive
  * @param jvmOptions the JVM options before the JDK-specific ones (see {@link ImageRecipe#jvmOptions})
  * @param addModules modules to add to the runtime
+ * @param user the image's {@code USER}, numeric {@code UID:GID}
  */
 record ImageInputs(List<Path> jars, String mainClass, String image, String noCdsImage,
-    Path javaHome, int feature, boolean cds, List<String> jvmOptions, List<String> addModules) {
+    Path javaHome, int feature, boolean cds, List<String> jvmOptions, List<String> addModules,
+    String user) {
 
   /**
    * Collects the jars (each argument a jar or a directory whose {@code *.jar} files are taken in
@@ -37,6 +39,18 @@ record ImageInputs(List<Path> jars, String mainClass, String image, String noCds
   static ImageInputs check(List<Path> jarsOrDirs, String classPath, String mainClass,
       String image, String noCdsImage, Path javaHome, boolean cds, List<String> jvmOptions,
       List<String> addModules) {
+    return check(jarsOrDirs, classPath, mainClass, image, noCdsImage, javaHome, cds, jvmOptions,
+        addModules, ImageRecipe.DEFAULT_USER);
+  }
+
+  /** As above with the image's {@code USER} ({@code UID:GID}, numeric). */
+  static ImageInputs check(List<Path> jarsOrDirs, String classPath, String mainClass,
+      String image, String noCdsImage, Path javaHome, boolean cds, List<String> jvmOptions,
+      List<String> addModules, String user) {
+    if (user == null || !user.matches("\\d{1,10}:\\d{1,10}")) {
+      throw new ImageBuildException(Step.INPUTS, "--user must be a numeric UID:GID, e.g. "
+          + ImageRecipe.DEFAULT_USER + "; got \"" + user + "\" (the image has no /etc/passwd)");
+    }
     List<Path> sources = new ArrayList<>(jarsOrDirs);
     if (classPath != null && !classPath.isBlank()) {
       for (String e : classPath.split(":")) {
@@ -136,7 +150,7 @@ record ImageInputs(List<Path> jars, String mainClass, String image, String noCds
           + feature + "-jmods) or point --java-home at a JDK that has them");
     }
     return new ImageInputs(List.copyOf(jars), mainClass, image, noCdsImage, home, feature, cds,
-        List.copyOf(jvmOptions), List.copyOf(addModules));
+        List.copyOf(jvmOptions), List.copyOf(addModules), user);
   }
 
   /** The jars' file names, in class-path order. */

@@ -16,8 +16,17 @@ import java.util.stream.Collectors;
  * ldd}'s output. No I/O.
  */
 final class ImageRecipe {
-  /** The image's user and group: nobody's conventional id in distroless images. */
+  /** The image's user: nobody's conventional id in distroless images. */
   static final int UID = 65532;
+
+  /**
+   * The image user's primary group: 0, as OpenShift runs arbitrary users. A plugin host makes
+   * the socket directory it bind-mounts group-writable for its socket group; plugincontainer adds
+   * that group to the container only when it is not 0 ({@code GroupAdd}), so a host running as
+   * root (group 0) relies on the plugin's primary group being 0. The group owns nothing else
+   * writable in the image.
+   */
+  static final int GID = 0;
 
   /** Where the runtime, the jars, their native libraries and the AppCDS archive go. */
   static final String JAVA = "/opt/java/bin/java";
@@ -160,11 +169,15 @@ final class ImageRecipe {
         .collect(Collectors.joining("\n", "", "\n"));
   }
 
-  /** The base image: FROM scratch, the root fs, the entrypoint, the user. */
-  static String baseDockerfile(List<String> entrypoint, Map<String, String> labels) {
-    return "FROM scratch\nCOPY rootfs/ /\n" + labelLine(labels) + "USER " + UID + ":" + UID
+  /** The base image: FROM scratch, the root fs, the entrypoint, the user ({@code UID:GID}). */
+  static String baseDockerfile(List<String> entrypoint, Map<String, String> labels,
+      String user) {
+    return "FROM scratch\nCOPY rootfs/ /\n" + labelLine(labels) + "USER " + user
         + "\nENTRYPOINT " + jsonArray(entrypoint) + "\n";
   }
+
+  /** The default {@code USER}: {@link #UID}:{@link #GID}. */
+  static final String DEFAULT_USER = UID + ":" + GID;
 
   /** An image on top of {@code from} adding {@code dir/} of the context and an entrypoint. */
   static String layerDockerfile(String from, String dir, List<String> entrypoint) {

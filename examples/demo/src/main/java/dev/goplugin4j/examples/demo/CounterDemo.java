@@ -83,6 +83,16 @@ public final class CounterDemo {
       if (runtime != null) {
         c.runtime(runtime);
       }
+      // a Java plugin's image (goplugin4j image) runs as a non-root user, 65532:0: the socket
+      // directory is made writable for this host's group, which the container gets too
+      int gid;
+      try {
+        gid = (Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:gid");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      c.groupAdd(gid);
+      builder.unixSocketGroup(String.valueOf(gid));
       RunnerFactory sandbox = c.build();
       builder.runner(sandbox).multiplexBroker(true);
       where = "container " + ((ContainerConfig) sandbox).imageRef()
