@@ -27,9 +27,11 @@ package dev.goplugin4j.host;
  * {@code Exited} on the thread that closes the client. A client's events are delivered one at a
  * time and in order, never concurrently: when an event happens while another thread is delivering
  * an earlier one, that thread delivers it right after (so the call may come from that thread).
- * Listeners are never called while the client holds its internal lock, so a listener may call
- * the client's methods; events a listener causes (closing the client from a listener) are
- * delivered after it returns.
+ * Listeners are not called while the client holds its internal lock, except for {@code
+ * Starting}, which is delivered as the start begins (a listener for it may call the client from
+ * the same thread, but must not wait for another thread that uses the client); so a listener may
+ * call the client's methods, and events a listener causes (closing the client from a listener)
+ * are delivered after it returns.
  *
  * <p><b>Cost.</b> Events happen only at start, stop and on stderr lines at WARN and above; RPC
  * calls are not events, and a client without listeners makes no events at all. A slow listener
