@@ -32,6 +32,7 @@ import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.proto.Empty;
 import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
+import dev.goplugin4j.protocol.internal.tls.TlsWarmUp;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -281,6 +282,11 @@ public final class ClientSession {
     socketDir = LaunchEnvironment.createSocketDir(config);
     deleteSocketDir = true;
     hostCert = LaunchEnvironment.hostCertificate(config);
+    if (hostCert != null && TlsWarmUp.pending()) {
+      // the JVM's first AutoMTLS start: load the TLS code on another thread while the plugin starts
+      AutoMtlsCertificate own = hostCert;
+      grpcExecutor.execute(() -> TlsWarmUp.runOnce(own));
+    }
     Map<String, String> env = LaunchEnvironment.pluginEnv(config, socketDir, hostCert);
     long tPrepared = System.nanoTime();
     if (config.sha256() != null) {

@@ -12,20 +12,30 @@ import javax.net.ssl.SSLParameters;
 /**
  * One full TLS handshake between a client and a server engine of two Netty contexts, in memory in
  * this thread: what gRPC does over a socket, without one. The client checks the endpoint ({@code
- * HTTPS}, authority {@code localhost}) as gRPC's client does.
+ * HTTPS}, authority {@code localhost}) as gRPC's client does. Used by {@link TlsWarmUp} and by
+ * tests. It stops, with an {@link SSLException}, when its thread is interrupted. Stateless and
+ * thread-safe.
  */
-final class InMemoryHandshake {
+public final class InMemoryHandshake {
   private InMemoryHandshake() {}
 
-  /** The engines after a finished handshake. */
-  record Done(SSLEngine client, SSLEngine server) {}
+  /**
+   * The engines after a finished handshake.
+   *
+   * @param client the client's engine
+   * @param server the server's engine
+   */
+  public record Done(SSLEngine client, SSLEngine server) {}
 
   /**
    * Runs the handshake.
    *
+   * @param client the client's context
+   * @param server the server's context
+   * @return both engines, handshake done
    * @throws SSLException if either side refuses the other
    */
-  static Done run(SslContext client, SslContext server) throws SSLException {
+  public static Done run(SslContext client, SslContext server) throws SSLException {
     SSLEngine c = client.newEngine(ByteBufAllocator.DEFAULT, TlsContexts.AUTHORITY, 1);
     SSLEngine s = server.newEngine(ByteBufAllocator.DEFAULT);
     SSLParameters p = c.getSSLParameters();
@@ -37,6 +47,10 @@ final class InMemoryHandshake {
     c.beginHandshake();
     s.beginHandshake();
     for (int round = 0; round < 100; round++) {
+      if (Thread.currentThread().isInterrupted()) {
+        // a warm-up whose client is closing: give the thread back (the interrupt stays set)
+        throw new SSLException("in-memory handshake interrupted");
+      }
       step(c, c2s, s2c, app);
       step(s, s2c, c2s, app);
       if (c.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
