@@ -169,11 +169,14 @@ final class ImageRecipe {
         .collect(Collectors.joining("\n", "", "\n"));
   }
 
-  /** The base image: FROM scratch, the root fs, the entrypoint, the user ({@code UID:GID}). */
+  /**
+   * The base image: FROM scratch, the root fs, the user ({@code UID:GID}), the working directory
+   * {@code /tmp} (the one writable place: a plugin's relative files go there), the entrypoint.
+   */
   static String baseDockerfile(List<String> entrypoint, Map<String, String> labels,
       String user) {
     return "FROM scratch\nCOPY rootfs/ /\n" + labelLine(labels) + "USER " + user
-        + "\nENTRYPOINT " + jsonArray(entrypoint) + "\n";
+        + "\nWORKDIR /tmp\nENTRYPOINT " + jsonArray(entrypoint) + "\n";
   }
 
   /** The default {@code USER}: {@link #UID}:{@link #GID}. */

@@ -58,7 +58,7 @@ class ImageRecipeTest {
     String df = ImageRecipe.baseDockerfile(List.of("/opt/java/bin/java", "-Dq=\"x\"", "M"),
         Map.of("dev.goplugin4j.image.main", "M"), ImageRecipe.DEFAULT_USER);
     assertThat(df).isEqualTo("FROM scratch\nCOPY rootfs/ /\nLABEL dev.goplugin4j.image.main=\"M\"\n"
-        + "USER 65532:0\nENTRYPOINT [\"/opt/java/bin/java\", \"-Dq=\\\"x\\\"\", \"M\"]\n");
+        + "USER 65532:0\nWORKDIR /tmp\nENTRYPOINT [\"/opt/java/bin/java\", \"-Dq=\\\"x\\\"\", \"M\"]\n");
     assertThat(ImageRecipe.layerDockerfile("sha256:abc", "appcds", List.of("j")))
         .isEqualTo("FROM sha256:abc\nCOPY appcds/ /\nENTRYPOINT [\"j\"]\n");
   }
