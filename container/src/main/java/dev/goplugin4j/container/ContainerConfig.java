@@ -164,6 +164,17 @@ public final class ContainerConfig implements RunnerFactory {
   }
 
   /**
+   * {@value dev.goplugin4j.host.ReattachConfig#KIND_CONTAINER}: the kind of the runners this
+   * config makes, named in the client's {@link dev.goplugin4j.host.PluginEvent.Source}.
+   *
+   * @return {@code "container"}
+   */
+  @Override
+  public String kind() {
+    return dev.goplugin4j.host.ReattachConfig.KIND_CONTAINER;
+  }
+
+  /**
    * The reference the container is created from: {@code sha256:<id>} when {@link #sha256()} is
    * set, else {@code image[:tag]}.
    *

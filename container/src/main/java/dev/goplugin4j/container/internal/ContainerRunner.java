@@ -736,6 +736,12 @@ public final class ContainerRunner implements Runner {
     return ReattachConfig.KIND_CONTAINER;
   }
 
+  /** What the container's exit status usually means (the engine is not asked: no OOM flag). */
+  @Override
+  public String describeExit(int status) {
+    return status < 0 ? "" : ExitHints.describe(status, false);
+  }
+
   /**
    * The host socket directory, the engine endpoint and the kill grace, for {@code
    * ContainerRunners.reattacher()}.

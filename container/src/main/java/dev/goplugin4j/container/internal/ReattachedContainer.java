@@ -174,6 +174,12 @@ public final class ReattachedContainer implements AttachedRunner {
     return ReattachConfig.KIND_CONTAINER;
   }
 
+  /** What the container's exit status usually means (the engine is not asked: no OOM flag). */
+  @Override
+  public String describeExit(int status) {
+    return status < 0 ? "" : ExitHints.describe(status, false);
+  }
+
   @Override
   public Map<String, String> reattachAttributes() {
     return Map.of(ContainerRunner.ATTR_SOCKET_DIR, translator.hostDir().toString(),
