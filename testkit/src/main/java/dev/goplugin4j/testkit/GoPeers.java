@@ -123,7 +123,7 @@ public final class GoPeers {
   /** Names accepted by {@link #badPlugin(String)}. */
   public static final List<String> BAD_PLUGINS =
       List.of("junk-stdout", "exit-early", "hang", "wrong-core", "huge-stderr", "stdout-chatty",
-          "flaky-kv");
+          "flaky-kv", "versioned-kv");
 
   /** Bump to invalidate every cached binary when the way peers are built changes. */
   private static final String RECIPE = "goplugin4j-go-peers/2";
@@ -291,6 +291,11 @@ public final class GoPeers {
    *       {@code [WARN] text} to stderr, {@code Put("sleep", ms)} answers late, {@code
    *       Get("version")} answers {@code FLAKY_VERSION} (default 1); {@code
    *       FLAKY_EXIT_AFTER_MS=n} makes it exit with 3 by itself n ms after it started.
+   *   <li>{@code versioned-kv}: the same in-memory KV plugin served under several app protocol
+   *       versions with go-plugin's {@code ServeConfig.VersionedPlugins}: the versions in {@code
+   *       VERSIONED_KV_VERSIONS} (comma-separated, default {@code 5,6}), each with a {@code kv}
+   *       plugin whose {@code Get("version")} answers that set's version; the magic cookie of
+   *       examples/grpc.
    * </ul>
    *
    * <p>The real plugins use go-plugin's examples/grpc handshake ({@code BASIC_PLUGIN=hello},
