@@ -10,7 +10,10 @@
 #     installed) and fails when its dependency tree holds two versions of protobuf, gRPC or SLF4J,
 #     then shows that the same project without the BOM does mix versions (so the check can fail);
 #  3. builds the plugin and host projects of docs/maven.md (consumer-tests/plugin-project and
-#     host-project, which the page shows verbatim) offline, and runs the host with the plugin.
+#     host-project, which the page shows verbatim) offline, and runs the host with the plugin;
+#  4. builds the plugin project's image with `goplugin4j image` of the installed CLI artifact and
+#     runs it under upstream plugincontainer's Go host (runsc and runc), with the commands of
+#     docs/maven.md as they are there. Needs Docker with runsc registered and Go 1.24+.
 # Usage: scripts/check-publish.sh [extra maven options]. Needs gpg, python3, and the build's
 # dependencies in ~/.m2 (scripts/test.sh runs it after the build).
 set -euo pipefail
@@ -263,4 +266,43 @@ if [ "$got" != world ]; then # stdout holds only what the host prints: logback.x
   exit 1
 fi
 echo "check-publish: the host project ran the plugin project: put hello=world, got 'world'"
+
+# 4. the plugin project's image, built with the CLI of the installed artifacts as docs/maven.md
+#    shows it (its two command blocks, run as they are there, Maven offline), loaded by upstream
+#    plugincontainer's Go host (the project's src/test/go) under runsc, as shown, and runc
+echo "check-publish: docs/maven.md's plugin image: goplugin4j image from the installed CLI, plugincontainer's Go host (runsc, runc)"
+block() { # block <marker>: the sh block after <!-- marker --> in docs/maven.md
+  python3 - docs/maven.md "$1" <<'EOF'
+import re, sys
+m = re.search(r'<!-- ' + re.escape(sys.argv[2]) + r' -->\n```sh\n(.*?)```', open(sys.argv[1]).read(), re.S)
+if not m:
+    sys.exit(f'check-publish: ERROR: no ```sh block after <!-- {sys.argv[2]} --> in {sys.argv[1]}')
+print(m.group(1), end='')
+EOF
+}
+block image-build | sed 's/^mvn /mvn -o /' >"$work/image-build.sh"
+block image-host >"$work/image-host.sh"
+grep -q -- '-runtime runsc' "$work/image-host.sh" || { echo "check-publish: ERROR: the image-host block must use -runtime runsc" >&2; exit 1; }
+sed 's/-runtime runsc/-runtime runc/' "$work/image-host.sh" >"$work/image-host-runc.sh"
+image_ref=$(sed -n 's/.*--image \([^ ]*\).*/\1/p' "$work/image-build.sh")
+[ -n "$image_ref" ] || { echo "check-publish: ERROR: no --image NAME:TAG in the image-build block" >&2; exit 1; }
+trap 'cleanup; rm -rf "$work"; docker rmi "$image_ref" >/dev/null 2>&1 || true' EXIT
+(cd consumer-tests/plugin-project && sh -eu "$work/image-build.sh") >"$out/image-build.log" 2>&1 \
+  || { cat "$out/image-build.log" >&2; echo "check-publish: ERROR: building the plugin project's image failed" >&2; exit 1; }
+image_id=$(cat consumer-tests/plugin-project/target/image.id)
+case "$image_id" in sha256:?*) ;; *) cat "$out/image-build.log" >&2; echo "check-publish: ERROR: goplugin4j image printed '$image_id', not an image ID" >&2; exit 1 ;; esac
+size=$(docker image inspect -f '{{.Size}}' "$image_ref")
+for rt in runsc runc; do
+  script=$work/image-host.sh
+  [ "$rt" = runsc ] || script=$work/image-host-runc.sh
+  got=$(cd consumer-tests/plugin-project && sh -eu "$script" 2>"$out/image-host-$rt.log") \
+    || { cat "$out/image-host-$rt.log" >&2; echo "check-publish: ERROR: plugincontainer's Go host could not run the plugin image under $rt" >&2; exit 1; }
+  if [ "$got" != world ]; then
+    cat "$out/image-host-$rt.log" >&2
+    echo "check-publish: ERROR: the Go host printed '$got' under $rt, expected 'world'" >&2
+    exit 1
+  fi
+done
+docker rmi "$image_ref" >/dev/null
+echo "check-publish: image $image_ref ($image_id, $((size / 1000000)) MB, $(grep -o 'built in [0-9.]* s' "$out/image-build.log" | tail -1)) ran under plugincontainer's Go host: put hello=world, got 'world' with runsc and runc"
 echo "check-publish: all passed"
