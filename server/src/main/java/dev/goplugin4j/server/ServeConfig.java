@@ -83,10 +83,12 @@ public final class ServeConfig {
   }
 
   /**
-   * The app protocol version given to {@link Builder#handshake}; the version of the plugins added
-   * with {@link Builder#plugin}.
+   * The app protocol version given to {@link Builder#handshake(int, String, String)}; the version
+   * of the plugins added with {@link Builder#plugin}.
    *
-   * @return a version of at least 1
+   * @return a version of at least 1, or 0 when the handshake named none ({@link
+   *     Builder#handshake(String, String)}: a plugin that declares its versions with {@link
+   *     Builder#plugins} only)
    */
   public int protocolVersion() {
     return protocolVersion;
@@ -234,9 +236,15 @@ public final class ServeConfig {
     }
 
     /**
-     * The handshake a host must match: its app protocol version (the version of plugins added
-     * with {@link #plugin}) and the magic cookie, an environment variable the host sets so that
-     * the plugin knows it was started by a host. Required.
+     * The handshake a host must match, for a plugin of one app protocol version: that version
+     * (the version of the plugins added with {@link #plugin}) and the magic cookie, an
+     * environment variable the host sets so that the plugin knows it was started by a host. This
+     * or {@link #handshake(String, String)} is required.
+     *
+     * <p>The version means what it says: {@link #build()} fails when no plugin belongs to it
+     * (no {@link #plugin} entry, only {@link #plugins} sets of other versions). A plugin that
+     * serves several versions uses {@link #handshake(String, String)} and {@link #plugins} per
+     * version.
      *
      * @param protocolVersion the app protocol version, at least 1
      * @param magicCookieKey the cookie's environment variable name; not empty, no {@code =}
@@ -248,6 +256,24 @@ public final class ServeConfig {
       if (protocolVersion < 1) {
         throw new IllegalArgumentException("protocolVersion must be at least 1, got " + protocolVersion);
       }
+      handshake(magicCookieKey, magicCookieValue);
+      this.protocolVersion = protocolVersion;
+      return this;
+    }
+
+    /**
+     * The magic cookie alone, for a plugin that declares each app protocol version it serves
+     * with {@link #plugins} (go-plugin's {@code HandshakeConfig} without {@code ProtocolVersion},
+     * with {@code VersionedPlugins}). The server serves the highest version the host also offers.
+     * Clears a version given earlier with {@link #handshake(int, String, String)}; {@link
+     * #plugin} entries then have no version, and {@link #build()} refuses them.
+     *
+     * @param magicCookieKey the cookie's environment variable name; not empty, no {@code =}
+     * @param magicCookieValue the cookie's value; not empty
+     * @return this builder
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public Builder handshake(String magicCookieKey, String magicCookieValue) {
       Objects.requireNonNull(magicCookieKey, "magicCookieKey");
       Objects.requireNonNull(magicCookieValue, "magicCookieValue");
       if (magicCookieKey.isEmpty() || magicCookieKey.contains("=") || magicCookieKey.contains("\0")) {
@@ -258,7 +284,7 @@ public final class ServeConfig {
       if (magicCookieValue.isEmpty()) {
         throw new IllegalArgumentException("magicCookieValue must not be empty");
       }
-      this.protocolVersion = protocolVersion;
+      this.protocolVersion = 0;
       this.magicCookieKey = magicCookieKey;
       this.magicCookieValue = magicCookieValue;
       return this;
@@ -283,6 +309,9 @@ public final class ServeConfig {
      * Adds a plugin set for an explicit app protocol version, as go-plugin's {@code
      * VersionedPlugins}. The server serves the highest version the host also offers ({@code
      * PLUGIN_PROTOCOL_VERSIONS}), else its lowest one and lets the host report the mismatch.
+     * Only the chosen version's plugins are registered; a plugin that must know its version is
+     * given it where it is added, e.g. {@code plugins(5, Map.of("kv", (s, b) ->
+     * s.addService(new KvService(5))))}.
      *
      * @param version the app protocol version, at least 1
      * @param plugins name to plugin; not empty
@@ -423,14 +452,34 @@ public final class ServeConfig {
      *
      * @return the configuration
      * @throws IllegalStateException if {@link #handshake} was not called, or no plugin was added,
-     *     or {@link #plugin} and {@link #plugins} both name the handshake's version
+     *     or {@link #plugin} and {@link #plugins} both name the handshake's version, or {@link
+     *     #plugin} entries have no handshake version, or no plugin belongs to the handshake's
+     *     version
      */
     public ServeConfig build() {
       if (magicCookieKey == null) {
         throw new IllegalStateException(
-            "handshake(protocolVersion, magicCookieKey, magicCookieValue) is required: a plugin"
-                + " without a magic cookie cannot be served (go-plugin: \"no magic cookie key or"
-                + " value was set\")");
+            "a handshake is required: handshake(protocolVersion, magicCookieKey, magicCookieValue),"
+                + " or handshake(magicCookieKey, magicCookieValue) with plugins(version, map) for a"
+                + " plugin of several versions; a plugin without a magic cookie cannot be served"
+                + " (go-plugin: \"no magic cookie key or value was set\")");
+      }
+      if (!defaultPlugins.isEmpty() && protocolVersion == 0) {
+        throw new IllegalStateException(
+            "plugin(name, plugin) adds to the handshake's protocol version, but the handshake"
+                + " names none (handshake(magicCookieKey, magicCookieValue)); plugins "
+                + defaultPlugins.keySet() + " have no version. Use handshake(protocolVersion,"
+                + " magicCookieKey, magicCookieValue), or plugins(version, map) for each version");
+      }
+      if (protocolVersion != 0 && defaultPlugins.isEmpty() && !versioned.isEmpty()
+          && !versioned.containsKey(protocolVersion)) {
+        throw new IllegalStateException(
+            "handshake(" + protocolVersion + ", ...) declares protocol version " + protocolVersion
+                + ", but no plugin belongs to it: plugins(version, map) declares versions "
+                + versioned.keySet() + " and no plugin(name, plugin) was added, so version "
+                + protocolVersion + " would never be served. For a plugin of several versions use"
+                + " handshake(magicCookieKey, magicCookieValue); otherwise add plugins("
+                + protocolVersion + ", map)");
       }
       SortedMap<Integer, Map<String, GrpcServerPlugin>> all = new TreeMap<>();
       versioned.forEach((v, set) -> all.put(v, Collections.unmodifiableMap(new LinkedHashMap<>(set))));

@@ -111,4 +111,53 @@ class ServeConfigTest {
         .endsWith("load any plugins automatically");
     assertThat(e.cookieKey()).isEqualTo("BASIC_PLUGIN");
   }
+
+  @Test
+  void aPluginOfSeveralVersionsNeedsOnlyTheMagicCookie() {
+    ServeConfig c = ServeConfig.builder()
+        .handshake("K", "v")
+        .plugins(6, Map.of("kv", NOTHING))
+        .plugins(5, Map.of("kv", NOTHING))
+        .build();
+    assertThat(c.versionedPlugins().keySet()).containsExactly(5, 6);
+    assertThat(c.protocolVersion()).isZero();
+    assertThat(c.newBuilder().plugins(7, Map.of("kv", NOTHING)).build().versionedPlugins().keySet())
+        .containsExactly(5, 6, 7);
+  }
+
+  @Test
+  void aHandshakeVersionNoPluginBelongsToIsRefusedInsteadOfIgnored() {
+    ServeConfig.Builder b = ServeConfig.builder()
+        .handshake(4, "K", "v")
+        .plugins(5, Map.of("kv", NOTHING))
+        .plugins(6, Map.of("kv", NOTHING));
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("handshake(4, ...) declares protocol version 4")
+        .hasMessageContaining("[5, 6]")
+        .hasMessageContaining("handshake(magicCookieKey, magicCookieValue)");
+  }
+
+  @Test
+  void aHandshakeVersionAlsoDeclaredWithPluginsIsAccepted() {
+    ServeConfig c = ServeConfig.builder()
+        .handshake(5, "K", "v")
+        .plugins(5, Map.of("kv", NOTHING))
+        .plugins(6, Map.of("kv", NOTHING))
+        .build();
+    assertThat(c.versionedPlugins().keySet()).containsExactly(5, 6);
+  }
+
+  @Test
+  void pluginEntriesWithoutAHandshakeVersionAreRefused() {
+    ServeConfig.Builder b = ServeConfig.builder()
+        .handshake(3, "OLD", "x")
+        .handshake("K", "v")
+        .plugin("kv", NOTHING);
+    assertThatThrownBy(b::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("[kv] have no version");
+    assertThatThrownBy(() -> ServeConfig.builder().handshake("", "v"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -316,7 +316,7 @@ class ServerRuntimeTest {
   @Test
   void printsItsLowestVersionWhenNoVersionIsCommonSoTheHostCanReportIt() {
     GrpcServerPlugin p = (services, broker) -> services.addService(echoService());
-    ServeConfig c = ServeConfig.builder().handshake(1, COOKIE_KEY, COOKIE_VALUE)
+    ServeConfig c = ServeConfig.builder().handshake(COOKIE_KEY, COOKIE_VALUE)
         .plugins(2, Map.of("echo", p)).plugins(3, Map.of("echo", p)).build();
     env.put(PluginEnv.PROTOCOL_VERSIONS, "7,x");
     assertThat(start(c).appVersion()).isEqualTo(2);
