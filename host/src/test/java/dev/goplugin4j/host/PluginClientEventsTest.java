@@ -29,7 +29,8 @@ class PluginClientEventsTest {
             return "scripted";
           }
         })
-        .startTimeout(Duration.ofSeconds(5));
+        .autoMtls(false)
+        .startTimeout(Duration.ofSeconds(60));
   }
 
   @Test
@@ -125,6 +126,7 @@ class PluginClientEventsTest {
     return b.handshake(1, "COOKIE", "yes")
         .plugin("p", (GrpcPlugin<Channel>) (ch, x) -> ch)
         .runner((cmd, dir) -> r)
-        .startTimeout(Duration.ofSeconds(5));
+        .autoMtls(false)
+        .startTimeout(Duration.ofSeconds(60));
   }
 }

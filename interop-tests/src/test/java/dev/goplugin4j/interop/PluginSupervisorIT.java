@@ -79,6 +79,12 @@ class PluginSupervisorIT {
         return null;
       })).isInstanceOf(StatusRuntimeException.class);
       assertProcessGone(firstPid);
+      // until the runner reports the exit the supervisor still lends the dead client: wait for it
+      long deadline = System.nanoTime() + LONG_WAIT.toNanos();
+      while (s.status("kv").state() == PluginSupervisor.State.RUNNING) {
+        assertThat(System.nanoTime() - deadline).as("exit seen within " + LONG_WAIT).isNegative();
+        Thread.sleep(5);
+      }
       // the restart waits 500 ms: a caller that does not wait is told so at once
       assertThatThrownBy(() -> get(s, "pid", Duration.ZERO))
           .isInstanceOf(PluginRestartingException.class)
