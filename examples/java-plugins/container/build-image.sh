@@ -7,7 +7,7 @@
 #
 # Usage: build-image.sh --dist DIR --main CLASS --image NAME:TAG
 #          [--java-home DIR] [--no-cds] [--jvm-opts "OPTS"] [--add-modules m1,m2]
-#          [--keep-modules m1,m2] [--engine ENDPOINT]
+#          [--keep-modules m1,m2] [--user UID:GID] [--engine ENDPOINT]
 #   --dist       a plugin layout with lib/*.jar (e.g. examples/java-plugins/target/plugin)
 #   --main       the plugin's main class
 #   --image      the image to build; unless --no-cds, NAME:TAG-nocds (the same base layer with
@@ -17,6 +17,8 @@
 #                linkable run-time image
 #   --jvm-opts   JVM options of the entrypoint (default: the CLI's)
 #   --add-modules / --keep-modules  JDK modules to add (java.sql is left out unless named)
+#   --user       the image's user (default the CLI's, 65532:0: a host must make its socket
+#                directory writable for group 0 or give the container its own group)
 # The CLI is cli/target/goplugin4j-cli-*-all.jar of this tree (mvn -pl cli -am package), or
 # $GOPLUGIN4J_CLI_JAR. Prints the CLI's JSON object (one line) with the image, its ID and sizes.
 set -eu
@@ -29,6 +31,7 @@ EXTRA_MODULES=
 JVM_OPTS=
 HAVE_JVM_OPTS=0
 ENGINE=
+USER_ARG=
 JHOME=${JAVA_HOME:-}
 
 die() {
@@ -46,8 +49,9 @@ while [ $# -gt 0 ]; do
     --jvm-opts) JVM_OPTS=$2; HAVE_JVM_OPTS=1; shift 2 ;;
     --add-modules|--keep-modules) EXTRA_MODULES=${EXTRA_MODULES:+$EXTRA_MODULES,}$2; shift 2 ;;
     --engine) ENGINE=$2; shift 2 ;;
+    --user) USER_ARG=$2; shift 2 ;;
     --keep-work) echo "build-image.sh: --keep-work is gone (the CLI keeps no work directory)" >&2; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -76,5 +80,6 @@ fi
 [ "$HAVE_JVM_OPTS" = 0 ] || set -- "$@" --jvm-opts "$JVM_OPTS"
 [ -z "$EXTRA_MODULES" ] || set -- "$@" --add-modules "$EXTRA_MODULES"
 [ -z "$ENGINE" ] || set -- "$@" --engine "$ENGINE"
+[ -z "$USER_ARG" ] || set -- "$@" --user "$USER_ARG"
 # the JDK of the image runs the CLI, so that its jlink runs in-process
 exec "$JHOME/bin/java" -jar "$CLI_JAR" "$@" "$DIST/lib"
