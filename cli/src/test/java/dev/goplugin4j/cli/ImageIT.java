@@ -1,0 +1,184 @@
+package dev.goplugin4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code goplugin4j image} against the real engine, through the runnable jar: every step of the
+ * build (modules, jlink, root fs, base image, training run, AppCDS dump, archive layer, the
+ * {@code -Xshare:on} check) with a small main class compiled here, and the failure of a training
+ * run. The SDK plugin's image is built by the same command in examples/java-plugins (ContainerIT,
+ * JavaHostContainerIT: our host and plugincontainer's under runc and runsc) and by
+ * scripts/check-publish.sh (the plugin project, from the installed artifacts, plugincontainer's
+ * Go host under runc and runsc). Every image made here is removed.
+ */
+class ImageIT {
+  private static final String IMAGE = "goplugin4j-cli-it/image-builder";
+
+  @TempDir
+  Path dir;
+
+  private Set<String> workDirsBefore;
+
+  @AfterEach
+  void removeImages() {
+    for (String tag : List.of("hello", "boom")) {
+      CliProcess.sh("sh", "-c", "docker rmi " + IMAGE + ":" + tag + " >/dev/null 2>&1 || true");
+    }
+  }
+
+  private Set<String> workDirs() {
+    try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("goplugin4j-image-"))
+          .collect(Collectors.toSet());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A jar with one class {@code demo.Main} whose main method has {@code body}. */
+  private Path jar(String body) throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src/demo")).resolve("Main.java");
+    Files.writeString(src, "package demo;\npublic final class Main {\n  public static void main("
+        + "String[] args) throws Exception {\n" + body + "\n  }\n}\n");
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    assertThat(javac.run(null, null, null, "--release", "17", "-d", classes.toString(),
+        src.toString())).isZero();
+    Path jar = dir.resolve("lib/demo.jar");
+    Files.createDirectories(jar.getParent());
+    Manifest m = new Manifest();
+    m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m)) {
+      out.putNextEntry(new ZipEntry("demo/Main.class"));
+      out.write(Files.readAllBytes(classes.resolve("demo/Main.class")));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  private static CliProcess.Result exec(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).start();
+    p.getOutputStream().close();
+    var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).as(cmd.toString()).isTrue();
+    return new CliProcess.Result(p.exitValue(), out, err.join());
+  }
+
+  private static String containersOfBuilds() {
+    return CliProcess.sh("docker", "ps", "-aq", "--filter", "label=dev.goplugin4j.image-build=true")
+        .strip();
+  }
+
+  @Test
+  void buildsAFromScratchNonRootImageWithoutShellWhoseStartupArchiveMapsAndPrintsItsId()
+      throws Exception {
+    // the uid from /proc (the image has no /etc/passwd); java.sql, left out unless added
+    Path jar = jar("String uid = java.nio.file.Files.readAllLines(java.nio.file.Path.of("
+        + "\"/proc/self/status\")).stream().filter(l -> l.startsWith(\"Uid:\")).findFirst()"
+        + ".get().split(\"\\\\s+\")[1];\n"
+        + "System.out.println(\"hello from \" + System.getProperty(\"java.version\") + \" as \""
+        + " + uid + \" in \" + System.getProperty(\"user.dir\") + \" with \""
+        + " + java.sql.Date.class.getName());");
+    workDirsBefore = workDirs();
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main",
+        "--image", IMAGE + ":hello", "--add-modules", "java.sql", jar.toString());
+    assertThat(r.status()).as(r.toString()).isZero();
+    String id = r.out().strip();
+    assertThat(id).as(r.toString()).matches("sha256:[0-9a-f]{64}");
+    // one progress line per step, each with its time
+    assertThat(r.err()).contains("image: modules: java.base,", "java.sql", "jdk.crypto.ec",
+        "image: runtime (jlink,", "image: root fs (1 jars", "image: base image ",
+        "image: training run (", "image: AppCDS archive (", " is " + id).containsPattern(
+        "in \\d+\\.\\d s");
+    assertThat(CliProcess.sh("docker", "image", "inspect", "-f", "{{.Id}} {{.Config.User}}"
+        + " {{.Config.WorkingDir}} {{json .Config.Entrypoint}}", IMAGE + ":hello").strip())
+        .startsWith(id + " 65532:0 /tmp [\"/opt/java/bin/java\",\"-XX:SharedArchiveFile=/app/app.jsa\"")
+        .endsWith("\"-cp\",\"/app/lib/demo.jar\",\"demo.Main\"]");
+    // the entrypoint runs the main class as the non-root user, from the archive
+    CliProcess.Result run = exec(List.of("docker", "run", "--rm", "--network", "none",
+        IMAGE + ":hello"));
+    assertThat(run.status()).as(run.toString()).isZero();
+    assertThat(run.out().strip()).startsWith("hello from ")
+        .endsWith(" as 65532 in /tmp with java.sql.Date");
+    assertThat(run.err()).as("no JVM warning: the archive maps").doesNotContain("warning");
+    // no shell, and nothing but scratch below
+    CliProcess.Result shell = exec(List.of("docker", "run", "--rm", "--network", "none",
+        "--entrypoint", "/bin/sh", IMAGE + ":hello", "-c", "true"));
+    assertThat(shell.status()).isNotZero();
+    assertThat(CliProcess.sh("docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+        IMAGE + ":hello").lines().filter(l -> l.contains("FROM"))).allMatch(l -> l.contains("scratch"));
+    // built again: the same tag, the former image removed, the archive still maps
+    CliProcess.Result again = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--json",
+        "--image", IMAGE + ":hello", "--add-modules", "java.sql", jar.toString());
+    assertThat(again.status()).as(again.toString()).isZero();
+    assertThat(again.out()).contains("\"image\":\"" + IMAGE + ":hello\"", "\"cds_archive_bytes\":",
+        "\"size_bytes\":", "\"java_version\":");
+    String id2 = again.out().replaceAll("(?s).*\"id\":\"(sha256:[0-9a-f]{64})\".*", "$1");
+    if (!id2.equals(id)) {
+      assertThat(CliProcess.sh("sh", "-c", "docker images -q --no-trunc | grep -c " + id.substring(7)
+          + " || true").strip()).as("the former image is removed").isEqualTo("0");
+    }
+    CliProcess.Result rerun = exec(List.of("docker", "run", "--rm", "--network", "none",
+        "--entrypoint", "/opt/java/bin/java", IMAGE + ":hello", "-XX:SharedArchiveFile=/app/app.jsa",
+        "-Xshare:on", "-cp", "/app/lib/demo.jar", "demo.Main"));
+    assertThat(rerun.status()).as(rerun.toString()).isZero();
+    assertThat(containersOfBuilds()).as("containers of the training runs").isEmpty();
+    assertThat(workDirs()).as("work directories").isSubsetOf(workDirsBefore);
+  }
+
+  @Test
+  void aTrainingRunThatFailsFailsTheBuildWithThePluginsOutputAndLeavesNothingBehind()
+      throws Exception {
+    Path jar = jar("System.err.println(\"boom: this is no plugin\"); System.exit(3);");
+    workDirsBefore = workDirs();
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main",
+        "--image", IMAGE + ":boom", dir.resolve("lib").toString());
+    assertThat(r.status()).as(r.toString()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("goplugin4j: error: the plugin's CDS training run",
+        "failed with exit status 3", "boom: this is no plugin");
+    assertThat(CliProcess.sh("docker", "images", "-q", IMAGE + ":boom").strip()).isEmpty();
+    assertThat(CliProcess.sh("docker", "images", "-aq", "--filter",
+        "label=dev.goplugin4j.image.main=demo.Main").strip())
+        .as("images left by the failed build (the base image carries the label)").isEmpty();
+    assertThat(containersOfBuilds()).as("containers of the training run").isEmpty();
+    assertThat(workDirs()).as("work directories").isSubsetOf(workDirsBefore);
+  }
+
+  @Test
+  void withoutAnEngineTheBuildFailsListingWhereItLooked() throws Exception {
+    Path jar = jar("");
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--image",
+        IMAGE + ":none", "--engine", "unix://" + dir.resolve("no.sock"), jar.toString());
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.err()).contains("no container engine could be reached", "no such socket");
+    assertThat(r.out()).isEmpty();
+  }
+}
