@@ -7,7 +7,9 @@ import dev.goplugin4j.protocol.PluginEnv;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.TlsConfig;
 import dev.goplugin4j.host.internal.client.ClientSession;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.ServerInterceptor;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -255,6 +257,10 @@ public final class PluginClient implements AutoCloseable {
    * @param allowNonLoopbackTcp whether the host dials TCP addresses other than loopback that a
    *     plugin announces
    * @param listeners the client's event listeners, in registration order
+   * @param interceptors put on every gRPC channel to the plugin (main and brokered), in the order
+   *     of {@link Builder#interceptors}; empty for none
+   * @param serverInterceptors put on every server the host serves to the plugin through the
+   *     broker, in the order of {@link Builder#serverInterceptors}; empty for none
    */
   public record Config(
       int protocolVersion,
@@ -284,7 +290,21 @@ public final class PluginClient implements AutoCloseable {
       Consumer<ManagedChannelBuilder<?>> channelCustomizer,
       Set<String> allowedProtocols,
       boolean allowNonLoopbackTcp,
-      List<PluginListener> listeners) {
+      List<PluginListener> listeners,
+      List<ClientInterceptor> interceptors,
+      List<ServerInterceptor> serverInterceptors) {
+
+    /**
+     * The kind of the runner: the reattach config's, the runner factory's, or {@value
+     * ReattachConfig#KIND_PROCESS}.
+     *
+     * @return the runner kind
+     */
+    public String runnerKind() {
+      return reattach != null ? reattach.runnerKind()
+          : runnerFactory != null ? runnerFactory.kind()
+          : ReattachConfig.KIND_PROCESS;
+    }
 
     /** A short name for logs and thread names: the executable's file name, or the runner kind. */
     public String pluginName() {
@@ -341,6 +361,8 @@ public final class PluginClient implements AutoCloseable {
     private Set<String> allowedProtocols = DEFAULT_ALLOWED_PROTOCOLS;
     private boolean allowNonLoopbackTcp;
     private final List<PluginListener> listeners = new ArrayList<>();
+    private final List<ClientInterceptor> interceptors = new ArrayList<>();
+    private final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
 
     Builder() {}
 
@@ -373,6 +395,8 @@ public final class PluginClient implements AutoCloseable {
       allowedProtocols = c.allowedProtocols();
       allowNonLoopbackTcp = c.allowNonLoopbackTcp();
       listeners.addAll(c.listeners());
+      interceptors.addAll(c.interceptors());
+      serverInterceptors.addAll(c.serverInterceptors());
     }
 
     /**
@@ -779,6 +803,48 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
+     * Adds gRPC client interceptors to every channel to the plugin: the main channel (so the
+     * calls of every dispensed client, and the client's own health check, broker and stdio
+     * streams) and every channel the broker dials ({@link dev.goplugin4j.protocol.GrpcBroker#dial},
+     * with or without the multiplexed broker). Each call's {@link io.grpc.CallOptions} then carry
+     * a {@link PluginChannel} naming the plugin and whether the channel is brokered. Interceptors
+     * run in reverse order of addition, as with {@link
+     * io.grpc.ManagedChannelBuilder#intercept(ClientInterceptor...)}, and before the interceptors
+     * a {@link #channelCustomizer} adds. Further calls add more. Default none: a client without
+     * interceptors wraps nothing around its channels.
+     *
+     * @param interceptors not null, no null elements; shared by all channels of the client (and
+     *     of every client they are given to), so they must be thread-safe
+     * @return this builder
+     */
+    public Builder interceptors(ClientInterceptor... interceptors) {
+      Objects.requireNonNull(interceptors, "interceptors");
+      for (ClientInterceptor i : interceptors) {
+        this.interceptors.add(Objects.requireNonNull(i, "interceptors element"));
+      }
+      return this;
+    }
+
+    /**
+     * Adds gRPC server interceptors to every server the host serves to the plugin through the
+     * broker ({@link dev.goplugin4j.protocol.GrpcBroker#acceptAndServe}): they see the plugin's
+     * calls back into the host (a tracer extracts the caller's trace context there). Ordered as
+     * {@link io.grpc.ServerInterceptors#intercept(io.grpc.ServerServiceDefinition, List)} orders
+     * them (the last added runs first). Further calls add more. Default none: services are
+     * served as given.
+     *
+     * @param interceptors not null, no null elements; must be thread-safe
+     * @return this builder
+     */
+    public Builder serverInterceptors(ServerInterceptor... interceptors) {
+      Objects.requireNonNull(interceptors, "interceptors");
+      for (ServerInterceptor i : interceptors) {
+        this.serverInterceptors.add(Objects.requireNonNull(i, "interceptors element"));
+      }
+      return this;
+    }
+
+    /**
      * The plugin protocols this host accepts in the plugin's handshake line (go-plugin's {@code
      * ClientConfig.AllowedProtocols}). A plugin that announces any other protocol is refused at
      * start with a {@link HandshakeException} naming its protocol and this set. Default {@link
@@ -951,7 +1017,9 @@ public final class PluginClient implements AutoCloseable {
               channelCustomizer,
               allowedProtocols,
               allowNonLoopbackTcp,
-              List.copyOf(listeners)));
+              List.copyOf(listeners),
+              List.copyOf(interceptors),
+              List.copyOf(serverInterceptors)));
     }
 
     private static void checkName(String name) {

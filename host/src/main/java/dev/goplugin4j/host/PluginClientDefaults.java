@@ -1,5 +1,7 @@
 package dev.goplugin4j.host;
 
+import io.grpc.ClientInterceptor;
+import io.grpc.ServerInterceptor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,12 +24,18 @@ import java.util.Objects;
  * <p>Immutable and thread-safe.
  */
 public final class PluginClientDefaults {
-  private static final PluginClientDefaults NONE = new PluginClientDefaults(List.of());
+  private static final PluginClientDefaults NONE =
+      new PluginClientDefaults(List.of(), List.of(), List.of());
 
   private final List<PluginListener> listeners;
+  private final List<ClientInterceptor> interceptors;
+  private final List<ServerInterceptor> serverInterceptors;
 
-  private PluginClientDefaults(List<PluginListener> listeners) {
+  private PluginClientDefaults(List<PluginListener> listeners,
+      List<ClientInterceptor> interceptors, List<ServerInterceptor> serverInterceptors) {
     this.listeners = listeners;
+    this.interceptors = interceptors;
+    this.serverInterceptors = serverInterceptors;
   }
 
   /**
@@ -51,7 +59,7 @@ public final class PluginClientDefaults {
     for (PluginListener x : listeners) {
       l.add(Objects.requireNonNull(x, "listeners element"));
     }
-    return new PluginClientDefaults(List.copyOf(l));
+    return new PluginClientDefaults(List.copyOf(l), List.of(), List.of());
   }
 
   /**
@@ -63,7 +71,58 @@ public final class PluginClientDefaults {
   public PluginClientDefaults withListener(PluginListener listener) {
     List<PluginListener> l = new ArrayList<>(listeners);
     l.add(Objects.requireNonNull(listener, "listener"));
-    return new PluginClientDefaults(List.copyOf(l));
+    return new PluginClientDefaults(List.copyOf(l), interceptors, serverInterceptors);
+  }
+
+  /**
+   * These defaults plus gRPC client interceptors for every channel of every client (see {@link
+   * PluginClient.Builder#interceptors}), added after the others.
+   *
+   * @param interceptors not null, no null elements; thread-safe
+   * @return new defaults; this instance is unchanged
+   */
+  public PluginClientDefaults withInterceptors(ClientInterceptor... interceptors) {
+    Objects.requireNonNull(interceptors, "interceptors");
+    List<ClientInterceptor> l = new ArrayList<>(this.interceptors);
+    for (ClientInterceptor x : interceptors) {
+      l.add(Objects.requireNonNull(x, "interceptors element"));
+    }
+    return new PluginClientDefaults(listeners, List.copyOf(l), serverInterceptors);
+  }
+
+  /**
+   * These defaults plus gRPC server interceptors for every server a client serves to its plugin
+   * through the broker (see {@link PluginClient.Builder#serverInterceptors}), added after the
+   * others.
+   *
+   * @param interceptors not null, no null elements; thread-safe
+   * @return new defaults; this instance is unchanged
+   */
+  public PluginClientDefaults withServerInterceptors(ServerInterceptor... interceptors) {
+    Objects.requireNonNull(interceptors, "interceptors");
+    List<ServerInterceptor> l = new ArrayList<>(this.serverInterceptors);
+    for (ServerInterceptor x : interceptors) {
+      l.add(Objects.requireNonNull(x, "interceptors element"));
+    }
+    return new PluginClientDefaults(listeners, this.interceptors, List.copyOf(l));
+  }
+
+  /**
+   * The client interceptors every builder made from these defaults starts with.
+   *
+   * @return an immutable list, in the order added
+   */
+  public List<ClientInterceptor> interceptors() {
+    return interceptors;
+  }
+
+  /**
+   * The server interceptors every builder made from these defaults starts with.
+   *
+   * @return an immutable list, in the order added
+   */
+  public List<ServerInterceptor> serverInterceptors() {
+    return serverInterceptors;
   }
 
   /**
@@ -77,13 +136,20 @@ public final class PluginClientDefaults {
 
   /**
    * A new {@link PluginClient.Builder} with these defaults applied; set the rest as usual
-   * (further {@link PluginClient.Builder#listener} calls add to these listeners).
+   * (further {@link PluginClient.Builder#listener} and {@link PluginClient.Builder#interceptors}
+   * calls add to these).
    *
    * @return a new builder
    */
   public PluginClient.Builder builder() {
     PluginClient.Builder b = PluginClient.builder();
     listeners.forEach(b::listener);
+    if (!interceptors.isEmpty()) {
+      b.interceptors(interceptors.toArray(ClientInterceptor[]::new));
+    }
+    if (!serverInterceptors.isEmpty()) {
+      b.serverInterceptors(serverInterceptors.toArray(ServerInterceptor[]::new));
+    }
     return b;
   }
 }

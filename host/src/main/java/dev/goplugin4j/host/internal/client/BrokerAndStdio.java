@@ -91,7 +91,9 @@ final class BrokerAndStdio {
         r::hostToPlugin,
         a -> AddressChecks.checkBrokerAddress(
             r.pluginToHost(a), socketDir, config.allowNonLoopbackTcp(), name),
-        group, muxer, timer, tune);
+        group, muxer, timer,
+        tune instanceof Connector.Tuning t ? t.brokered() : tune,
+        config.serverInterceptors());
   }
 
   /** Opens the GRPCBroker stream: what the plugin sends goes to {@code b}. */

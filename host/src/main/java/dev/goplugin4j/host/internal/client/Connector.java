@@ -1,6 +1,7 @@
 package dev.goplugin4j.host.internal.client;
 
 import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.PluginChannel;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
@@ -9,7 +10,12 @@ import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.tls.TlsContexts;
 import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
 import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -19,6 +25,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -94,16 +101,55 @@ final class Connector {
     return new Tls(clientTls, serverTlsBuilt);
   }
 
-  /** The tuning of every channel to the plugin: our executor, then the application's customizer. */
+  /**
+   * The tuning of every channel to the plugin: our executor, the application's interceptors (with
+   * the {@link PluginChannel} call option), then the application's customizer. Its {@link
+   * Tuning#brokered()} variant is for the channels the broker dials.
+   */
   Consumer<NettyChannelBuilder> tune() {
-    var customizer = config.channelCustomizer();
-    ExecutorService exec = grpcExecutor;
-    return b -> {
+    return new Tuning(config, name, grpcExecutor, false);
+  }
+
+  /** A channel tuning; main channel or brokered ones. */
+  static final class Tuning implements Consumer<NettyChannelBuilder> {
+    private final PluginClient.Config config;
+    private final String name;
+    private final ExecutorService exec;
+    private final boolean brokered;
+
+    Tuning(PluginClient.Config config, String name, ExecutorService exec, boolean brokered) {
+      this.config = config;
+      this.name = name;
+      this.exec = exec;
+      this.brokered = brokered;
+    }
+
+    /** The same tuning for channels dialled through the broker. */
+    Tuning brokered() {
+      return new Tuning(config, name, exec, true);
+    }
+
+    @Override
+    public void accept(NettyChannelBuilder b) {
       b.executor(exec);
+      List<ClientInterceptor> interceptors = config.interceptors();
+      if (!interceptors.isEmpty()) {
+        b.intercept(interceptors);
+        // added last, so it runs first: the application's interceptors see the option
+        PluginChannel channel = new PluginChannel(name, config.runnerKind(), brokered);
+        b.intercept(new ClientInterceptor() {
+          @Override
+          public <Q, A> ClientCall<Q, A> interceptCall(
+              MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+            return next.newCall(method, options.withOption(PluginChannel.CALL_OPTION, channel));
+          }
+        });
+      }
+      var customizer = config.channelCustomizer();
       if (customizer != null) {
         customizer.accept(b);
       }
-    };
+    }
   }
 
   /** Dials the plugin's socket once and runs the yamux client role over it. */

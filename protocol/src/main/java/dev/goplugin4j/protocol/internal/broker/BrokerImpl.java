@@ -8,7 +8,11 @@ import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.ManagedChannel;
+import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -68,6 +72,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final Muxer muxer;
   private final ScheduledExecutorService timer;
   private final Consumer<NettyChannelBuilder> channelCustomizer;
+  /** Wrapped around every brokered server's services; empty for none (then nothing is wrapped). */
+  private final List<ServerInterceptor> serverInterceptors;
 
   private final AtomicInteger nextId = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -126,7 +132,31 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       Muxer muxer,
       ScheduledExecutorService timer,
       Consumer<NettyChannelBuilder> channelCustomizer) {
+    this(sender, serverTls, clientTls, listeners, toPeer, fromPeer, group, muxer, timer,
+        channelCustomizer, List.of());
+  }
+
+  /**
+   * As the other constructors, plus interceptors for the servers {@link #acceptAndServe} starts.
+   *
+   * @param serverInterceptors wrapped around the services of every brokered server (classic or
+   *     multiplexed), as {@link ServerInterceptors#intercept(ServerServiceDefinition, List)}
+   *     orders them; empty for none
+   */
+  public BrokerImpl(
+      Consumer<ConnInfo> sender,
+      SslContext serverTls,
+      SslContext clientTls,
+      Listeners listeners,
+      UnaryOperator<NetAddress> toPeer,
+      UnaryOperator<NetAddress> fromPeer,
+      EventLoopGroup group,
+      Muxer muxer,
+      ScheduledExecutorService timer,
+      Consumer<NettyChannelBuilder> channelCustomizer,
+      List<ServerInterceptor> serverInterceptors) {
     this.channelCustomizer = channelCustomizer;
+    this.serverInterceptors = List.copyOf(serverInterceptors);
     this.sender = Objects.requireNonNull(sender, "sender");
     this.serverTls = serverTls;
     this.clientTls = clientTls;
@@ -169,6 +199,9 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   }
 
   private Served startServer(int id, List<?> services) {
+    if (!serverInterceptors.isEmpty()) {
+      services = intercepted(services);
+    }
     if (muxer != null) {
       return new Served(id, muxer.serve(id, services, serverTls), null, null);
     } else {
@@ -190,6 +223,23 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       }
       return new Served(id, null, server, addr);
     }
+  }
+
+  private List<ServerServiceDefinition> intercepted(List<?> services) {
+    List<ServerServiceDefinition> out = new ArrayList<>(services.size());
+    for (Object s : services) {
+      ServerServiceDefinition d;
+      if (s instanceof BindableService bs) {
+        d = bs.bindService();
+      } else if (s instanceof ServerServiceDefinition def) {
+        d = def;
+      } else {
+        throw new IllegalArgumentException(
+            "service must be a BindableService or ServerServiceDefinition: " + s);
+      }
+      out.add(ServerInterceptors.intercept(d, serverInterceptors));
+    }
+    return out;
   }
 
   @Override
