@@ -102,9 +102,16 @@ final class ImageModules {
           : FileSystems.newFileSystem(URI.create("jrt:/"), Map.of("java.home", javaHome.toString()));
       try (DirectoryStream<Path> pkgs = Files.newDirectoryStream(jrt.getPath("/packages"))) {
         for (Path pkg : pkgs) {
+          String name = pkg.getFileName().toString();
           try (DirectoryStream<Path> mods = Files.newDirectoryStream(pkg)) {
             for (Path mod : mods) {
-              map.putIfAbsent(pkg.getFileName().toString(), mod.getFileName().toString());
+              // /packages also lists a module's bare parent directories ("javax.annotation" for
+              // java.compiler's javax.annotation.processing): only a directory with classes is
+              // one of its packages (JSR 305's javax.annotation is not java.compiler's)
+              if (hasClasses(jrt.getPath("/modules", mod.getFileName().toString(),
+                  name.replace('.', '/')))) {
+                map.putIfAbsent(name, mod.getFileName().toString());
+              }
             }
           }
         }
@@ -127,6 +134,15 @@ final class ImageModules {
           + " point to a full JDK");
     }
     return map;
+  }
+
+  private static boolean hasClasses(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.class")) {
+      return files.iterator().hasNext();
+    }
   }
 
   /**

@@ -147,7 +147,8 @@ class ImageRecipeTest {
     Map<String, String> jdk = ImageModules.jdkPackages(
         java.nio.file.Path.of(System.getProperty("java.home")));
     assertThat(jdk).containsEntry("java.util.logging", "java.logging")
-        .containsEntry("java.lang", "java.base").containsEntry("java.sql", "java.sql");
+        .containsEntry("java.lang", "java.base").containsEntry("java.sql", "java.sql")
+        .doesNotContainKey("javax.annotation").doesNotContainKey("javax");
   }
 
   /** Refers to java.logging in a field and java.sql in a method descriptor. */
