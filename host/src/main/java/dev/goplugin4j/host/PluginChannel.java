@@ -1,6 +1,7 @@
 package dev.goplugin4j.host;
 
 import io.grpc.CallOptions;
+import io.grpc.Context;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -11,6 +12,11 @@ import java.util.Optional;
  * (a metrics binder, a tracer) can tell their calls apart. Read it in {@link
  * io.grpc.ClientInterceptor#interceptCall} with {@link #of(CallOptions)}.
  *
+ * <p>The other way, when the client has {@link PluginClient.Builder#serverInterceptors server
+ * interceptors}, a call the plugin makes into a server the host serves through the broker runs
+ * with the client's brokered {@code PluginChannel} in the gRPC {@link Context}, for the server
+ * interceptors and the service itself: read it with {@link #current()}.
+ *
  * <p>Each channel the client makes has its own instance: equal instances (by {@code ==}) mean the
  * same channel, so a brokered channel can be counted once. {@link #equals} is identity.
  *
@@ -20,6 +26,13 @@ public final class PluginChannel {
   /** The call option under which the client puts the channel's {@code PluginChannel}. */
   public static final CallOptions.Key<PluginChannel> CALL_OPTION =
       CallOptions.Key.create("goplugin4j.plugin-channel");
+
+  /**
+   * The gRPC context key under which a call the plugin makes into one of the host's brokered
+   * servers finds the client's {@code PluginChannel} (with {@link #brokered()} true).
+   */
+  public static final Context.Key<PluginChannel> CONTEXT_KEY =
+      Context.key("goplugin4j.plugin-channel");
 
   private final String pluginName;
   private final String runnerKind;
@@ -49,6 +62,17 @@ public final class PluginChannel {
    */
   public static Optional<PluginChannel> of(CallOptions options) {
     return Optional.ofNullable(options.getOption(CALL_OPTION));
+  }
+
+  /**
+   * The channel of the call the current thread serves for a plugin, in a server the host serves
+   * through the broker.
+   *
+   * @return the channel, or empty outside such a call or when the client has no server
+   *     interceptors
+   */
+  public static Optional<PluginChannel> current() {
+    return Optional.ofNullable(CONTEXT_KEY.get());
   }
 
   /**

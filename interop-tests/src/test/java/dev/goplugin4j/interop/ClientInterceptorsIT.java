@@ -114,7 +114,8 @@ class ClientInterceptorsIT {
       @Override
       public <Q, A> ServerCall.Listener<Q> interceptCall(
           ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        served.add(call.getMethodDescriptor().getFullMethodName());
+        served.add(call.getMethodDescriptor().getFullMethodName() + " "
+            + PluginChannel.current().map(PluginChannel::toString).orElse("no channel"));
         return next.startCall(call, headers);
       }
     };
@@ -123,7 +124,8 @@ class ClientInterceptorsIT {
         .plugin("counter", new CounterPlugin()).serverInterceptors(recorder).build()) {
       Counter counter = client.dispense("counter", Counter.class);
       assertThat(counter.increment(key, 5, Math::addExact)).isEqualTo(5);
-      assertThat(served).containsExactly("proto.AddHelper/Sum");
+      assertThat(served).containsExactly("proto.AddHelper/Sum PluginChannel["
+          + plugin.getFileName() + ", process, brokered]");
     } finally {
       deleteKvFile(key);
     }

@@ -1,6 +1,7 @@
 package dev.goplugin4j.host.internal.client;
 
 import dev.goplugin4j.host.AttachedRunner;
+import dev.goplugin4j.host.PluginChannel;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
@@ -10,7 +11,13 @@ import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.proto.GRPCBrokerGrpc;
 import dev.goplugin4j.protocol.internal.proto.GRPCStdioGrpc;
 import dev.goplugin4j.protocol.internal.proto.StdioData;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -22,6 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -93,7 +102,32 @@ final class BrokerAndStdio {
             r.pluginToHost(a), socketDir, config.allowNonLoopbackTcp(), name),
         group, muxer, timer,
         tune instanceof Connector.Tuning t ? t.brokered() : tune,
-        config.serverInterceptors());
+        serverInterceptors());
+  }
+
+  /**
+   * The application's server interceptors for the brokered servers, with one more that runs
+   * first and puts this client's {@link PluginChannel} in the call's context; none when the
+   * application has none.
+   */
+  private List<ServerInterceptor> serverInterceptors() {
+    List<ServerInterceptor> configured = config.serverInterceptors();
+    if (configured.isEmpty()) {
+      return configured;
+    }
+    PluginChannel channel = new PluginChannel(name, config.runnerKind(), true);
+    List<ServerInterceptor> all = new ArrayList<>(configured);
+    // the last one runs first
+    all.add(new ServerInterceptor() {
+      @Override
+      public <Q, A> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        return Contexts.interceptCall(
+            Context.current().withValue(PluginChannel.CONTEXT_KEY, channel),
+            call, headers, next);
+      }
+    });
+    return all;
   }
 
   /** Opens the GRPCBroker stream: what the plugin sends goes to {@code b}. */
