@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Events and supervision with a plugin in a container (runc): the started event names the
  * container, a crash gives an unrequested exit with the container's exit code and hint, and the
- * supervisor restarts a crashed container plugin in a new container. testkit's flaky-kv plugin,
+ * supervisor restarts a crashed container plugin, and one whose health check hangs, in a new
+ * container. testkit's flaky-kv plugin,
  * in an image imported locally ({@value #IMAGE}).
  */
 class ContainerEventsAndSupervisionIT {
@@ -157,6 +158,43 @@ class ContainerEventsAndSupervisionIT {
       assertThat(version).isEqualTo("1");
       assertThat(supervisor.status("kv").restarts()).isEqualTo(1);
       assertThat(supervisor.status("kv").lastFailure()).contains("status 3");
+    }
+    assertThat(containers).hasSize(2).doesNotHaveDuplicates();
+    for (String id : containers) {
+      assertThat(ItSupport.inspect(id)).as("container " + id).isEmpty();
+    }
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void theSupervisorsHealthCheckFindsAHangingContainerPluginAndReplacesIt() throws Exception {
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
+    List<String> containers = new CopyOnWriteArrayList<>();
+    Supplier<PluginClient.Builder> spec = () -> flaky().listener(e -> {
+      if (e instanceof PluginEvent.Started s) {
+        containers.add(s.containerId().orElseThrow());
+      }
+    });
+    try (PluginSupervisor supervisor = PluginSupervisor.builder()
+        .plugin("kv", spec)
+        .restartBackoff(Duration.ofMillis(100), Duration.ofSeconds(1))
+        .healthCheckInterval(Duration.ofMillis(500))
+        .build()) {
+      supervisor.start();
+      supervisor.call("kv", c -> {
+        c.dispense("kv", Kv.class).put("hang", new byte[0]);
+        return null;
+      });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (supervisor.status("kv").restarts() < 1) {
+        assertThat(System.nanoTime() - deadline).as("restarted within 90 s").isNegative();
+        Thread.sleep(50);
+      }
+      String version = supervisor.call("kv", Duration.ofSeconds(90),
+          c -> new String(c.dispense("kv", Kv.class).get("version"), StandardCharsets.UTF_8));
+      assertThat(version).isEqualTo("1");
+      assertThat(supervisor.status("kv").lastFailure()).contains("health check failed");
+      assertThat(ItSupport.inspect(containers.get(0))).as("the hung container").isEmpty();
     }
     assertThat(containers).hasSize(2).doesNotHaveDuplicates();
     for (String id : containers) {
