@@ -230,7 +230,9 @@ class JavaHostIT {
 
   @Test
   void aHostWithoutACommonProtocolVersionGetsAClearErrorAndNothingIsLeft() throws Exception {
-    PluginClient c = client("kv-plugin").plugins(2, Map.of("kv", KV)).autoMtls(true).build();
+    PluginClient c = client("kv-plugin")
+        .handshake(ExampleHandshake.MAGIC_COOKIE_KEY, ExampleHandshake.MAGIC_COOKIE_VALUE)
+        .plugins(2, Map.of("kv", KV)).autoMtls(true).build();
     assertThatThrownBy(c::start)
         .isInstanceOf(HandshakeException.class)
         .hasMessageContaining("incompatible API version with plugin. Plugin version: 1, host versions: [2]");
