@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/consumer-tests/target/check-publish
-published=bom,protocol,host,server,container,micrometer,cli
+published=bom,protocol,host,server,container,micrometer,opentelemetry,cli
 rm -rf "$out"
 mkdir -p "$out"
 gnupg=$(mktemp -d /tmp/check-publish-gnupg.XXXXXX)
@@ -62,7 +62,7 @@ NS = {'m': 'http://maven.apache.org/POM/4.0.0'}
 G = 'dev/goplugin4j'
 POM_ONLY = ['goplugin4j-bom', 'goplugin4j-parent']
 JARS = ['goplugin4j-protocol', 'goplugin4j-host', 'goplugin4j-server', 'goplugin4j-container',
-        'goplugin4j-micrometer', 'goplugin4j-cli']
+        'goplugin4j-micrometer', 'goplugin4j-opentelemetry', 'goplugin4j-cli']
 errors = []
 
 def files(repo, artifact):
