@@ -41,7 +41,7 @@ class ImageIT {
 
   @AfterEach
   void removeImages() {
-    for (String tag : List.of("hello", "boom")) {
+    for (String tag : List.of("hello", "boom", "nocds")) {
       CliProcess.sh("sh", "-c", "docker rmi " + IMAGE + ":" + tag + " >/dev/null 2>&1 || true");
     }
   }
@@ -151,6 +151,24 @@ class ImageIT {
     assertThat(rerun.status()).as(rerun.toString()).isZero();
     assertThat(containersOfBuilds()).as("containers of the training runs").isEmpty();
     assertThat(workDirs()).as("work directories").isSubsetOf(workDirsBefore);
+  }
+
+  @Test
+  void withoutTheStartupArchiveTheImageKeepsTheJdksDefaultArchiveWhichMaps() throws Exception {
+    Path jar = jar("System.out.println(\"no archive here\");");
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-cds",
+        "--json", "--image", IMAGE + ":nocds", jar.toString());
+    assertThat(r.status()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("\"cds_archive_bytes\":0").doesNotContain("nocds_image");
+    assertThat(r.err()).doesNotContain("training run");
+    assertThat(CliProcess.sh("docker", "image", "inspect", "-f", "{{json .Config.Entrypoint}}",
+        IMAGE + ":nocds")).doesNotContain("SharedArchiveFile");
+    // -Xshare:on fails unless the runtime's default archive maps (it checks lib/modules' mtime)
+    CliProcess.Result run = exec(List.of("docker", "run", "--rm", "--network", "none",
+        "--entrypoint", "/opt/java/bin/java", IMAGE + ":nocds", "-Xshare:on", "-cp",
+        "/app/lib/demo.jar", "demo.Main"));
+    assertThat(run.status()).as(run.toString()).isZero();
+    assertThat(run.out().strip()).isEqualTo("no archive here");
   }
 
   @Test
