@@ -132,7 +132,8 @@ ensure_java_image() {
   [ "$java_image_ready" -eq 1 ] && return 0
   ensure_image || return 1
   say "building the Java counter plugin and its image ($java_image:latest, build-image.sh, JDK on PATH)"
-  mvn -q -B -ntp "${offline[@]}" -pl examples/java-plugins -am package -Dmaven.test.skip=true >&2 || return 1
+  # the image builder is the CLI (goplugin4j image), which build-image.sh runs from cli/target
+  mvn -q -B -ntp "${offline[@]}" -pl cli,examples/java-plugins -am package -Dmaven.test.skip=true >&2 || return 1
   local jhome json
   jhome=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p')
   json=$(DOCKER_BUILDKIT=0 sh examples/java-plugins/container/build-image.sh --dist "$root/examples/java-plugins/target/plugin" \

@@ -19,7 +19,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 
@@ -101,11 +103,11 @@ func runColdStart(args []string) error {
 	if f.figure == "" {
 		f.figure = "container_cold_start_" + f.runtime + bench.Suffix(f.mux, "_mux", "")
 	}
-	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true}
-	var sockets *plugin.UnixSocketConfig
-	if f.tempDir != "" {
-		sockets = &plugin.UnixSocketConfig{TempDir: f.tempDir}
-	}
+	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true,
+		GroupAdd: os.Getgid()}
+	// the socket dir's group is the host's, so a plugin image with a non-root user (goplugin4j
+	// image's USER 65532:0) can create its socket, as examples/java-plugins' containerhost does
+	sockets := &plugin.UnixSocketConfig{TempDir: f.tempDir, Group: strconv.Itoa(os.Getgid())}
 	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
 		start := time.Now()
 		c := plugin.NewClient(&plugin.ClientConfig{
@@ -267,7 +269,9 @@ func runMany(args []string) error {
 	if f.figure == "" {
 		f.figure = fmt.Sprintf("containers_%d_first_calls_%s", *count, f.runtime)
 	}
-	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true}
+	cfg := &plugincontainer.Config{Image: f.image, Tag: f.tag, Runtime: f.runtime, DisableNetwork: true,
+		GroupAdd: os.Getgid()}
+	sockets := &plugin.UnixSocketConfig{Group: strconv.Itoa(os.Getgid())}
 	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
 		clients := make([]*plugin.Client, *count)
 		for i := range clients {
@@ -277,6 +281,7 @@ func runMany(args []string) error {
 				AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 				AutoMTLS:         f.mtls,
 				SkipHostEnv:      true,
+				UnixSocketConfig: sockets,
 				RunnerFunc:       cfg.NewContainerRunner,
 				Logger:           bench.HostLogger(),
 			})
