@@ -129,6 +129,8 @@ public final class GoPeers {
   private static final String RECIPE = "goplugin4j-go-peers/2";
 
   private static final String GO_SOURCES_RESOURCE = "/dev/goplugin4j/testkit/go/badplugins/go.mod";
+  private static final String TRACED_SOURCES_RESOURCE =
+      "/dev/goplugin4j/testkit/go/tracedplugins/go.mod";
   private static final String SCRATCH_MODULE = "goplugin4j.dev/testkit/peer";
   private static final String SCRATCH_GO_DIRECTIVE = "1.24";
   private static final Pattern VERSION =
@@ -307,17 +309,41 @@ public final class GoPeers {
    * @throws GoBuildException if the build fails
    */
   public Path badPlugin(String name) {
+    return ownPlugin(GO_SOURCES_RESOURCE, "badplugin", name);
+  }
+
+  /**
+   * Builds one of our plugins instrumented with OpenTelemetry, from the Go module {@code
+   * tracedplugins/} in this jar (its own module, so the bad plugins keep their older gRPC):
+   *
+   * <ul>
+   *   <li>{@code otel-counter}: go-plugin's bidirectional Counter (its proto and handshake, plugin
+   *       name {@code counter}) with otelgrpc on its server and on the broker channel it dials
+   *       back to the host's AddHelper; it prints each finished span to stderr as {@code
+   *       goplugin4j-span name=... kind=... trace=... span=... parent=...}.
+   * </ul>
+   *
+   * @param name the plugin's directory in {@code tracedplugins/}
+   * @return the binary
+   * @throws IllegalArgumentException if there is no such plugin
+   * @throws GoBuildException if the build fails
+   */
+  public Path tracedPlugin(String name) {
+    return ownPlugin(TRACED_SOURCES_RESOURCE, "tracedplugin", name);
+  }
+
+  private Path ownPlugin(String resource, String kind, String name) {
     Objects.requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("invalid bad plugin name \"" + name + "\"");
+      throw new IllegalArgumentException("invalid " + kind + " name \"" + name + "\"");
     }
-    SortedMap<String, byte[]> sources = badPluginSources();
+    SortedMap<String, byte[]> sources = ownPluginSources(resource);
     if (!sources.containsKey(name + "/main.go")) {
       List<String> known = new ArrayList<>();
       sources.keySet().stream()
           .filter(p -> p.endsWith("/main.go"))
           .forEach(p -> known.add(p.substring(0, p.length() - "/main.go".length())));
-      throw new IllegalArgumentException("no bad plugin named \"" + name + "\"; known: " + known);
+      throw new IllegalArgumentException("no " + kind + " named \"" + name + "\"; known: " + known);
     }
     MessageDigest digest = sha256();
     sources.forEach(
@@ -331,9 +357,9 @@ public final class GoPeers {
     String sourceHash = HexFormat.of().formatHex(digest.digest());
     return build(
         new Peer(
-            "badplugin " + name,
-            "badplugin-" + name,
-            List.of("badplugin", name, sourceHash),
+            kind + " " + name,
+            kind + "-" + name,
+            List.of(kind, name, sourceHash),
             List.of(),
             List.of(),
             "./" + name,
@@ -602,12 +628,15 @@ public final class GoPeers {
     }
   }
 
-  /** Reads our Go module (all of {@code badplugins/}) from the classpath, file or jar. */
-  private static SortedMap<String, byte[]> badPluginSources() {
-    URL goMod = GoPeers.class.getResource(GO_SOURCES_RESOURCE);
+  /**
+   * Reads one of our Go modules (all of the directory of {@code goModResource}) from the
+   * classpath, file or jar.
+   */
+  private static SortedMap<String, byte[]> ownPluginSources(String goModResource) {
+    URL goMod = GoPeers.class.getResource(goModResource);
     if (goMod == null) {
       throw new GoBuildException(
-          "the Go sources of the bad plugins are not on the classpath (" + GO_SOURCES_RESOURCE
+          "the Go sources of our plugins are not on the classpath (" + goModResource
               + "); build goplugin4j-testkit with Maven so src/main/go is packaged");
     }
     try {
@@ -634,7 +663,7 @@ public final class GoPeers {
       }
       return readTree(Path.of(uri).getParent());
     } catch (URISyntaxException | IOException e) {
-      throw new GoBuildException("cannot read the Go sources of the bad plugins from " + goMod + ": " + e, e);
+      throw new GoBuildException("cannot read the Go sources of our plugins from " + goMod + ": " + e, e);
     }
   }
 
