@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every Java block of docs/operations.md is compiled code: an excerpt of OperationsGuide, or for
- * the "Metrics" section of the micrometer module's MetricsGuide (that module depends on this one,
- * so it compiles its own guide).
+ * the "Metrics" and "Tracing" sections of the micrometer module's MetricsGuide and the
+ * opentelemetry module's TracingGuide (those modules depend on this one, so they compile their own
+ * guides).
  */
 class OperationsDocTest {
   private static final Pattern JAVA_BLOCK = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL);
@@ -24,7 +25,9 @@ class OperationsDocTest {
     String source = Files.readString(
         Path.of("src/test/java/dev/goplugin4j/interop/docs/OperationsGuide.java"))
         + Files.readString(Path.of("..", "micrometer", "src", "test", "java", "dev", "goplugin4j",
-            "micrometer", "MetricsGuide.java"));
+            "micrometer", "MetricsGuide.java"))
+        + Files.readString(Path.of("..", "opentelemetry", "src", "test", "java", "dev",
+            "goplugin4j", "opentelemetry", "TracingGuide.java"));
     Matcher m = JAVA_BLOCK.matcher(Files.readString(Path.of("..", "docs", "operations.md")));
     int blocks = 0;
     List<String> notCompiled = new ArrayList<>();
@@ -35,6 +38,6 @@ class OperationsDocTest {
       }
     }
     assertThat(blocks).isGreaterThanOrEqualTo(5);
-    assertThat(notCompiled).as("blocks not verbatim in OperationsGuide.java or MetricsGuide.java").isEmpty();
+    assertThat(notCompiled).as("blocks not verbatim in OperationsGuide.java, MetricsGuide.java or TracingGuide.java").isEmpty();
   }
 }
