@@ -497,8 +497,34 @@ public final class ContainerRunner implements Runner {
     }
     n.append("GroupAdd: ").append(spec.groupAdd()).append('\n');
     n.append("Socket dir: ").append(socketDir).append(" -> ")
-        .append(ContainerConfig.CONTAINER_SOCKET_DIR).append('\n');
+        .append(ContainerConfig.CONTAINER_SOCKET_DIR).append(socketDirNote()).append('\n');
     return n.toString();
+  }
+
+  /**
+   * The socket dir's mode and owner, and what a non-root container user needs when only its
+   * owner may write there: the most common reason a plugin image built to run as another user
+   * (goplugin4j image's default, 65532:0) exits at once with "permission denied".
+   */
+  private String socketDirNote() {
+    try {
+      java.util.Set<java.nio.file.attribute.PosixFilePermission> perms =
+          java.nio.file.Files.getPosixFilePermissions(socketDir);
+      Object uid = java.nio.file.Files.getAttribute(socketDir, "unix:uid");
+      Object gid = java.nio.file.Files.getAttribute(socketDir, "unix:gid");
+      String note = " (mode " + java.nio.file.attribute.PosixFilePermissions.toString(perms)
+          + ", uid " + uid + ", gid " + gid + ")";
+      if (!perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+          && spec.groupAdd().isEmpty() && !config.rootless()) {
+        note += "\nOnly uid " + uid + " can create the plugin's socket there. If the image runs as"
+            + " another user (goplugin4j image's default is 65532:0), give the container the host's"
+            + " socket group: ContainerConfig.groupAdd(G) and PluginClient.Builder.unixSocketGroup(\"G\")"
+            + " (docs/containers.md), or build the image with --user 0:0";
+      }
+      return note;
+    } catch (java.io.IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   /** Everything the engine can tell; never throws. */
