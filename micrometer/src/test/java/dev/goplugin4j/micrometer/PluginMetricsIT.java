@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.PluginStartException;
+import dev.goplugin4j.host.PluginSupervisor;
 import dev.goplugin4j.interop.Counter;
 import dev.goplugin4j.interop.CounterPlugin;
 import dev.goplugin4j.interop.ExampleHandshake;
@@ -27,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,5 +206,42 @@ class PluginMetricsIT {
     assertThat(rpc(name, "proto.Counter/Put", "OK", "main").count()).isEqualTo(2);
     assertThat(registry.getMeters()).extracting(Meter::getId)
         .allMatch(id -> id.getName().startsWith("goplugin4j."));
+  }
+
+  @Test
+  void aSupervisorThatRestartsAndGivesUpIsCountedWithEveryStartAndExitOfItsPlugin()
+      throws Exception {
+    Path binary = PEERS.badPlugin("flaky-kv");
+    String name = binary.getFileName().toString();
+    CountDownLatch gaveUp = new CountDownLatch(1);
+    // the plugin exits 1.5 s after it serves; no AutoMTLS, whose first handshake in a JVM on a
+    // loaded machine can take longer than that
+    try (PluginSupervisor s = PluginSupervisor.builder()
+        .plugin("kv", () -> client(binary).plugin("kv", new KvPlugin())
+            .autoMtls(false).env("FLAKY_EXIT_AFTER_MS", "1500"))
+        .restartBackoff(Duration.ofMillis(100), Duration.ofMillis(200))
+        .giveUpAfter(3, Duration.ofMinutes(5))
+        .healthCheckInterval(Duration.ZERO)
+        .listener(metrics)
+        .listener(e -> {
+          if (e instanceof PluginSupervisor.GaveUp) {
+            gaveUp.countDown();
+          }
+        })
+        .build()) {
+      s.start();
+      assertThat(gaveUp.await(2, TimeUnit.MINUTES)).as("gave up").isTrue();
+    }
+    assertThat(registry.get(PluginMetrics.SUPERVISOR_FAILURES).tag("plugin", "kv").counter()
+        .count()).isEqualTo(2.0);
+    assertThat(registry.get(PluginMetrics.SUPERVISOR_RESTARTS).tag("plugin", "kv").counter()
+        .count()).isEqualTo(2.0);
+    assertThat(registry.get(PluginMetrics.SUPERVISOR_GIVE_UPS).tag("plugin", "kv").counter()
+        .count()).isEqualTo(1.0);
+    assertThat(registry.get(PluginMetrics.STARTS).tag("plugin", name).tag("result", "started")
+        .counter().count()).isEqualTo(3.0);
+    assertThat(registry.get(PluginMetrics.EXITS).tag("plugin", name).tag("cause", "exit")
+        .counters()).extracting(c -> c.count()).containsOnly(3.0);
+    assertThat(live(name)).isZero();
   }
 }
