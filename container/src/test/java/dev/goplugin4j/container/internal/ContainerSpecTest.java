@@ -67,7 +67,7 @@ class ContainerSpecTest {
         .endpointsConfig(Map.of("plugins", new EndpointConfig("", List.of("p1"), List.of(),
             "10.1.0.5", "", Map.of())))
         .build());
-    JsonNode body = DockerJavaEngine.createBody(s);
+    JsonNode body = ContainerCreateBody.of(s);
     assertThat(body.path("Image").asText()).isEqualTo("a:1");
     JsonNode mount = body.path("HostConfig").path("Mounts").get(0);
     assertThat(mount.path("Type").asText()).isEqualTo("bind");
@@ -86,8 +86,8 @@ class ContainerSpecTest {
 
   @Test
   void apiVersionsCompareNumerically() {
-    assertThat(DockerJavaEngine.compareVersions("1.41", "1.40")).isPositive();
-    assertThat(DockerJavaEngine.compareVersions("1.9", "1.40")).isNegative();
-    assertThat(DockerJavaEngine.compareVersions("1.43", "1.43")).isZero();
+    assertThat(ApiNegotiation.compareVersions("1.41", "1.40")).isPositive();
+    assertThat(ApiNegotiation.compareVersions("1.9", "1.40")).isNegative();
+    assertThat(ApiNegotiation.compareVersions("1.43", "1.43")).isZero();
   }
 }

@@ -36,7 +36,7 @@ class EngineStrategyTest {
 
   @Test
   void dockerVersionIsNotPodmanAndHasNoFixedRuntime() {
-    EngineFacts f = DockerJavaEngine.facts(json("{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":"
+    EngineFacts f = ApiNegotiation.facts(json("{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":"
         + "\"1.41\",\"Components\":[{\"Name\":\"Engine\"},{\"Name\":\"containerd\"},"
         + "{\"Name\":\"runc\"},{\"Name\":\"docker-init\"}]}"));
     assertThat(f).isEqualTo(new EngineFacts(false, ""));
@@ -45,35 +45,35 @@ class EngineStrategyTest {
   @Test
   void dockerPingAloneSettlesTheApiVersionButPodmanOrAVersionlessPingAsksVersion() {
     // header names as this machine's Docker 20.10 and Podman 4.3.1 send them, lower-cased
-    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", "1.41",
+    assertThat(ApiNegotiation.pingNeedsVersion(Map.of("api-version", "1.41",
         "server", "Docker/20.10.24+dfsg1 (linux)", "ostype", "linux"))).isFalse();
-    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", "1.41",
+    assertThat(ApiNegotiation.pingNeedsVersion(Map.of("api-version", "1.41",
         "libpod-api-version", "4.3.1", "server", "Libpod/4.3.1 (linux)"))).isTrue();
-    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("server", "Docker/18.09"))).isTrue();
-    assertThat(DockerJavaEngine.pingNeedsVersion(Map.of("api-version", ""))).isTrue();
+    assertThat(ApiNegotiation.pingNeedsVersion(Map.of("server", "Docker/18.09"))).isTrue();
+    assertThat(ApiNegotiation.pingNeedsVersion(Map.of("api-version", ""))).isTrue();
   }
 
   @Test
   void negotiationSpeaksTheLowerVersionAndRefusesEnginesOlderThanTheMinimum() {
-    assertThat(DockerJavaEngine.negotiate("1.41", "unix:///e.sock")).isEqualTo("1.41");
-    assertThat(DockerJavaEngine.negotiate("1.47", "unix:///e.sock"))
-        .isEqualTo(DockerJavaEngine.MAX_API_VERSION);
-    assertThat(DockerJavaEngine.negotiate(DockerJavaEngine.MIN_API_VERSION, "unix:///e.sock"))
-        .isEqualTo(DockerJavaEngine.MIN_API_VERSION);
+    assertThat(ApiNegotiation.negotiate("1.41", "unix:///e.sock")).isEqualTo("1.41");
+    assertThat(ApiNegotiation.negotiate("1.47", "unix:///e.sock"))
+        .isEqualTo(ApiNegotiation.MAX_API_VERSION);
+    assertThat(ApiNegotiation.negotiate(ApiNegotiation.MIN_API_VERSION, "unix:///e.sock"))
+        .isEqualTo(ApiNegotiation.MIN_API_VERSION);
     assertThatThrownBy(
-            () -> DockerJavaEngine.negotiate("1.39", "unix:///e.sock"))
+            () -> ApiNegotiation.negotiate("1.39", "unix:///e.sock"))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("speaks API 1.39")
         .hasMessageContaining("Docker 19.03+");
     assertThatThrownBy(
-            () -> DockerJavaEngine.negotiate("", "unix:///e.sock"))
+            () -> ApiNegotiation.negotiate("", "unix:///e.sock"))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("not a Docker Engine API");
   }
 
   @Test
   void podmanVersionNamesTheServicesRuntime() {
-    EngineFacts f = DockerJavaEngine.facts(json("{\"Version\":\"4.3.1\",\"ApiVersion\":\"1.41\","
+    EngineFacts f = ApiNegotiation.facts(json("{\"Version\":\"4.3.1\",\"ApiVersion\":\"1.41\","
         + "\"Components\":[{\"Name\":\"Podman Engine\"},{\"Name\":\"Conmon\"},"
         + "{\"Name\":\"OCI Runtime (runsc)\"}]}"));
     assertThat(f).isEqualTo(new EngineFacts(true, "runsc"));
@@ -81,13 +81,13 @@ class EngineStrategyTest {
 
   @Test
   void rootlessIsReadFromDockerSecurityOptionsAndPodmanRootless() {
-    assertThat(DockerJavaEngine.rootless(json("{\"SecurityOptions\":"
+    assertThat(ApiNegotiation.rootless(json("{\"SecurityOptions\":"
         + "[\"name=seccomp,profile=default\",\"name=rootless\"]}"))).isTrue();
-    assertThat(DockerJavaEngine.rootless(json("{\"SecurityOptions\":"
+    assertThat(ApiNegotiation.rootless(json("{\"SecurityOptions\":"
         + "[\"name=seccomp,profile=default\"]}"))).isFalse();
-    assertThat(DockerJavaEngine.rootless(json("{\"Rootless\":true,\"SecurityOptions\":"
+    assertThat(ApiNegotiation.rootless(json("{\"Rootless\":true,\"SecurityOptions\":"
         + "[\"name=seccomp,profile=default\"]}"))).isTrue();
-    assertThat(DockerJavaEngine.rootless(json("{\"Rootless\":false}"))).isFalse();
+    assertThat(ApiNegotiation.rootless(json("{\"Rootless\":false}"))).isFalse();
   }
 
   @Test
@@ -115,11 +115,11 @@ class EngineStrategyTest {
   void disabledNetworkIsAlsoSentAsNetworkModeNoneWhichPodmanHonours() {
     ContainerSpec off = spec(ContainerConfig.builder().image("a").disableNetwork(true).build(),
         Map.of());
-    JsonNode body = DockerJavaEngine.createBody(off);
+    JsonNode body = ContainerCreateBody.of(off);
     assertThat(body.path("NetworkDisabled").asBoolean()).isTrue();
     assertThat(body.path("HostConfig").path("NetworkMode").asText()).isEqualTo("none");
     ContainerSpec on = spec(ContainerConfig.builder().image("a").build(), Map.of());
-    assertThat(DockerJavaEngine.createBody(on).path("HostConfig").has("NetworkMode")).isFalse();
+    assertThat(ContainerCreateBody.of(on).path("HostConfig").has("NetworkMode")).isFalse();
   }
 
   @Test

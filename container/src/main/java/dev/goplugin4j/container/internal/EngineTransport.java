@@ -1,0 +1,235 @@
+package dev.goplugin4j.container.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient.Request;
+import com.github.dockerjava.transport.DockerHttpClient.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Transport phase of {@link DockerJavaEngine}: the HTTP clients to one engine, the watchdog that
+ * bounds each call, and raw Engine API requests with their error texts. An instance holds the
+ * plain-call and stream clients of one connection once its API version is negotiated; the static
+ * helpers serve the connect phase too.
+ *
+ * <p>Thread-safe: the clients are docker-java's pooled transports; the instance state is final.
+ */
+final class EngineTransport {
+  // the engine's logger: tests and users read these lines under DockerJavaEngine
+  private static final Logger LOG = LoggerFactory.getLogger(DockerJavaEngine.class);
+
+  /** How long connecting to the engine's socket may take. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String endpoint;
+  private final String apiVersion;
+  /** Plain calls, bounded by {@link #callTimeout}. */
+  private final DockerHttpClient http;
+  /** Attach and wait: their answers take as long as the container runs, so no response timeout. */
+  private final DockerHttpClient streams;
+  private final Duration callTimeout;
+
+  EngineTransport(String endpoint, String apiVersion, DockerHttpClient http,
+      DockerHttpClient streams, Duration callTimeout) {
+    this.endpoint = endpoint;
+    this.apiVersion = apiVersion;
+    this.http = http;
+    this.streams = streams;
+    this.callTimeout = callTimeout;
+  }
+
+  String endpoint() {
+    return endpoint;
+  }
+
+  String apiVersion() {
+    return apiVersion;
+  }
+
+  /** The bound on plain calls. */
+  Duration callTimeout() {
+    return callTimeout;
+  }
+
+  /** The client for attach and wait, whose answers last as long as the container. */
+  DockerHttpClient streams() {
+    return streams;
+  }
+
+  /** A transport; {@code responseTimeout} null for none (streams last as long as a container). */
+  static DockerHttpClient transport(String endpoint, DefaultDockerClientConfig config,
+      Duration responseTimeout) {
+    ApacheDockerHttpClient.Builder b = new ApacheDockerHttpClient.Builder()
+        .dockerHost(URI.create(endpoint))
+        .sslConfig(config.getSSLConfig())
+        .maxConnections(32)
+        .connectionTimeout(CONNECT_TIMEOUT);
+    if (responseTimeout != null) {
+      b.responseTimeout(responseTimeout);
+    }
+    return b.build();
+  }
+
+  <T> T bounded(Duration timeout, String what, Supplier<T> call) {
+    return bounded(endpoint, timeout, what, call);
+  }
+
+  /**
+   * Runs an engine call on this thread, bounded by {@code timeout}: docker-java's Unix socket
+   * ignores the transport's socket timeouts (it wraps a blocking {@code SocketChannel}), so a
+   * watchdog interrupts the thread, which closes the stuck connection (an interruptible channel)
+   * and fails the call. The interrupt flag is cleared again afterwards.
+   */
+  static <T> T bounded(String endpoint, Duration timeout, String what, Supplier<T> call) {
+    Watchdog w = Watchdog.arm(timeout);
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      if (w.fired()) {
+        throw new EngineException("cannot " + what.replaceFirst("^(GET|POST) ", "call $1 ")
+            + ": the engine at " + endpoint + " did not answer in time (" + timeout.toSeconds()
+            + " s): check that it is healthy, e.g. with `docker info`, and restart it if it hangs",
+            0, e);
+      }
+      throw e;
+    } finally {
+      w.disarm();
+    }
+  }
+
+  /** Interrupts the calling thread once the timeout passes, unless disarmed before. */
+  private static final class Watchdog {
+    private final Thread thread = Thread.currentThread();
+    private boolean done;
+    private boolean fired;
+
+    static Watchdog arm(Duration timeout) {
+      Watchdog w = new Watchdog();
+      CompletableFuture.delayedExecutor(timeout.toMillis(),
+          java.util.concurrent.TimeUnit.MILLISECONDS).execute(w::fire);
+      return w;
+    }
+
+    private synchronized void fire() {
+      if (!done) {
+        fired = true;
+        thread.interrupt();
+      }
+    }
+
+    synchronized boolean fired() {
+      return fired;
+    }
+
+    void disarm() {
+      boolean f;
+      synchronized (this) {
+        done = true;
+        f = fired;
+      }
+      if (f) {
+        Thread.interrupted(); // ours, not the caller's
+      }
+    }
+  }
+
+  JsonNode requestJson(String method, String path, byte[] body, int expected) {
+    try (Response r = execute(method, path, body)) {
+      byte[] answer = readBody(r);
+      if (r.getStatusCode() != expected) {
+        throw new EngineException(method + " " + path + " answered " + r.getStatusCode() + ": "
+            + text(answer), r.getStatusCode(), null);
+      }
+      return JSON.readTree(answer);
+    } catch (IOException e) {
+      throw new EngineException(method + " " + path + " failed: " + e, 0, e);
+    }
+  }
+
+  static byte[] readBody(Response r) throws IOException {
+    InputStream in = r.getBody();
+    return in == null ? new byte[0] : in.readAllBytes();
+  }
+
+  Response execute(String method, String path, byte[] body) {
+    return execute(http, method, path, body);
+  }
+
+  Response execute(DockerHttpClient client, String method, String path, byte[] body) {
+    Request.Builder b = Request.builder().method(method).path("/v" + apiVersion + path);
+    if (body != null) {
+      b.bodyBytes(body).putHeader("Content-Type", "application/json");
+    }
+    try {
+      return client.execute(b.build());
+    } catch (RuntimeException e) {
+      throw new EngineException(method + " " + path + " on " + endpoint + " failed: "
+          + describeFailure(e), 0, e);
+    }
+  }
+
+  static EngineException failure(Response r, String what) {
+    String body;
+    try (r) {
+      body = text(readBody(r));
+    } catch (IOException | RuntimeException e) {
+      body = "(no body: " + e + ")";
+    }
+    return new EngineException(what + " answered " + r.getStatusCode() + ": " + body,
+        r.getStatusCode(), null);
+  }
+
+  /** The engine's error message from a JSON error body, else the body as text. */
+  static String text(byte[] body) {
+    String s = new String(body, StandardCharsets.UTF_8).strip();
+    try {
+      JsonNode n = JSON.readTree(s);
+      if (n != null && n.has("message")) {
+        return n.get("message").asText();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not JSON: keep the text
+    }
+    return s;
+  }
+
+  static String describeFailure(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String msg = root.getMessage();
+    String hint = root instanceof java.net.SocketTimeoutException
+        ? " (the engine did not answer in time: check that it is healthy, e.g. with `docker info`,"
+            + " and restart it if it hangs)"
+        : "";
+    return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg) + hint;
+  }
+
+  /** Closes both clients; closing the stream pool cuts attach and wait streams still read. */
+  void close() {
+    closeQuietly(http);
+    closeQuietly(streams);
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.debug("close failed", e);
+    }
+  }
+}
