@@ -15,7 +15,7 @@ class ContainerSpecTest {
   private static final HostId OWNER = new HostId("box", 42, 1000);
 
   private static ContainerSpec spec(ContainerConfig c) {
-    return ContainerRunner.spec(c, new PluginCommand(List.of("ignored"),
+    return ContainerSpecs.of(c, new PluginCommand(List.of("ignored"),
         Map.of("BASIC_PLUGIN", "hello", "PLUGIN_UNIX_SOCKET_DIR", "/tmp/host-dir", "B", "2")),
         Path.of("/tmp/host-dir"), OWNER);
   }

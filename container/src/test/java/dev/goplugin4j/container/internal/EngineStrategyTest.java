@@ -30,7 +30,7 @@ class EngineStrategyTest {
   }
 
   private static ContainerSpec spec(ContainerConfig c, Map<String, String> hostEnv) {
-    return ContainerRunner.spec(c, new PluginCommand(List.of(), hostEnv), Path.of("/tmp/d"),
+    return ContainerSpecs.of(c, new PluginCommand(List.of(), hostEnv), Path.of("/tmp/d"),
         OWNER);
   }
 
@@ -129,7 +129,7 @@ class EngineStrategyTest {
     ContainerSpec upstream = spec(c, Map.of("PLUGIN_UNIX_SOCKET_GROUP", "1001", "K", "v"));
     assertThat(upstream.capAdd()).containsExactly("IPC_LOCK", "DAC_OVERRIDE");
 
-    ContainerSpec s = ContainerRunner.rootlessDockerSpec(upstream, c);
+    ContainerSpec s = SocketStrategy.rootlessDockerSpec(upstream, c);
     assertThat(s.groupAdd()).containsExactly("0");
     assertThat(s.capAdd()).containsExactly("IPC_LOCK");
     assertThat(s.env()).contains("PLUGIN_UNIX_SOCKET_GROUP=0", "K=v")
@@ -142,13 +142,13 @@ class EngineStrategyTest {
   void rootlessDockerStrategyKeepsASocketGroupTheConfigSetsAndAddsNoneTheHostDidNot() {
     ContainerConfig explicit = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
         .env("PLUGIN_UNIX_SOCKET_GROUP", "7").build();
-    ContainerSpec kept = ContainerRunner.rootlessDockerSpec(
+    ContainerSpec kept = SocketStrategy.rootlessDockerSpec(
         spec(explicit, Map.of("PLUGIN_UNIX_SOCKET_GROUP", "1001")), explicit);
     assertThat(kept.env()).contains("PLUGIN_UNIX_SOCKET_GROUP=7");
 
     ContainerConfig plain = ContainerConfig.builder().image("a").rootless(true).groupAdd(1001)
         .build();
-    ContainerSpec none = ContainerRunner.rootlessDockerSpec(spec(plain, Map.of()), plain);
+    ContainerSpec none = SocketStrategy.rootlessDockerSpec(spec(plain, Map.of()), plain);
     assertThat(none.env()).noneMatch(e -> e.startsWith("PLUGIN_UNIX_SOCKET_GROUP="));
   }
 }
