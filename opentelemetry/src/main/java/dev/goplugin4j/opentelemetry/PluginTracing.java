@@ -53,6 +53,22 @@ import java.util.Set;
  *     .build();
  * }</pre>
  *
+ * <p><b>In a Java plugin.</b> The same object continues the trace in a plugin written with the
+ * plugin SDK ({@code goplugin4j-server}): register it as the plugin's server interceptor (the
+ * host's calls) and client interceptor (the plugin's calls back through the broker):
+ *
+ * <pre>{@code
+ * PluginServer.serveAndExit(ServeConfig.builder()
+ *     .handshake(1, "BASIC_PLUGIN", "hello")
+ *     .plugin("kv", (services, broker) -> services.addService(new KvService()))
+ *     .interceptors(tracing)
+ *     .clientInterceptors(tracing)
+ *     .build());
+ * }</pre>
+ *
+ * <p>There the spans carry no {@code goplugin4j.*} attributes (the plugin side has no {@link
+ * PluginChannel}).
+ *
  * <p><b>Spans.</b> Named {@code <service>/<method>} (as OpenTelemetry's RPC conventions), with
  * {@code rpc.system} {@code grpc}, {@code rpc.service}, {@code rpc.method}, {@code
  * rpc.grpc.status_code}, and {@code goplugin4j.plugin}, {@code goplugin4j.runner} and {@code

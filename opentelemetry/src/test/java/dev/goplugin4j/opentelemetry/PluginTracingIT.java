@@ -164,4 +164,62 @@ class PluginTracingIT {
             "proto.AddHelper/Sum", 1).containsKey(n));
     leaks.assertNoneWithin(Duration.ofSeconds(10));
   }
+
+  @Test
+  void aJavaPluginBuiltWithTheSdkContinuesTheTraceThroughTheBrokerBackIntoTheHost()
+      throws Exception {
+    PluginTracing tracing = new PluginTracing(OTEL.getOpenTelemetry());
+    Sink sink = new Sink();
+    AtomicReference<SpanContext> seenByAdder = new AtomicReference<>();
+    Leaks leaks = Leaks.snapshot("goplugin4j-");
+    Span request = OTEL.getOpenTelemetry().getTracer("test").spanBuilder("request").startSpan();
+    String trace = request.getSpanContext().getTraceId();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    try (PluginClient client = tracing.instrument(PluginClient.builder())
+        .handshake(ExampleHandshake.PROTOCOL_VERSION, ExampleHandshake.MAGIC_COOKIE_KEY,
+            ExampleHandshake.MAGIC_COOKIE_VALUE)
+        .command(java, "-cp", System.getProperty("java.class.path"),
+            "-Dslf4j.provider=dev.goplugin4j.server.internal.log.HclogServiceProvider",
+            TracedJavaCounterPlugin.class.getName())
+        .unixSocketTempDir(sockets)
+        .startTimeout(Duration.ofSeconds(GoPeers.inCi() ? 60 : 30))
+        .plugin("counter", new CounterPlugin())
+        .stderr(sink)
+        .syncStderr(sink)
+        .build()) {
+      Counter counter = client.dispense("counter", Counter.class);
+      try (Scope ignored = request.makeCurrent()) {
+        counter.put("k", 5, (a, b) -> {
+          seenByAdder.set(Span.current().getSpanContext());
+          return a + b;
+        });
+      } finally {
+        request.end();
+      }
+      assertThat(counter.get("k")).isEqualTo(5);
+
+      // host: request -> CLIENT proto.Counter/Put
+      SpanData hostPut = javaSpan("proto.Counter/Put", SpanKind.CLIENT);
+      assertThat(hostPut.getTraceId()).isEqualTo(trace);
+      assertThat(hostPut.getParentSpanId()).isEqualTo(request.getSpanContext().getSpanId());
+      // plugin (SDK, ServeConfig.interceptors): SERVER proto.Counter/Put under the host's span
+      GoSpan pluginPut = goSpan(sink, "proto.Counter/Put", "server");
+      assertThat(pluginPut.trace()).isEqualTo(trace);
+      assertThat(pluginPut.parent()).isEqualTo(hostPut.getSpanId());
+      // plugin (SDK, ServeConfig.clientInterceptors): CLIENT proto.AddHelper/Sum over the broker
+      GoSpan pluginSum = goSpan(sink, "proto.AddHelper/Sum", "client");
+      assertThat(pluginSum.trace()).isEqualTo(trace);
+      assertThat(pluginSum.parent()).isEqualTo(pluginPut.span());
+      // host: SERVER proto.AddHelper/Sum under the plugin's client span, current in the adder
+      SpanData hostSum = javaSpan("proto.AddHelper/Sum", SpanKind.SERVER);
+      assertThat(hostSum.getTraceId()).isEqualTo(trace);
+      assertThat(hostSum.getParentSpanId()).isEqualTo(pluginSum.span());
+      assertThat(hostSum.getParentSpanContext().isRemote()).isTrue();
+      assertThat(seenByAdder.get()).isEqualTo(hostSum.getSpanContext());
+      // the SDK's own services (broker, stdio, controller, health) make no plugin spans
+      assertThat(goSpans(sink)).extracting(GoSpan::name)
+          .allMatch(n -> n.startsWith("proto.Counter/") || n.equals("proto.AddHelper/Sum"));
+    }
+    leaks.assertNoneWithin(Duration.ofSeconds(10));
+  }
 }

@@ -1,9 +1,13 @@
 package dev.goplugin4j.server;
 
 import dev.goplugin4j.protocol.TlsConfig;
+import io.grpc.ClientInterceptor;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -49,6 +53,8 @@ public final class ServeConfig {
   private final boolean ignoreInterrupts;
   private final boolean listenOnTcp;
   private final Duration shutdownGracePeriod;
+  private final List<ServerInterceptor> interceptors;
+  private final List<ClientInterceptor> clientInterceptors;
 
   private ServeConfig(Builder b, SortedMap<Integer, Map<String, GrpcServerPlugin>> plugins) {
     this.protocolVersion = b.protocolVersion;
@@ -62,6 +68,8 @@ public final class ServeConfig {
     this.ignoreInterrupts = b.ignoreInterrupts;
     this.listenOnTcp = b.listenOnTcp;
     this.shutdownGracePeriod = b.shutdownGracePeriod;
+    this.interceptors = List.copyOf(b.interceptors);
+    this.clientInterceptors = List.copyOf(b.clientInterceptors);
   }
 
   /**
@@ -185,6 +193,26 @@ public final class ServeConfig {
     return shutdownGracePeriod;
   }
 
+  /**
+   * The server interceptors around the plugins' services, in the order added (see {@link
+   * Builder#interceptors}). Unmodifiable.
+   *
+   * @return the interceptors; default empty
+   */
+  public List<ServerInterceptor> interceptors() {
+    return interceptors;
+  }
+
+  /**
+   * The client interceptors on the channels the plugin dials through the broker, in the order
+   * added (see {@link Builder#clientInterceptors}). Unmodifiable.
+   *
+   * @return the interceptors; default empty
+   */
+  public List<ClientInterceptor> clientInterceptors() {
+    return clientInterceptors;
+  }
+
   @Override
   public String toString() {
     return "ServeConfig[protocolVersion="
@@ -218,6 +246,8 @@ public final class ServeConfig {
     private boolean ignoreInterrupts = true;
     private boolean listenOnTcp;
     private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
+    private final List<ServerInterceptor> interceptors = new ArrayList<>();
+    private final List<ClientInterceptor> clientInterceptors = new ArrayList<>();
 
     private Builder() {}
 
@@ -233,6 +263,8 @@ public final class ServeConfig {
       ignoreInterrupts = c.ignoreInterrupts;
       listenOnTcp = c.listenOnTcp;
       shutdownGracePeriod = c.shutdownGracePeriod;
+      interceptors.addAll(c.interceptors);
+      clientInterceptors.addAll(c.clientInterceptors);
     }
 
     /**
@@ -383,6 +415,46 @@ public final class ServeConfig {
      */
     public Builder serverCustomizer(Consumer<ServerBuilder<?>> customizer) {
       this.serverCustomizer = customizer;
+      return this;
+    }
+
+    /**
+     * Adds gRPC server interceptors around the services the plugins register (the calls the
+     * host makes) and around the services of every server the plugin serves through the broker
+     * ({@link dev.goplugin4j.protocol.GrpcBroker#acceptAndServe}). The server's own services
+     * (go-plugin's broker, controller and stdio, and health) are not intercepted. Ordered as
+     * {@link io.grpc.ServerInterceptors#intercept(io.grpc.ServerServiceDefinition, List)} orders
+     * them: the last added runs first. Further calls add more. A tracer extracts the host's trace
+     * context here. Default none: services are served as registered.
+     *
+     * @param interceptors not null, no null elements; called from the server's threads, so they
+     *     must be thread-safe
+     * @return this builder
+     */
+    public Builder interceptors(ServerInterceptor... interceptors) {
+      Objects.requireNonNull(interceptors, "interceptors");
+      for (ServerInterceptor i : interceptors) {
+        this.interceptors.add(Objects.requireNonNull(i, "interceptors element"));
+      }
+      return this;
+    }
+
+    /**
+     * Adds gRPC client interceptors to every channel the plugin dials through the broker ({@link
+     * dev.goplugin4j.protocol.GrpcBroker#dial}), i.e. the plugin's calls back into the host's
+     * services. They run in reverse order of addition, as with {@link
+     * io.grpc.ManagedChannelBuilder#intercept(ClientInterceptor...)}. Further calls add more. A
+     * tracer injects the current trace context here. Default none: channels are dialled as is.
+     *
+     * @param interceptors not null, no null elements; shared by all dialled channels, so they
+     *     must be thread-safe
+     * @return this builder
+     */
+    public Builder clientInterceptors(ClientInterceptor... interceptors) {
+      Objects.requireNonNull(interceptors, "interceptors");
+      for (ClientInterceptor i : interceptors) {
+        this.clientInterceptors.add(Objects.requireNonNull(i, "interceptors element"));
+      }
       return this;
     }
 

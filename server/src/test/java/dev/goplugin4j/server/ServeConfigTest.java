@@ -3,6 +3,8 @@ package dev.goplugin4j.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.ClientInterceptor;
+import io.grpc.ServerInterceptor;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -159,5 +161,43 @@ class ServeConfigTest {
         .hasMessageContaining("[kv] have no version");
     assertThatThrownBy(() -> ServeConfig.builder().handshake("", "v"))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void interceptorsDefaultToNoneAccumulateInOrderAndSurviveNewBuilder() {
+    ServeConfig plain = ServeConfig.builder().handshake(1, "K", "v").plugin("kv", NOTHING).build();
+    assertThat(plain.interceptors()).isEmpty();
+    assertThat(plain.clientInterceptors()).isEmpty();
+
+    ServerInterceptor s1 = new ServerInterceptor() {
+      @Override
+      public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call,
+          io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, A> next) {
+        return next.startCall(call, headers);
+      }
+    };
+    ServerInterceptor s2 = new ServerInterceptor() {
+      @Override
+      public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call,
+          io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, A> next) {
+        return next.startCall(call, headers);
+      }
+    };
+    ClientInterceptor c1 = new ClientInterceptor() {
+      @Override
+      public <Q, A> io.grpc.ClientCall<Q, A> interceptCall(io.grpc.MethodDescriptor<Q, A> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        return next.newCall(method, options);
+      }
+    };
+    ServeConfig c = plain.newBuilder().interceptors(s1).interceptors(s2).clientInterceptors(c1)
+        .build();
+    assertThat(c.interceptors()).containsExactly(s1, s2);
+    assertThat(c.clientInterceptors()).containsExactly(c1);
+    assertThat(c.newBuilder().build().interceptors()).containsExactly(s1, s2);
+    assertThatThrownBy(() -> c.interceptors().add(s1))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> ServeConfig.builder().interceptors(s1, null))
+        .isInstanceOf(NullPointerException.class);
   }
 }

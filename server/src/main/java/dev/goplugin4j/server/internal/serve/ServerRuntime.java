@@ -19,7 +19,10 @@ import dev.goplugin4j.server.ServeConfig;
 import dev.goplugin4j.server.ServiceRegistrar;
 import dev.goplugin4j.server.internal.log.JulBridge;
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -437,8 +440,11 @@ public final class ServerRuntime {
       }
     };
     // Addresses pass untranslated: a host's runner translates between its view and ours.
+    List<ClientInterceptor> dialInterceptors = config.clientInterceptors();
     return new BrokerImpl(
-        brokerStream::send, serverTls, clientTls, listeners, a -> a, a -> a, group, muxer, timer);
+        brokerStream::send, serverTls, clientTls, listeners, a -> a, a -> a, group, muxer, timer,
+        dialInterceptors.isEmpty() ? null : b -> b.intercept(dialInterceptors),
+        config.interceptors());
   }
 
   private List<Object> registerPlugins(Map<String, GrpcServerPlugin> plugins, GrpcBroker userBroker) {
@@ -470,7 +476,9 @@ public final class ServerRuntime {
                 "plugin \"" + pluginName + "\" registers " + name + ", which another plugin of"
                     + " this server already registered; gRPC service names must be unique");
           }
-          byName.put(name, def);
+          List<ServerInterceptor> interceptors = config.interceptors();
+          byName.put(name, interceptors.isEmpty() ? def
+              : ServerInterceptors.intercept(def, interceptors));
           return this;
         }
       };
