@@ -151,6 +151,21 @@ public final class PluginClient implements AutoCloseable {
   }
 
   /**
+   * The bytes this client's connection to the plugin carries, when it uses the multiplexed
+   * broker ({@link Builder#multiplexBroker(boolean) multiplexBroker(true)}): one connection
+   * carries every gRPC connection, so these are all the bytes between host and plugin. The view
+   * is live: its counts are 0 before the client connects, grow while it runs and stay readable,
+   * final, after it is closed. For a client without the multiplexed broker (each gRPC connection
+   * its own socket) there is no such view.
+   *
+   * @return the same view on every call, or empty when the client does not use the multiplexed
+   *     broker
+   */
+  public Optional<TransportStats> transportStats() {
+    return session.transportStats();
+  }
+
+  /**
    * Registers a listener for this client's events from now on; see {@link PluginListener} for
    * threads and ordering and {@link PluginEvent} for the events. Listeners given to the builder
    * ({@link Builder#listener}) are registered from the start; one added later misses what

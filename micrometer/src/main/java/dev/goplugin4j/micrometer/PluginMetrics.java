@@ -6,6 +6,7 @@ import dev.goplugin4j.host.PluginClientDefaults;
 import dev.goplugin4j.host.PluginEvent;
 import dev.goplugin4j.host.PluginListener;
 import dev.goplugin4j.host.PluginSupervisor;
+import dev.goplugin4j.host.TransportStats;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -20,6 +21,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -27,7 +29,10 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -85,6 +90,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <tr><td>{@value #CALLBACKS}</td><td>timer</td><td>{@code method}, {@code status}</td><td>calls
  *       the plugin makes into servers the host serves through the broker (needs {@link
  *       PluginClient.Builder#serverInterceptors}, which {@link #instrument} sets)</td></tr>
+ *   <tr><td>{@value #YAMUX_BYTES}</td><td>function counter, base unit bytes</td><td>{@code
+ *       direction} ({@code sent}, {@code received})</td><td>bytes over the multiplexed
+ *       connection of the clients given to {@link #bindTransport}</td></tr>
  *   <tr><td>{@value #SUPERVISOR_RESTARTS}</td><td>counter</td><td>({@code plugin} is the
  *       supervisor's name for it; no {@code runner})</td><td>successful restarts by a {@link
  *       PluginSupervisor}</td></tr>
@@ -136,6 +144,8 @@ public final class PluginMetrics
   public static final String SUPERVISOR_FAILURES = "goplugin4j.supervisor.failures";
   /** Counter: supervisor give-ups. */
   public static final String SUPERVISOR_GIVE_UPS = "goplugin4j.supervisor.give.ups";
+  /** Function counter: bytes over a client's yamux connection (see {@link #bindTransport}). */
+  public static final String YAMUX_BYTES = "goplugin4j.plugin.yamux.bytes";
 
   /** go-plugin's own services and the health service: the client's machinery. */
   private static final Set<String> INTERNAL_SERVICES = Set.of(
@@ -148,6 +158,53 @@ public final class PluginMetrics
   /** Brokered channels seen; PluginChannel equality is identity, so each channel counts once. */
   private final Set<PluginChannel> brokeredSeen =
       Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+  /** Per plugin and runner: the yamux bytes of the clients given to {@link #bindTransport}. */
+  private final Map<Tags, YamuxBytes> yamux = new ConcurrentHashMap<>();
+
+  /**
+   * The bytes of the bound clients of one plugin and runner: the sum over the clients still
+   * running plus what those that finished had carried, so each direction only grows while the
+   * finished clients' views are let go.
+   */
+  private static final class YamuxBytes {
+    private final List<TransportStats> running = new ArrayList<>();
+    private long finishedSent;
+    private long finishedReceived;
+
+    synchronized void add(TransportStats stats) {
+      running.add(stats);
+    }
+
+    synchronized double sent() {
+      fold();
+      long n = finishedSent;
+      for (TransportStats t : running) {
+        n += t.bytesSent();
+      }
+      return n;
+    }
+
+    synchronized double received() {
+      fold();
+      long n = finishedReceived;
+      for (TransportStats t : running) {
+        n += t.bytesReceived();
+      }
+      return n;
+    }
+
+    private void fold() {
+      for (Iterator<TransportStats> it = running.iterator(); it.hasNext(); ) {
+        TransportStats t = it.next();
+        if (t.finished()) {
+          finishedSent += t.bytesSent();
+          finishedReceived += t.bytesReceived();
+          it.remove();
+        }
+      }
+    }
+  }
 
   /** The live count of one plugin and runner, and exits not yet followed by their close. */
   private static final class Live {
@@ -217,6 +274,44 @@ public final class PluginMetrics
    */
   public PluginClientDefaults instrument(PluginClientDefaults defaults) {
     return defaults.withListener(this).withInterceptors(this).withServerInterceptors(this);
+  }
+
+  /**
+   * Counts the bytes over a client's multiplexed connection into {@value #YAMUX_BYTES}, a
+   * function counter with the tag {@code direction} ({@code sent}: host to plugin, {@code
+   * received}: plugin to host) besides {@code plugin} and {@code runner}. Counts are yamux
+   * frames, headers included ({@link TransportStats}). The clients of one plugin name and runner
+   * add up; a closed client's bytes stay counted. Call it once per client, after {@code build()}
+   * and before or after {@code start()}; a client without the multiplexed broker ({@link
+   * PluginClient#transportStats()} empty) is returned unchanged and counted nowhere. Reading the
+   * meter costs a sum over the bound clients still running.
+   *
+   * <pre>{@code
+   * PluginClient kv = metrics.bindTransport(metrics.instrument(PluginClient.builder())
+   *     .multiplexBroker(true)
+   *     ...
+   *     .build());
+   * }</pre>
+   *
+   * @param client not null
+   * @return {@code client}
+   */
+  public PluginClient bindTransport(PluginClient client) {
+    Objects.requireNonNull(client, "client");
+    client.transportStats().ifPresent(stats -> {
+      Tags tags = sourceTags(stats.source());
+      yamux.computeIfAbsent(tags, t -> {
+        YamuxBytes bytes = new YamuxBytes();
+        FunctionCounter.builder(YAMUX_BYTES, bytes, YamuxBytes::sent)
+            .description("Bytes over a plugin's multiplexed (yamux) connection")
+            .baseUnit("bytes").tags(t).tag("direction", "sent").register(registry);
+        FunctionCounter.builder(YAMUX_BYTES, bytes, YamuxBytes::received)
+            .description("Bytes over a plugin's multiplexed (yamux) connection")
+            .baseUnit("bytes").tags(t).tag("direction", "received").register(registry);
+        return bytes;
+      }).add(stats);
+    });
+    return client;
   }
 
   // ------------------------------------------------------------------ lifecycle events

@@ -47,6 +47,18 @@ final class MetricsGuide {
     return supervisor;
   }
 
+  static PluginClient yamuxBytes(PluginMetrics metrics) {
+    PluginClient kv = metrics.bindTransport(metrics.instrument(PluginClient.builder())
+        .handshake(1, "BASIC_PLUGIN", "hello")
+        .plugin("kv", new KvPlugin())
+        .command("./kv-plugin")
+        .multiplexBroker(true)
+        .build());
+    kv.transportStats().ifPresent(t -> log.info("{} bytes sent, {} received",
+        t.bytesSent(), t.bytesReceived()));
+    return kv;
+  }
+
   static PluginClient.Builder ownInterceptor(PluginClient.Builder builder) {
     ClientInterceptor logCalls = new ClientInterceptor() {
       @Override

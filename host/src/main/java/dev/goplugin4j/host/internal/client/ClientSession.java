@@ -14,6 +14,7 @@ import dev.goplugin4j.host.PluginStartException;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.host.Reattacher;
 import dev.goplugin4j.host.Runner;
+import dev.goplugin4j.host.TransportStats;
 import dev.goplugin4j.host.internal.events.EventDispatcher;
 import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
@@ -130,6 +131,8 @@ public final class ClientSession {
   private ReattachConfig reattachConfig;
   /** The runner's id once the runner reference is dropped. */
   private String runnerId;
+  /** Bytes over the yamux session; null unless multiplexed. */
+  private final MuxTransportStats transportStats;
 
   public ClientSession(PluginClient.Config config) {
     this.config = config;
@@ -144,6 +147,7 @@ public final class ClientSession {
             : config.runnerFactory() != null ? config.runnerFactory().kind()
             : ReattachConfig.KIND_PROCESS;
     this.source = new PluginEvent.Source(name, config.command(), kind);
+    this.transportStats = config.multiplexBroker() ? new MuxTransportStats(source) : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -495,6 +499,7 @@ public final class ClientSession {
     Consumer<NettyChannelBuilder> tune = connector.tune();
     if (config.multiplexBroker()) {
       muxer = connector.connectMuxer(deadline, r);
+      transportStats.attach(muxer.session());
       channel = muxer.mainChannel(tls.client(), tune);
     } else {
       channel = GrpcTransport.channel(address, tls.client(), group, tune);
@@ -616,6 +621,10 @@ public final class ClientSession {
     return exited || state == State.CLOSED;
   }
 
+  public Optional<TransportStats> transportStats() {
+    return Optional.ofNullable(transportStats);
+  }
+
   public String describe() {
     synchronized (lock) {
       return name + ", " + state.name().toLowerCase(java.util.Locale.ROOT)
@@ -643,6 +652,9 @@ public final class ClientSession {
       boolean wasRunning = state == State.RUNNING;
       state = State.CLOSED;
       if (!wasRunning) {
+        if (transportStats != null && muxer == null) {
+          transportStats.finish(); // never connected: nothing will be counted
+        }
         return;
       }
       boolean testMode = reattachConfig != null && reattachConfig.test();
@@ -737,6 +749,9 @@ public final class ClientSession {
     }
     if (muxer != null) {
       quietly(muxer::close);
+    }
+    if (transportStats != null) {
+      transportStats.finish();
     }
     if (stderrPump != null) {
       quietly(stderrPump::close);

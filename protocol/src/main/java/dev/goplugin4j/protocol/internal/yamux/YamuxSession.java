@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,6 +108,9 @@ public final class YamuxSession implements AutoCloseable {
   private volatile boolean closed;
   private volatile Throwable closeCause;
   private volatile int streamCount;
+  /** Bytes of yamux frames (headers and payloads) written to and read from the connection. */
+  private final LongAdder bytesSent = new LongAdder();
+  private final LongAdder bytesReceived = new LongAdder();
 
   private record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
 
@@ -445,6 +449,28 @@ public final class YamuxSession implements AutoCloseable {
     return closeFuture;
   }
 
+  /**
+   * Bytes this session has written to its connection: every yamux frame, 12-byte header and
+   * payload (the streams' bytes, TLS records included when the streams carry TLS). Counted when
+   * a frame is handed to the connection, so a frame lost to a closing connection still counts.
+   * Cheap: an uncontended add per frame on the event loop.
+   *
+   * @return a count that only grows, from 0
+   */
+  public long bytesSent() {
+    return bytesSent.sum();
+  }
+
+  /**
+   * Bytes this session has read from its connection, all of them (frame headers and payloads),
+   * as they arrive, before they are decoded.
+   *
+   * @return a count that only grows, from 0
+   */
+  public long bytesReceived() {
+    return bytesReceived.sum();
+  }
+
   /** Streams currently known to the session (open, half-closed or waiting to be accepted). */
   public int numStreams() {
     return streamCount;
@@ -543,6 +569,7 @@ public final class YamuxSession implements AutoCloseable {
         promise = null;
       }
       s.sendWindow -= n;
+      bytesSent.add(n);
       ctx.write(header(YamuxHeader.TYPE_DATA, openFlags(s), s.streamId(), n), ctx.voidPromise());
       if (promise == null || promise.isVoid()) {
         ctx.write(payload, ctx.voidPromise());
@@ -917,6 +944,7 @@ public final class YamuxSession implements AutoCloseable {
 
   private ByteBuf header(int type, int flags, int streamId, int length) {
     ByteBuf b = ctx.alloc().buffer(YamuxHeader.SIZE);
+    bytesSent.add(YamuxHeader.SIZE);
     YamuxHeader h = new YamuxHeader(type, flags, streamId, length);
     if (LOG.isTraceEnabled()) {
       LOG.trace("yamux {} -> {}", name, h);
@@ -1076,6 +1104,7 @@ public final class YamuxSession implements AutoCloseable {
         ReferenceCountUtil.release(msg);
         return;
       }
+      bytesReceived.add(in.readableBytes());
       try {
         if (!closed) {
           decoder.decode(in, this);

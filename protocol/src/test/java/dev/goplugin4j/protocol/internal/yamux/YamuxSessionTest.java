@@ -47,6 +47,25 @@ class YamuxSessionTest {
   }
 
   @Test
+  void byteCountersCountEveryFrameHeaderAndPayloadBothWays() {
+    try (EmbeddedPeer p = new EmbeddedPeer(false, quiet())) {
+      Pump pump = new Pump("hi", 0, false);
+      p.session.acceptStreams(s -> s.register(pump));
+      assertThat(p.session.bytesSent()).isZero();
+      assertThat(p.session.bytesReceived()).isZero();
+      p.send(syn(1));
+      p.send(data(1, FLAG_FIN, 5), "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(pump.received.join().text()).isEqualTo("hello");
+      List<YamuxHeader> out = p.written();
+      assertThat(out).anyMatch(h -> h.type() == TYPE_DATA && h.length() == 2);
+      long expectedSent = out.stream()
+          .mapToLong(h -> YamuxHeader.SIZE + (h.type() == TYPE_DATA ? h.length() : 0)).sum();
+      assertThat(p.session.bytesSent()).isEqualTo(expectedSent);
+      assertThat(p.session.bytesReceived()).isEqualTo(2L * YamuxHeader.SIZE + 5); // SYN, Data + "hello"
+    }
+  }
+
+  @Test
   void dataBeyondTheWindowIsAProtocolErrorAnsweredWithGoAway() {
     try (EmbeddedPeer p = new EmbeddedPeer(false, quiet())) {
       p.session.acceptStreams(s -> s.register(new Pump(null, 0, false, false, false)));
