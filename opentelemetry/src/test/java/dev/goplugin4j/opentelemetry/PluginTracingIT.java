@@ -168,6 +168,15 @@ class PluginTracingIT {
   @Test
   void aJavaPluginBuiltWithTheSdkContinuesTheTraceThroughTheBrokerBackIntoTheHost()
       throws Exception {
+    javaPluginContinuesTheTrace(false);
+  }
+
+  @Test
+  void aJavaPluginBuiltWithTheSdkContinuesTheTraceOverTheMultiplexedBrokerToo() throws Exception {
+    javaPluginContinuesTheTrace(true);
+  }
+
+  private void javaPluginContinuesTheTrace(boolean multiplex) throws Exception {
     PluginTracing tracing = new PluginTracing(OTEL.getOpenTelemetry());
     Sink sink = new Sink();
     AtomicReference<SpanContext> seenByAdder = new AtomicReference<>();
@@ -181,6 +190,7 @@ class PluginTracingIT {
         .command(java, "-cp", System.getProperty("java.class.path"),
             "-Dslf4j.provider=dev.goplugin4j.server.internal.log.HclogServiceProvider",
             TracedJavaCounterPlugin.class.getName())
+        .multiplexBroker(multiplex)
         .unixSocketTempDir(sockets)
         .startTimeout(Duration.ofSeconds(GoPeers.inCi() ? 60 : 30))
         .plugin("counter", new CounterPlugin())

@@ -5,8 +5,10 @@ import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.broker.Muxer;
 import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 
 /**
@@ -55,6 +57,12 @@ final class SessionMuxer implements Muxer, AutoCloseable {
   @Override
   public ManagedChannel dial(int id, Runnable knock, SslContext tls) {
     return muxer().dial(id, knock, tls);
+  }
+
+  @Override
+  public ManagedChannel dial(
+      int id, Runnable knock, SslContext tls, Consumer<NettyChannelBuilder> customizer) {
+    return muxer().dial(id, knock, tls, customizer);
   }
 
   /** Closes the session, if any; idempotent. */
