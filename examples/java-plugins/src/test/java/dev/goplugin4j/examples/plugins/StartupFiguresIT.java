@@ -69,6 +69,9 @@ class StartupFiguresIT {
     List<String> cmd = new ArrayList<>();
     Map<String, String> env = new HashMap<>(Examples.javaEnv());
     if (v.container()) {
+      // the Java plugin's image runs as 65532:0 (goplugin4j image): a test dir it may write in
+      java.nio.file.Files.setPosixFilePermissions(dir,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
       cmd.addAll(List.of("docker", "run", "--rm", "-i", "--name", container, "--network", "none",
           "-v", dir + ":/tmp/go-plugin-container"));
       pluginEnv("/tmp/go-plugin-container").forEach((k, val) -> cmd.addAll(List.of("-e", k + "=" + val)));
