@@ -234,6 +234,25 @@ class ServerRuntimeTest {
   }
 
   @Test
+  void serverInterceptorsSeeTheHostsCallsToThePluginsServicesButNotTheServersOwn() {
+    List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+    io.grpc.ServerInterceptor record = new io.grpc.ServerInterceptor() {
+      @Override
+      public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call,
+          io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, A> next) {
+        seen.add(call.getMethodDescriptor().getFullMethodName());
+        return next.startCall(call, headers);
+      }
+    };
+    ManagedChannel ch = connect(start(config().interceptors(record).build()));
+    HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService("plugin").build());
+    assertThat(ClientCalls.blockingUnaryCall(ch, ECHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "hi"))
+        .isEqualTo("echo: hi");
+    assertThat(seen).containsExactly(ECHO.getFullMethodName());
+  }
+
+  @Test
   void refusesAClientWhoseCertificateIsNotTheHostsOne() {
     Handshake h = start(config().build());
     AutoMtlsCertificate stranger = AutoMtlsCertificate.generate();
