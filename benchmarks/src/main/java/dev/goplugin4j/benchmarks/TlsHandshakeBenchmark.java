@@ -1,17 +1,15 @@
 package dev.goplugin4j.benchmarks;
 
 import dev.goplugin4j.protocol.internal.tls.AutoMtlsKeys;
+import dev.goplugin4j.protocol.internal.tls.InMemoryHandshake;
 import dev.goplugin4j.protocol.internal.tls.JdkTls;
 import dev.goplugin4j.protocol.internal.tls.TlsContexts;
 import dev.goplugin4j.protocol.internal.tls.TlsCrypto;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import java.nio.ByteBuffer;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -90,55 +88,9 @@ public class TlsHandshakeBenchmark {
     p.setEndpointIdentificationAlgorithm("HTTPS");
     p.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
     c.setSSLParameters(p);
-    String suite = run(c, s);
+    InMemoryHandshake.run(c, s);
+    String suite = c.getSession().getProtocol() + " " + c.getSession().getCipherSuite();
     c.getSession().invalidate();
     return suite;
-  }
-
-  private static String run(SSLEngine c, SSLEngine s) throws SSLException {
-    ByteBuffer c2s = ByteBuffer.allocate(1 << 16);
-    ByteBuffer s2c = ByteBuffer.allocate(1 << 16);
-    ByteBuffer app = ByteBuffer.allocate(1 << 16);
-    c.beginHandshake();
-    s.beginHandshake();
-    for (int round = 0; round < 100; round++) {
-      step(c, c2s, s2c, app);
-      step(s, s2c, c2s, app);
-      if (c.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
-          && s.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
-          && c2s.position() == 0
-          && s2c.position() == 0) {
-        return c.getSession().getProtocol() + " " + c.getSession().getCipherSuite();
-      }
-    }
-    throw new IllegalStateException("the handshake did not finish in 100 rounds: client "
-        + c.getHandshakeStatus() + ", server " + s.getHandshakeStatus());
-  }
-
-  /** Runs tasks, wraps into {@code out} and unwraps from {@code in} until the engine stalls. */
-  private static void step(SSLEngine e, ByteBuffer out, ByteBuffer in, ByteBuffer app)
-      throws SSLException {
-    ByteBuffer empty = ByteBuffer.allocate(0);
-    boolean progress = true;
-    while (progress) {
-      progress = false;
-      HandshakeStatus hs = e.getHandshakeStatus();
-      if (hs == HandshakeStatus.NEED_TASK) {
-        for (Runnable r = e.getDelegatedTask(); r != null; r = e.getDelegatedTask()) {
-          r.run();
-        }
-        progress = true;
-      } else if (hs == HandshakeStatus.NEED_WRAP) {
-        SSLEngineResult r = e.wrap(empty, out);
-        progress = r.bytesProduced() > 0 || r.getHandshakeStatus() != HandshakeStatus.NEED_WRAP;
-      } else {
-        in.flip();
-        if (in.hasRemaining()) {
-          progress = e.unwrap(in, app).bytesConsumed() > 0;
-        }
-        in.compact();
-        app.clear();
-      }
-    }
   }
 }

@@ -41,6 +41,19 @@ public final class InMemoryHandshake {
     SSLParameters p = c.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
     c.setSSLParameters(p);
+    return run(c, s);
+  }
+
+  /**
+   * Runs the handshake between two engines the caller made and set up (e.g. a new peer port per
+   * client engine, so that its session cache never offers resumption).
+   *
+   * @param c the client's engine, not yet handshaking
+   * @param s the server's engine, not yet handshaking
+   * @return both engines, handshake done
+   * @throws SSLException if either side refuses the other, or the thread is interrupted
+   */
+  public static Done run(SSLEngine c, SSLEngine s) throws SSLException {
     ByteBuffer c2s = ByteBuffer.allocate(1 << 17);
     ByteBuffer s2c = ByteBuffer.allocate(1 << 17);
     ByteBuffer app = ByteBuffer.allocate(1 << 17);
