@@ -18,7 +18,6 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
-import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -71,48 +70,43 @@ public final class YamuxSession implements AutoCloseable {
   private static final AtomicInteger SESSION_IDS = new AtomicInteger();
   /** Largest payload of one Data frame we send; keeps streams interleaving fairly. */
   static final int MAX_DATA_FRAME = 64 * 1024;
-  /** Received chunks smaller than this are copied, so they do not pin big read buffers. */
-  private static final int COPY_BELOW = 4096;
-  private static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
+  static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
 
   private final Channel channel;
   private final EventLoop loop;
   private final YamuxConfig config;
   private final boolean client;
   private final String name;
-  private final Handler handler = new Handler();
-  private final YamuxFrameDecoder decoder;
+  private final YamuxInbound inbound = new YamuxInbound(this);
+  final YamuxFrameDecoder decoder;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
-  // Confined to the event loop.
-  private ChannelHandlerContext ctx;
-  private final Map<Integer, YamuxStreamChannel> streams = new HashMap<>();
+  // Confined to the event loop; package-private ones are shared with YamuxInbound.
+  ChannelHandlerContext ctx;
+  final Map<Integer, YamuxStreamChannel> streams = new HashMap<>();
   private long nextStreamId;
-  private int inflightSyns;
-  private final ArrayDeque<YamuxStreamChannel> pendingOpens = new ArrayDeque<>();
-  private final ArrayDeque<YamuxStreamChannel> acceptQueue = new ArrayDeque<>();
-  private final ArrayDeque<CompletableFuture<YamuxStreamChannel>> acceptWaiters =
-      new ArrayDeque<>();
-  private Consumer<YamuxStreamChannel> acceptor;
-  private final Map<Integer, PendingPing> pings = new HashMap<>();
+  int inflightSyns;
+  final ArrayDeque<YamuxStreamChannel> pendingOpens = new ArrayDeque<>();
+  final ArrayDeque<YamuxStreamChannel> acceptQueue = new ArrayDeque<>();
+  final ArrayDeque<CompletableFuture<YamuxStreamChannel>> acceptWaiters = new ArrayDeque<>();
+  Consumer<YamuxStreamChannel> acceptor;
+  final Map<Integer, PendingPing> pings = new HashMap<>();
   private int nextPingId;
-  private boolean localGoAway;
+  boolean localGoAway;
   private final Set<YamuxStreamChannel> blockedOnConnection = new LinkedHashSet<>();
   private ScheduledFuture<?> keepAliveTask;
   private ScheduledFuture<?> writeTimeoutTask;
   private boolean flushScheduled;
-  private YamuxStreamChannel dataStream;
-  private boolean dataDiscard;
 
-  private volatile boolean remoteGoAway;
-  private volatile boolean closed;
+  volatile boolean remoteGoAway;
+  volatile boolean closed;
   private volatile Throwable closeCause;
-  private volatile int streamCount;
+  volatile int streamCount;
   /** Bytes of yamux frames (headers and payloads) written to and read from the connection. */
   private final LongAdder bytesSent = new LongAdder();
-  private final LongAdder bytesReceived = new LongAdder();
+  final LongAdder bytesReceived = new LongAdder();
 
-  private record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
+  record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
 
   private YamuxSession(Channel channel, YamuxConfig config, boolean client) {
     this.channel = Objects.requireNonNull(channel, "channel");
@@ -144,7 +138,7 @@ public final class YamuxSession implements AutoCloseable {
 
   private static YamuxSession start(Channel ch, YamuxConfig config, boolean client) {
     YamuxSession s = new YamuxSession(ch, config, client);
-    ch.pipeline().addLast("yamux-session", s.handler);
+    ch.pipeline().addLast("yamux-session", s.inbound);
     return s;
   }
 
@@ -703,7 +697,7 @@ public final class YamuxSession implements AutoCloseable {
     return 0;
   }
 
-  private void remove(YamuxStreamChannel s) {
+  void remove(YamuxStreamChannel s) {
     if (s.removed) {
       return;
     }
@@ -726,7 +720,7 @@ public final class YamuxSession implements AutoCloseable {
     }
   }
 
-  private void openPending() {
+  void openPending() {
     while (!closed && inflightSyns < config.acceptBacklog() && !pendingOpens.isEmpty()) {
       YamuxStreamChannel s = pendingOpens.poll();
       if (s.isOpen()) {
@@ -735,208 +729,18 @@ public final class YamuxSession implements AutoCloseable {
     }
   }
 
-  private void handOut(YamuxStreamChannel s) {
+  void handOut(YamuxStreamChannel s) {
     // ACK with the window we grant.
     consumed(s, 0);
   }
 
-  private void deliverToAcceptor(YamuxStreamChannel s) {
+  void deliverToAcceptor(YamuxStreamChannel s) {
     try {
       acceptor.accept(s);
     } catch (RuntimeException e) {
       LOG.warn("yamux {}: stream acceptor failed, resetting stream {}", name, s.streamIdString(), e);
       resetStream(s);
       s.onReset(new YamuxStreamResetException("stream acceptor failed: " + e.getMessage(), e), s.voidPromise());
-    }
-  }
-
-  // ---------------------------------------------------------------- frames in (event loop)
-
-  private void onHeader(YamuxHeader h) {
-    if (LOG.isTraceEnabled()) {
-      LOG.trace("yamux {} <- {}", name, h);
-    }
-    switch (h.type()) {
-      case YamuxHeader.TYPE_DATA, YamuxHeader.TYPE_WINDOW_UPDATE -> onStreamHeader(h);
-      case YamuxHeader.TYPE_PING -> onPing(h);
-      default -> onGoAway(h);
-    }
-  }
-
-  private void onStreamHeader(YamuxHeader h) {
-    int id = h.streamId();
-    if (h.has(YamuxHeader.FLAG_SYN)) {
-      incoming(id);
-      if (closed) {
-        return;
-      }
-    }
-    YamuxStreamChannel s = streams.get(id);
-    boolean data = h.type() == YamuxHeader.TYPE_DATA;
-    if (data) {
-      dataStream = s;
-    }
-    if (s == null) {
-      if (data && h.length() != 0) {
-        LOG.debug("yamux {}: discarding {} for unknown stream", name, h);
-      }
-      return;
-    }
-    // Any answer establishes an outbound stream, not only ACK: Go's yamux never ACKs a stream
-    // that was half-closed before it accepted it (its state is no longer SYN-received).
-    if (!s.inbound && !s.established && !h.has(YamuxHeader.FLAG_RST)) {
-      s.established = true;
-      inflightSyns--;
-      if (s.openTimer != null) {
-        s.openTimer.cancel(false);
-        s.openTimer = null;
-      }
-      openPending();
-    }
-    if (data) {
-      if (h.lengthUnsigned() > s.recvWindow) {
-        throw new YamuxProtocolException(
-            "yamux protocol error: receive window exceeded on stream "
-                + s.streamIdString()
-                + " (window "
-                + s.recvWindow
-                + " bytes, frame "
-                + h.lengthUnsigned()
-                + " bytes)");
-      }
-      s.recvWindow -= h.lengthUnsigned();
-      s.arriving = h.lengthUnsigned();
-      return;
-    }
-    streamFlags(s, h.flags());
-    if (!s.removed && h.length() != 0) {
-      long w = s.sendWindow + h.lengthUnsigned();
-      if (w > MAX_STREAM_ID) {
-        throw new YamuxProtocolException(
-            "yamux protocol error: send window of stream " + s.streamIdString() + " overflows 2^32-1");
-      }
-      s.sendWindow = w;
-      drain(s);
-    }
-  }
-
-  private void onData(ByteBuf chunk) {
-    YamuxStreamChannel s = dataStream;
-    if (s == null || s.removed) {
-      chunk.release();
-      return;
-    }
-    s.arriving -= chunk.readableBytes();
-    ByteBuf b = chunk;
-    if (chunk.readableBytes() < COPY_BELOW) {
-      b = ctx.alloc().buffer(chunk.readableBytes());
-      b.writeBytes(chunk);
-      chunk.release();
-    }
-    s.enqueueInbound(b);
-  }
-
-  private void onDataEnd(YamuxHeader h) {
-    YamuxStreamChannel s = dataStream;
-    dataStream = null;
-    if (s != null) {
-      streamFlags(s, h.flags());
-    }
-  }
-
-  private void streamFlags(YamuxStreamChannel s, int flags) {
-    if ((flags & YamuxHeader.FLAG_RST) != 0) {
-      if (!s.removed) {
-        remove(s);
-      }
-      s.onReset(
-          new YamuxStreamResetException("yamux stream " + s.streamIdString() + " was reset by the peer"),
-          s.voidPromise());
-      return;
-    }
-    if ((flags & YamuxHeader.FLAG_FIN) != 0 && !s.finReceived) {
-      s.finReceived = true;
-      if (s.finSent) {
-        remove(s);
-      }
-      s.onRemoteFin();
-    }
-  }
-
-  private void incoming(int id) {
-    if (id == 0 || ((id & 1) == 1) != !client) {
-      throw new YamuxProtocolException(
-          "yamux protocol error: the peer opened stream "
-              + Integer.toUnsignedString(id)
-              + ", an id reserved for "
-              + (id == 0 ? "the session" : "our side")
-              + " (the "
-              + (client ? "server" : "client")
-              + " must use "
-              + (client ? "even" : "odd")
-              + " ids); both sides may be configured as "
-              + (client ? "client" : "server"));
-    }
-    if (localGoAway) {
-      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
-      return;
-    }
-    if (streams.containsKey(id)) {
-      throw new YamuxProtocolException(
-          "yamux protocol error: the peer opened stream " + Integer.toUnsignedString(id) + " twice");
-    }
-    YamuxStreamChannel s = new YamuxStreamChannel(this, id);
-    if (acceptor == null && acceptWaiters.isEmpty() && acceptQueue.size() >= config.acceptBacklog()) {
-      LOG.warn("yamux {}: accept backlog ({}) full, resetting new stream {}", name,
-          config.acceptBacklog(), s.streamIdString());
-      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
-      return;
-    }
-    streams.put(id, s);
-    streamCount = streams.size();
-    if (acceptor != null) {
-      handOut(s);
-      deliverToAcceptor(s);
-      return;
-    }
-    CompletableFuture<YamuxStreamChannel> waiter;
-    while ((waiter = acceptWaiters.poll()) != null) {
-      if (!waiter.isDone()) {
-        handOut(s);
-        waiter.complete(s);
-        return;
-      }
-    }
-    acceptQueue.add(s);
-  }
-
-  private void onPing(YamuxHeader h) {
-    if (h.has(YamuxHeader.FLAG_SYN)) {
-      writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
-      return;
-    }
-    PendingPing p = pings.remove(h.length());
-    if (p != null) {
-      p.timeout().cancel(false);
-      p.future().complete(Duration.ofNanos(System.nanoTime() - p.startNanos()));
-    }
-  }
-
-  private void onGoAway(YamuxHeader h) {
-    switch (h.length()) {
-      case YamuxHeader.GO_AWAY_NORMAL -> {
-        remoteGoAway = true;
-        YamuxStreamChannel s;
-        while ((s = pendingOpens.poll()) != null) {
-          s.openFailed(new YamuxException("yamux peer is not accepting streams (it sent GoAway)"));
-        }
-      }
-      case YamuxHeader.GO_AWAY_PROTOCOL_ERROR ->
-          terminate(new YamuxSessionClosedException("the yamux peer reported a protocol error (GoAway) and closed the session"), -1);
-      case YamuxHeader.GO_AWAY_INTERNAL_ERROR ->
-          terminate(new YamuxSessionClosedException("the yamux peer reported an internal error (GoAway) and closed the session"), -1);
-      default ->
-          terminate(new YamuxProtocolException("yamux protocol error: GoAway with unknown code " + h.lengthUnsigned()), -1);
     }
   }
 
@@ -953,7 +757,7 @@ public final class YamuxSession implements AutoCloseable {
     return b;
   }
 
-  private void writeControl(int type, int flags, int streamId, int length) {
+  void writeControl(int type, int flags, int streamId, int length) {
     if (closed) {
       return;
     }
@@ -982,7 +786,7 @@ public final class YamuxSession implements AutoCloseable {
    * Ends the session. {@code goAwayCode} >= 0 sends that GoAway first (if the connection is still
    * up); -1 sends nothing.
    */
-  private void terminate(Throwable cause, int goAwayCode) {
+  void terminate(Throwable cause, int goAwayCode) {
     if (closed) {
       return;
     }
@@ -1069,118 +873,50 @@ public final class YamuxSession implements AutoCloseable {
             TimeUnit.NANOSECONDS);
   }
 
+  /** The inbound handler was added to the connection's pipeline: the session starts. */
+  void attached(ChannelHandlerContext c) {
+    ctx = c;
+    scheduleKeepAlive();
+  }
+
+  /**
+   * The connection became writable (drain the streams that waited for it) or not (close the
+   * session if the peer reads nothing within the write timeout).
+   */
+  void writabilityChanged(boolean writable) {
+    if (writable) {
+      if (writeTimeoutTask != null) {
+        writeTimeoutTask.cancel(false);
+        writeTimeoutTask = null;
+      }
+      List<YamuxStreamChannel> blocked = new ArrayList<>(blockedOnConnection);
+      blockedOnConnection.clear();
+      for (YamuxStreamChannel s : blocked) {
+        drain(s);
+      }
+    } else if (writeTimeoutTask == null && !closed) {
+      writeTimeoutTask =
+          loop.schedule(
+              () -> {
+                writeTimeoutTask = null;
+                if (!channel.isWritable()) {
+                  terminate(
+                      new YamuxTimeoutException(
+                          "yamux connection write timeout: the peer read nothing for "
+                              + config.connectionWriteTimeout()),
+                      -1);
+                }
+              },
+              config.connectionWriteTimeout().toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+  }
+
   private void inLoop(Runnable r) {
     if (loop.inEventLoop()) {
       r.run();
     } else {
       loop.execute(r);
-    }
-  }
-
-  /** The session's handler in the connection's pipeline. */
-  private final class Handler extends ChannelInboundHandlerAdapter
-      implements YamuxFrameDecoder.Listener {
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext c) {
-      ctx = c;
-      scheduleKeepAlive();
-      if (!c.channel().isActive() && c.channel().isRegistered()) {
-        // Not connected yet: nothing to do until channelActive.
-        return;
-      }
-      c.channel().config().setAutoRead(true);
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext c) {
-      c.channel().config().setAutoRead(true);
-      c.fireChannelActive();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext c, Object msg) {
-      if (!(msg instanceof ByteBuf in)) {
-        ReferenceCountUtil.release(msg);
-        return;
-      }
-      bytesReceived.add(in.readableBytes());
-      try {
-        if (!closed) {
-          decoder.decode(in, this);
-        }
-      } catch (YamuxProtocolException e) {
-        LOG.warn("yamux {}: {}", name, e.getMessage());
-        dropDataStream();
-        terminate(e, YamuxHeader.GO_AWAY_PROTOCOL_ERROR);
-      } catch (RuntimeException e) {
-        LOG.error("yamux {}: internal error, closing session", name, e);
-        dropDataStream();
-        terminate(new YamuxException("yamux internal error: " + e, e), YamuxHeader.GO_AWAY_INTERNAL_ERROR);
-      } finally {
-        in.release();
-      }
-    }
-
-    private void dropDataStream() {
-      dataStream = null;
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext c) {
-      if (c.channel().isWritable()) {
-        if (writeTimeoutTask != null) {
-          writeTimeoutTask.cancel(false);
-          writeTimeoutTask = null;
-        }
-        List<YamuxStreamChannel> blocked = new ArrayList<>(blockedOnConnection);
-        blockedOnConnection.clear();
-        for (YamuxStreamChannel s : blocked) {
-          drain(s);
-        }
-      } else if (writeTimeoutTask == null && !closed) {
-        writeTimeoutTask =
-            loop.schedule(
-                () -> {
-                  writeTimeoutTask = null;
-                  if (!channel.isWritable()) {
-                    terminate(
-                        new YamuxTimeoutException(
-                            "yamux connection write timeout: the peer read nothing for "
-                                + config.connectionWriteTimeout()),
-                        -1);
-                  }
-                },
-                config.connectionWriteTimeout().toNanos(),
-                TimeUnit.NANOSECONDS);
-      }
-      c.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext c) {
-      terminate(new YamuxSessionClosedException("the yamux connection was closed"), -1);
-      c.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-      terminate(new YamuxSessionClosedException("the yamux connection failed: " + cause, cause), -1);
-    }
-
-    @Override
-    public void header(YamuxHeader header) {
-      onHeader(header);
-    }
-
-    @Override
-    public void data(YamuxHeader header, ByteBuf chunk) {
-      onData(chunk);
-    }
-
-    @Override
-    public void dataEnd(YamuxHeader header) {
-      onDataEnd(header);
     }
   }
 }

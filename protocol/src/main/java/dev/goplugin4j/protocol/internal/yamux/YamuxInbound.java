@@ -1,0 +1,293 @@
+package dev.goplugin4j.protocol.internal.yamux;
+
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inbound half of a {@link YamuxSession}: its handler in the connection's pipeline, which
+ * decodes the peer's frames and applies them to the session's state (streams opened by the peer,
+ * ACKs, windows, Data, FIN and RST, Ping, GoAway). A protocol violation closes the session with
+ * GoAway(protocol error). The outbound half (opening streams, draining their writes, window
+ * updates, flushing) and the session's lifecycle stay in {@link YamuxSession}.
+ *
+ * <p>Not thread-safe: confined to the connection's event loop, like the session state it uses.
+ */
+final class YamuxInbound extends ChannelInboundHandlerAdapter
+    implements YamuxFrameDecoder.Listener {
+  private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
+  /** Received chunks smaller than this are copied, so they do not pin big read buffers. */
+  private static final int COPY_BELOW = 4096;
+
+  private final YamuxSession session;
+  /** The stream whose Data frame is being read, null between frames or for an unknown stream. */
+  private YamuxStreamChannel dataStream;
+
+  YamuxInbound(YamuxSession session) {
+    this.session = session;
+  }
+
+  // ---------------------------------------------------------------- pipeline events
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext c) {
+    session.attached(c);
+    if (!c.channel().isActive() && c.channel().isRegistered()) {
+      // Not connected yet: nothing to do until channelActive.
+      return;
+    }
+    c.channel().config().setAutoRead(true);
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext c) {
+    c.channel().config().setAutoRead(true);
+    c.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext c, Object msg) {
+    if (!(msg instanceof ByteBuf in)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    session.bytesReceived.add(in.readableBytes());
+    try {
+      if (!session.closed) {
+        session.decoder.decode(in, this);
+      }
+    } catch (YamuxProtocolException e) {
+      LOG.warn("yamux {}: {}", session.name(), e.getMessage());
+      dataStream = null;
+      session.terminate(e, YamuxHeader.GO_AWAY_PROTOCOL_ERROR);
+    } catch (RuntimeException e) {
+      LOG.error("yamux {}: internal error, closing session", session.name(), e);
+      dataStream = null;
+      session.terminate(
+          new YamuxException("yamux internal error: " + e, e), YamuxHeader.GO_AWAY_INTERNAL_ERROR);
+    } finally {
+      in.release();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext c) {
+    session.writabilityChanged(c.channel().isWritable());
+    c.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext c) {
+    session.terminate(new YamuxSessionClosedException("the yamux connection was closed"), -1);
+    c.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+    session.terminate(
+        new YamuxSessionClosedException("the yamux connection failed: " + cause, cause), -1);
+  }
+
+  // ---------------------------------------------------------------- decoded frames
+
+  @Override
+  public void header(YamuxHeader h) {
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("yamux {} <- {}", session.name(), h);
+    }
+    switch (h.type()) {
+      case YamuxHeader.TYPE_DATA, YamuxHeader.TYPE_WINDOW_UPDATE -> onStreamHeader(h);
+      case YamuxHeader.TYPE_PING -> onPing(h);
+      default -> onGoAway(h);
+    }
+  }
+
+  @Override
+  public void data(YamuxHeader header, ByteBuf chunk) {
+    YamuxStreamChannel s = dataStream;
+    if (s == null || s.removed) {
+      chunk.release();
+      return;
+    }
+    s.arriving -= chunk.readableBytes();
+    ByteBuf b = chunk;
+    if (chunk.readableBytes() < COPY_BELOW) {
+      b = session.ctx.alloc().buffer(chunk.readableBytes());
+      b.writeBytes(chunk);
+      chunk.release();
+    }
+    s.enqueueInbound(b);
+  }
+
+  @Override
+  public void dataEnd(YamuxHeader h) {
+    YamuxStreamChannel s = dataStream;
+    dataStream = null;
+    if (s != null) {
+      streamFlags(s, h.flags());
+    }
+  }
+
+  private void onStreamHeader(YamuxHeader h) {
+    int id = h.streamId();
+    if (h.has(YamuxHeader.FLAG_SYN)) {
+      incoming(id);
+      if (session.closed) {
+        return;
+      }
+    }
+    YamuxStreamChannel s = session.streams.get(id);
+    boolean data = h.type() == YamuxHeader.TYPE_DATA;
+    if (data) {
+      dataStream = s;
+    }
+    if (s == null) {
+      if (data && h.length() != 0) {
+        LOG.debug("yamux {}: discarding {} for unknown stream", session.name(), h);
+      }
+      return;
+    }
+    // Any answer establishes an outbound stream, not only ACK: Go's yamux never ACKs a stream
+    // that was half-closed before it accepted it (its state is no longer SYN-received).
+    if (!s.inbound && !s.established && !h.has(YamuxHeader.FLAG_RST)) {
+      s.established = true;
+      session.inflightSyns--;
+      if (s.openTimer != null) {
+        s.openTimer.cancel(false);
+        s.openTimer = null;
+      }
+      session.openPending();
+    }
+    if (data) {
+      if (h.lengthUnsigned() > s.recvWindow) {
+        throw new YamuxProtocolException(
+            "yamux protocol error: receive window exceeded on stream "
+                + s.streamIdString()
+                + " (window "
+                + s.recvWindow
+                + " bytes, frame "
+                + h.lengthUnsigned()
+                + " bytes)");
+      }
+      s.recvWindow -= h.lengthUnsigned();
+      s.arriving = h.lengthUnsigned();
+      return;
+    }
+    streamFlags(s, h.flags());
+    if (!s.removed && h.length() != 0) {
+      long w = s.sendWindow + h.lengthUnsigned();
+      if (w > YamuxSession.MAX_STREAM_ID) {
+        throw new YamuxProtocolException(
+            "yamux protocol error: send window of stream " + s.streamIdString() + " overflows 2^32-1");
+      }
+      s.sendWindow = w;
+      session.drain(s);
+    }
+  }
+
+  private void streamFlags(YamuxStreamChannel s, int flags) {
+    if ((flags & YamuxHeader.FLAG_RST) != 0) {
+      if (!s.removed) {
+        session.remove(s);
+      }
+      s.onReset(
+          new YamuxStreamResetException("yamux stream " + s.streamIdString() + " was reset by the peer"),
+          s.voidPromise());
+      return;
+    }
+    if ((flags & YamuxHeader.FLAG_FIN) != 0 && !s.finReceived) {
+      s.finReceived = true;
+      if (s.finSent) {
+        session.remove(s);
+      }
+      s.onRemoteFin();
+    }
+  }
+
+  /** A SYN from the peer: a new inbound stream, accepted, queued, or reset. */
+  private void incoming(int id) {
+    boolean client = session.isClient();
+    if (id == 0 || ((id & 1) == 1) != !client) {
+      throw new YamuxProtocolException(
+          "yamux protocol error: the peer opened stream "
+              + Integer.toUnsignedString(id)
+              + ", an id reserved for "
+              + (id == 0 ? "the session" : "our side")
+              + " (the "
+              + (client ? "server" : "client")
+              + " must use "
+              + (client ? "even" : "odd")
+              + " ids); both sides may be configured as "
+              + (client ? "client" : "server"));
+    }
+    if (session.localGoAway) {
+      session.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      return;
+    }
+    if (session.streams.containsKey(id)) {
+      throw new YamuxProtocolException(
+          "yamux protocol error: the peer opened stream " + Integer.toUnsignedString(id) + " twice");
+    }
+    YamuxStreamChannel s = new YamuxStreamChannel(session, id);
+    YamuxConfig config = session.config();
+    if (session.acceptor == null
+        && session.acceptWaiters.isEmpty()
+        && session.acceptQueue.size() >= config.acceptBacklog()) {
+      LOG.warn("yamux {}: accept backlog ({}) full, resetting new stream {}", session.name(),
+          config.acceptBacklog(), s.streamIdString());
+      session.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      return;
+    }
+    session.streams.put(id, s);
+    session.streamCount = session.streams.size();
+    if (session.acceptor != null) {
+      session.handOut(s);
+      session.deliverToAcceptor(s);
+      return;
+    }
+    CompletableFuture<YamuxStreamChannel> waiter;
+    while ((waiter = session.acceptWaiters.poll()) != null) {
+      if (!waiter.isDone()) {
+        session.handOut(s);
+        waiter.complete(s);
+        return;
+      }
+    }
+    session.acceptQueue.add(s);
+  }
+
+  private void onPing(YamuxHeader h) {
+    if (h.has(YamuxHeader.FLAG_SYN)) {
+      session.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
+      return;
+    }
+    YamuxSession.PendingPing p = session.pings.remove(h.length());
+    if (p != null) {
+      p.timeout().cancel(false);
+      p.future().complete(Duration.ofNanos(System.nanoTime() - p.startNanos()));
+    }
+  }
+
+  private void onGoAway(YamuxHeader h) {
+    switch (h.length()) {
+      case YamuxHeader.GO_AWAY_NORMAL -> {
+        session.remoteGoAway = true;
+        YamuxStreamChannel s;
+        while ((s = session.pendingOpens.poll()) != null) {
+          s.openFailed(new YamuxException("yamux peer is not accepting streams (it sent GoAway)"));
+        }
+      }
+      case YamuxHeader.GO_AWAY_PROTOCOL_ERROR -> session.terminate(new YamuxSessionClosedException(
+          "the yamux peer reported a protocol error (GoAway) and closed the session"), -1);
+      case YamuxHeader.GO_AWAY_INTERNAL_ERROR -> session.terminate(new YamuxSessionClosedException(
+          "the yamux peer reported an internal error (GoAway) and closed the session"), -1);
+      default -> session.terminate(new YamuxProtocolException(
+          "yamux protocol error: GoAway with unknown code " + h.lengthUnsigned()), -1);
+    }
+  }
+}
