@@ -22,6 +22,14 @@ class ImageRecipeTest {
   }
 
   @Test
+  void modulesLeaveFlightRecorderOutUnlessAsked() {
+    assertThat(ImageRecipe.modules(List.of("java.base", "jdk.jfr", "jdk.unsupported"), List.of()))
+        .containsExactly("java.base", "jdk.unsupported", "jdk.crypto.ec");
+    assertThat(ImageRecipe.modules(List.of("jdk.jfr"), List.of("jdk.jfr")))
+        .containsExactly("java.base", "jdk.jfr", "jdk.crypto.ec");
+  }
+
+  @Test
   void jvmOptionsAllowNativeAccessOnlyFromJdk24AndAlwaysPointAtTheNativeDirectory() {
     List<String> base = ImageRecipe.DEFAULT_JVM_OPTS;
     assertThat(ImageRecipe.jvmOptions(base, 17, List.of()))
