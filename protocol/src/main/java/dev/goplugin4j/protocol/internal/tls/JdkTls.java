@@ -45,7 +45,9 @@ public final class JdkTls {
 
   /**
    * An AutoMTLS context on the JVM's crypto path ({@link TlsCrypto#get()}): present {@code cert}
-   * with {@code key}, trust exactly {@code peer}.
+   * with {@code key}, trust exactly {@code peer}. Made while the native path is still loading in
+   * the background ({@link TlsCrypto#mayBecomeNative()}), it starts on the JDK path and gives its
+   * later connections the native one once that has loaded (see {@link FollowingSslContext}).
    *
    * @param client true for the dialling side; the server side requires a client certificate
    * @param key this side's private key (from either path's provider)
@@ -56,7 +58,12 @@ public final class JdkTls {
    *     set to a path that cannot load
    */
   public static SslContext pinned(boolean client, PrivateKey key, X509Certificate cert, X509Certificate peer) {
-    return pinned(TlsCrypto.get(), client, key, cert, peer);
+    TlsCrypto now = TlsCrypto.get();
+    SslContext ctx = pinned(now, client, key, cert, peer);
+    if (now.path() == TlsCrypto.Path.JDK && TlsCrypto.mayBecomeNative()) {
+      return new FollowingSslContext(ctx, crypto -> pinned(crypto, client, key, cert, peer));
+    }
+    return ctx;
   }
 
   /**
@@ -65,7 +72,8 @@ public final class JdkTls {
    *
    * @param crypto which path; not null
    * @param client true for the dialling side; the server side requires a client certificate
-   * @param key this side's private key (from either path's provider)
+   * @param key this side's private key (from either path's provider; imported into the native
+   *     path's provider there, see {@link TlsCrypto#importKey})
    * @param cert this side's certificate
    * @param peer the one certificate the peer must present
    * @return a new context; thread-safe
@@ -73,7 +81,8 @@ public final class JdkTls {
    */
   public static SslContext pinned(
       TlsCrypto crypto, boolean client, PrivateKey key, X509Certificate cert, X509Certificate peer) {
-    return wrap(crypto.sslContext(new KeyManager[] {new OneKey(key, cert)}, new TrustManager[] {new OnePeer(peer)}), client);
+    return wrap(crypto.sslContext(new KeyManager[] {new OneKey(crypto.importKey(key), cert)},
+        new TrustManager[] {new OnePeer(peer)}), client);
   }
 
   /**
