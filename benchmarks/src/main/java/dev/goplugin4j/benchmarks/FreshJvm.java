@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@code -XX:ArchiveClassesAtExit}) crashes at exit for this class path;
  *   <li>{@code jdk25}, {@code jdk25_aot}: JDK 25, plain and with an AOT cache written by one
  *       training run ({@code -XX:AOTCacheOutput}, then {@code -XX:AOTCache}); only when a JDK 25
- *       is given;
+ *       is given; with {@code --enable-native-access=ALL-UNNAMED}, as docs/tls.md asks of JDK 24+
+ *       hosts (without it AutoMTLS stays on the JDK's crypto there);
  *   <li>{@code *_c1}: the archived variant plus {@code -XX:TieredStopAtLevel=1} (only the quick
  *       compiler: for short-lived host processes such as CLIs).
  * </ul>
@@ -123,6 +124,9 @@ final class FreshJvm {
   private List<String> cmd(Path java, String... options) {
     List<String> c = new ArrayList<>();
     c.add(java.toString());
+    if (java.equals(java25)) {
+      c.add("--enable-native-access=ALL-UNNAMED");
+    }
     c.addAll(List.of(options));
     c.addAll(List.of("-cp", classPath, FreshFirstCall.class.getName(), plugin.toString(), "mtls"));
     return c;
