@@ -8,6 +8,7 @@ import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.tls.TlsContexts;
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import dev.goplugin4j.protocol.internal.yamux.YamuxConfig;
 import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
 import io.grpc.CallOptions;
@@ -110,7 +111,11 @@ final class Connector {
     return new Tuning(config, name, grpcExecutor, false);
   }
 
-  /** A channel tuning; main channel or brokered ones. */
+  /**
+   * A channel tuning; main channel or brokered ones: our executor, an on-ready threshold of
+   * {@link GrpcTransport#ON_READY_THRESHOLD} for calls that set none, the application's
+   * interceptors, then its customizer.
+   */
   static final class Tuning implements Consumer<NettyChannelBuilder> {
     private final PluginClient.Config config;
     private final String name;
@@ -132,6 +137,9 @@ final class Connector {
     @Override
     public void accept(NettyChannelBuilder b) {
       b.executor(exec);
+      // installed first, so it runs last: a threshold set by a stub or by the application's
+      // interceptors below is kept
+      b.intercept(GrpcTransport.defaultOnReadyThreshold());
       List<ClientInterceptor> interceptors = config.interceptors();
       if (!interceptors.isEmpty()) {
         b.intercept(interceptors);

@@ -4,7 +4,12 @@ import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.tls.TlsContexts;
 import io.grpc.BindableService;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
@@ -35,7 +40,46 @@ public final class GrpcTransport {
   /** go-plugin sets both max send and receive sizes to math.MaxInt32. */
   public static final int MAX_MESSAGE_SIZE = Integer.MAX_VALUE;
 
+  /**
+   * Bytes a client call may have queued in the transport before its {@code isReady()} turns false:
+   * 1 MiB, the HTTP/2 flow-control window a channel starts with. grpc-java's default, 32 KiB, is
+   * less than one 64 KiB message, so a writer that honours {@code isReady()} waited for an
+   * on-ready callback (two thread hops) after every such message; Go's client blocks a send only
+   * when its stream's 64 KiB write quota is used up, and without an OS thread switch.
+   */
+  public static final int ON_READY_THRESHOLD = 1 << 20;
+
+  private static final ClientInterceptor ON_READY = onReadyThreshold(ON_READY_THRESHOLD);
+
   private GrpcTransport() {}
+
+  /**
+   * An interceptor that gives each call an on-ready threshold of {@code bytes} (see {@link
+   * io.grpc.ClientCall#isReady()}) unless its call options already carry one, so a stub's or an
+   * application interceptor's own {@code withOnReadyThreshold} wins when this interceptor runs
+   * after them (install it first). Stateless and thread-safe.
+   *
+   * @param bytes the threshold, at least 1
+   * @return the interceptor
+   */
+  public static ClientInterceptor onReadyThreshold(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("on-ready threshold must be at least 1, got " + bytes);
+    }
+    return new ClientInterceptor() {
+      @Override
+      public <Q, A> ClientCall<Q, A> interceptCall(
+          MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+        return next.newCall(
+            method, options.getOnReadyThreshold() == null ? options.withOnReadyThreshold(bytes) : options);
+      }
+    };
+  }
+
+  /** {@link #onReadyThreshold(int)} with {@link #ON_READY_THRESHOLD}; one shared instance. */
+  public static ClientInterceptor defaultOnReadyThreshold() {
+    return ON_READY;
+  }
 
   /** A daemon epoll event loop group with the given thread name prefix. */
   public static EventLoopGroup newEventLoopGroup(int threads, String name) {
