@@ -28,8 +28,7 @@ public final class JdkCryptoFallbackHost {
       Kv kv = client.dispense("kv", Kv.class);
       kv.put(args[2], "hello from Java".getBytes(StandardCharsets.UTF_8));
       String value = new String(kv.get(args[2]), StandardCharsets.UTF_8);
-      // the path once the choice is final (auto loads the native path in the background)
-      System.out.println("PATH=" + TlsCrypto.awaitChoice(java.time.Duration.ofSeconds(60)).path());
+      System.out.println("PATH=" + TlsCrypto.get().path());
       System.out.println("VALUE=" + value.replace("\n", "\\n"));
     }
   }

@@ -45,9 +45,7 @@ public final class JdkTls {
 
   /**
    * An AutoMTLS context on the JVM's crypto path ({@link TlsCrypto#get()}): present {@code cert}
-   * with {@code key}, trust exactly {@code peer}. Made while the native path is still loading in
-   * the background ({@link TlsCrypto#mayBecomeNative()}), it starts on the JDK path and gives its
-   * later connections the native one once that has loaded (see {@link FollowingSslContext}).
+   * with {@code key}, trust exactly {@code peer}.
    *
    * @param client true for the dialling side; the server side requires a client certificate
    * @param key this side's private key (from either path's provider)
@@ -58,12 +56,7 @@ public final class JdkTls {
    *     set to a path that cannot load
    */
   public static SslContext pinned(boolean client, PrivateKey key, X509Certificate cert, X509Certificate peer) {
-    TlsCrypto now = TlsCrypto.get();
-    SslContext ctx = pinned(now, client, key, cert, peer);
-    if (now.path() == TlsCrypto.Path.JDK && TlsCrypto.mayBecomeNative()) {
-      return new FollowingSslContext(ctx, crypto -> pinned(crypto, client, key, cert, peer));
-    }
-    return ctx;
+    return pinned(TlsCrypto.get(), client, key, cert, peer);
   }
 
   /**

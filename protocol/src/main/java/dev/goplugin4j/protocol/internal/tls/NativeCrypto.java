@@ -106,24 +106,17 @@ final class NativeCrypto {
    * @param jsse the provider to warm
    */
   static void warmUp(Provider jsse) {
-    Thread t = new Thread(() -> warmUpNow(jsse), "goplugin4j-tls-warmup");
+    Thread t = new Thread(() -> {
+      try {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS", jsse);
+        ctx.init(null, null, null);
+        ctx.createSSLEngine("localhost", 1).getSSLParameters();
+      } catch (java.security.GeneralSecurityException | RuntimeException e) {
+        // the real context reports it
+      }
+    }, "goplugin4j-tls-warmup");
     t.setDaemon(true);
     t.start();
-  }
-
-  /**
-   * As {@link #warmUp}, on the calling thread.
-   *
-   * @param jsse the provider to warm
-   */
-  static void warmUpNow(Provider jsse) {
-    try {
-      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS", jsse);
-      ctx.init(null, null, null);
-      ctx.createSSLEngine("localhost", 1).getSSLParameters();
-    } catch (java.security.GeneralSecurityException | RuntimeException e) {
-      // the real context reports it
-    }
   }
 
   /** ACCP's loading error and its suppressed causes on one line. */

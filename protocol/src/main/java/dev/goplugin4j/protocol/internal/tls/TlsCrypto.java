@@ -10,12 +10,7 @@ import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
-import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.Objects;
 import java.util.function.Supplier;
 import javax.net.ssl.KeyManager;
@@ -38,19 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing is added to or reordered in {@link java.security.Security}: the providers are
  * private instances. The system property {@value #PROPERTY} picks the path: {@code auto}
- * (default), {@code native} (native or a {@link PluginException}), {@code jdk} (the JDK, with one
- * INFO line). It is read once, at the first AutoMTLS use in the JVM.
- *
- * <p>{@code auto} never makes a caller wait for the native library: loading it (extracting and
- * linking AWS-LC, its self-tests, BouncyCastle's JSSE tables) costs a fresh JVM several hundred
- * milliseconds of CPU, more than the JDK's cold P-521 key pair and first handshake together. So
- * the first AutoMTLS use starts that load on a daemon thread ({@code goplugin4j-crypto-load}) and
- * {@link #get()} answers the JDK path until it is done, the native path from then on (or the JDK
- * for good, with one INFO line saying why and what it costs, if it cannot load). Contexts made
- * meanwhile ({@link JdkTls#pinned(boolean, java.security.PrivateKey,
- * java.security.cert.X509Certificate, java.security.cert.X509Certificate)}) follow: their new
- * connections move to the native path once it is there, with the same key and certificate. A key
- * pair made on the JDK path is imported into ACCP for that ({@link #importKey}). On JDK 24 and later, {@code auto} uses the
+ * (default: native, else the JDK with one INFO line saying why and what it costs), {@code
+ * native} (native or a {@link PluginException}), {@code jdk} (the JDK, with one INFO line). It is
+ * read once, at the first AutoMTLS use in the JVM. On JDK 24 and later, {@code auto} uses the
  * native path only where native access is enabled for ACCP ({@code --enable-native-access=
  * ALL-UNNAMED} or its module name), because loading it otherwise makes the JDK print a warning on
  * stderr; the INFO line says so. Certificates, pinning and peer checks are the
@@ -86,39 +71,12 @@ public final class TlsCrypto {
     this.jsse = jsse;
   }
 
-  /** The JVM's setting of {@value #PROPERTY}, read at first use. */
-  private static final class Setting {
-    static final String VALUE = System.getProperty(PROPERTY);
-    static final boolean AUTO = VALUE == null || VALUE.isBlank() || "auto".equalsIgnoreCase(VALUE.strip());
-  }
-
-  /** {@code native}, {@code jdk} (or an unknown value): decided at first use, on the caller's thread. */
+  /** The JVM's choice, made at first use from {@value #PROPERTY}. */
   private static final class Chosen {
-    // native (the user insists) does not check that loading makes the JDK warn
-    static final TlsCrypto INSTANCE = choose(Setting.VALUE, () -> loadNativeAndWarmUp(false, true), LOG);
-  }
-
-  /** {@code auto}: the native path loads on a daemon thread started at first use; JDK meanwhile. */
-  private static final class Background {
-    static final CompletableFuture<TlsCrypto> CHOICE = new CompletableFuture<>();
-
-    static {
-      Thread t = new Thread(() -> {
-        try {
-          // auto checks that loading does not make the JDK warn; warm-up here, before publishing
-          CHOICE.complete(choose("auto", () -> loadNativeAndWarmUp(true, false), LOG));
-        } catch (RuntimeException | Error e) {
-          LOG.info("AutoMTLS stays on the JDK's crypto: loading the native path failed: {}", reason(e));
-          CHOICE.complete(JDK);
-        }
-      }, "goplugin4j-crypto-load");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    static TlsCrypto current() {
-      return CHOICE.getNow(JDK);
-    }
+    private static final String SETTING = System.getProperty(PROPERTY);
+    // auto checks that loading does not make the JDK warn; native (the user insists) does not
+    static final TlsCrypto INSTANCE = choose(SETTING,
+        () -> loadNativeAndWarmUp(!"native".equalsIgnoreCase(String.valueOf(SETTING).strip())), LOG);
   }
 
   /**
@@ -130,42 +88,7 @@ public final class TlsCrypto {
    *     or the property has an unknown value
    */
   public static TlsCrypto get() {
-    return Setting.AUTO ? Background.current() : Chosen.INSTANCE;
-  }
-
-  /**
-   * Whether {@link #get()} may still move from the JDK path to the native one: the setting is
-   * {@code auto} and the native path's background load has not ended yet. Starts nothing.
-   *
-   * @return true while an {@code auto} load is under way (or not started yet)
-   */
-  public static boolean mayBecomeNative() {
-    return Setting.AUTO && !Background.CHOICE.isDone();
-  }
-
-  /**
-   * The JVM's path once the choice is final: with {@code auto}, waits (at most {@code timeout})
-   * for the native path's background load to end, starting it if needed. For tests, benchmarks and
-   * tools that report the path; the library itself never waits.
-   *
-   * @param timeout how long to wait at most; not negative
-   * @return {@link #get()} after the wait (the JDK path if the load is still not done)
-   * @throws PluginException as {@link #get()}
-   */
-  public static TlsCrypto awaitChoice(Duration timeout) {
-    if (!Setting.AUTO) {
-      return Chosen.INSTANCE;
-    }
-    try {
-      return Background.CHOICE.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      return Background.current();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Background.current();
-    } catch (ExecutionException e) {
-      return JDK; // never: the load completes normally with its choice
-    }
+    return Chosen.INSTANCE;
   }
 
   /**
@@ -239,20 +162,13 @@ public final class TlsCrypto {
     }
   }
 
-  /**
-   * The JVM's native path, its TLS engine warmed (see NativeCrypto): on another thread when the
-   * caller waits for it, on this one when this is the background load already.
-   */
-  private static TlsCrypto loadNativeAndWarmUp(boolean checkNativeAccess, boolean warmInBackground) {
+  /** The JVM's native path: also warms the TLS engine in the background (see NativeCrypto). */
+  private static TlsCrypto loadNativeAndWarmUp(boolean checkNativeAccess) {
     if (checkNativeAccess) {
       NativeCrypto.checkNativeAccess();
     }
     TlsCrypto t = loadNative();
-    if (warmInBackground) {
-      NativeCrypto.warmUp(t.jsse);
-    } else {
-      NativeCrypto.warmUpNow(t.jsse);
-    }
+    NativeCrypto.warmUp(t.jsse);
     return t;
   }
 
@@ -321,10 +237,9 @@ public final class TlsCrypto {
 
   /**
    * {@code key} as this path's provider uses it best: on the native path an EC key from another
-   * provider (a SunEC key made while the native path was loading, or one read from PEM) is
-   * imported into ACCP, so that signing with it runs in AWS-LC (a handshake signed with a foreign
-   * key falls back to much slower code); ACCP's own keys come back as they are. On the JDK path,
-   * or if the import fails, {@code key} itself.
+   * provider (one read from PEM, as a reattaching host's, or made on the JDK path) is imported
+   * into ACCP, so that the handshake's signatures run in AWS-LC; ACCP's own keys come back as they
+   * are. On the JDK path, or if the import fails, {@code key} itself.
    *
    * @param key a private key; not null
    * @return the key to use on this path

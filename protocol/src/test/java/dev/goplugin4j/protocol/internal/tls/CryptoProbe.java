@@ -4,8 +4,7 @@ import dev.goplugin4j.protocol.AutoMtlsCertificate;
 
 /**
  * Run in a fresh JVM by {@link FreshJvmCryptoChoiceTest}: makes two AutoMTLS certificates and a
- * handshake between them, and prints {@code FIRST=<path>} (the path of the first use) and {@code
- * PATH=<path>} (the path once the JVM's choice is final).
+ * handshake between them on the JVM's chosen path and prints {@code PATH=<path>}.
  */
 public final class CryptoProbe {
   private CryptoProbe() {}
@@ -17,12 +16,10 @@ public final class CryptoProbe {
    * @throws Exception if the handshake fails
    */
   public static void main(String[] args) throws Exception {
-    // the path of the JVM's first AutoMTLS use (auto: the JDK's, while native loads)
-    System.out.println("FIRST=" + TlsCrypto.get().path());
     AutoMtlsCertificate host = AutoMtlsCertificate.generate();
     AutoMtlsCertificate plugin = AutoMtlsCertificate.generate();
     InMemoryHandshake.run(
         TlsContexts.client(host, plugin.certificate()), TlsContexts.server(plugin, host.certificate()));
-    System.out.println("PATH=" + TlsCrypto.awaitChoice(java.time.Duration.ofSeconds(60)).path());
+    System.out.println("PATH=" + TlsCrypto.get().path());
   }
 }

@@ -52,11 +52,9 @@ class FreshJvmCryptoChoiceTest {
   }
 
   @Test
-  void byDefaultAFreshJvmStartsOnTheJdkPathMovesToNativeAndLogsNothingAboveDebug()
-      throws Exception {
+  void byDefaultAFreshJvmUsesNativeCryptoAndLogsNothingAboveDebug() throws Exception {
     List<String> lines = run("--enable-native-access=ALL-UNNAMED");
-    // the first use does not wait for the native library: it loads in the background
-    assertThat(lines).contains("FIRST=JDK", "PATH=NATIVE");
+    assertThat(lines).contains("PATH=NATIVE");
     assertThat(infoOrAbove(lines)).isEmpty();
   }
 

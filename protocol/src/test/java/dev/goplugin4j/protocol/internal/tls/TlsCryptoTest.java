@@ -13,7 +13,6 @@ import dev.goplugin4j.protocol.internal.tls.TlsCrypto.Path;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.security.Provider;
 import java.security.Security;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.SSLException;
@@ -46,12 +45,10 @@ class TlsCryptoTest {
   }
 
   @Test
-  void theJvmUsesTheNativePathByDefaultOnLinuxX8664OnceItHasLoaded() {
+  void theJvmUsesTheNativePathByDefaultOnLinuxX8664() {
     assertThat(System.getProperty(TlsCrypto.PROPERTY)).isNull();
-    TlsCrypto settled = TlsCrypto.awaitChoice(Duration.ofSeconds(60));
-    assertThat(settled.path()).isEqualTo(Path.NATIVE);
-    assertThat(TlsCrypto.get()).isSameAs(settled);
-    assertThat(TlsCrypto.mayBecomeNative()).isFalse();
+    assertThat(TlsCrypto.get().path()).isEqualTo(Path.NATIVE);
+    assertThat(TlsCrypto.get()).isSameAs(TlsCrypto.get());
   }
 
   @Test
@@ -72,52 +69,6 @@ class TlsCryptoTest {
         plugin.certificate(), host.certificate());
     assertThat(InMemoryHandshake.run(client, server).server().getSession().getPeerCertificates()[0])
         .isEqualTo(host.certificate());
-  }
-
-  @Test
-  void aContextMadeOnTheJdkPathWhileNativeLoadsHandsOutNativeEnginesOnceItIsThere()
-      throws SSLException {
-    assertThat(TlsCrypto.awaitChoice(Duration.ofSeconds(60)).path()).isEqualTo(Path.NATIVE);
-    AutoMtlsKeys.Made host = AutoMtlsKeys.generate(TlsCrypto.jdk());
-    AutoMtlsKeys.Made plugin = AutoMtlsKeys.generate(TlsCrypto.jdk());
-    SslContext onJdk = JdkTls.pinned(TlsCrypto.jdk(), true, host.privateKey(), host.certificate(),
-        plugin.certificate());
-    java.util.List<Path> built = new java.util.ArrayList<>();
-    FollowingSslContext following = new FollowingSslContext(onJdk, c -> {
-      built.add(c.path());
-      return JdkTls.pinned(c, true, host.privateKey(), host.certificate(), plugin.certificate());
-    });
-    SslContext server = JdkTls.pinned(TlsCrypto.jdk(), false, plugin.privateKey(),
-        plugin.certificate(), host.certificate());
-
-    InMemoryHandshake.Done first = InMemoryHandshake.run(following, server);
-    InMemoryHandshake.Done second = InMemoryHandshake.run(following, server);
-
-    assertThat(first.client().getClass().getName()).contains("BouncyCastle");
-    assertThat(second.client().getClass().getName()).contains("BouncyCastle");
-    assertThat(built).as("the native context is built once").containsExactly(Path.NATIVE);
-    assertThat(following.isClient()).isTrue();
-    assertThat(following.applicationProtocolNegotiator().protocols()).containsExactly("h2");
-    assertThat(second.server().getSession().getPeerCertificates()[0]).isEqualTo(host.certificate());
-  }
-
-  @Test
-  void aContextWhoseNativeTwinCannotBeBuiltStaysOnTheJdkPath() throws SSLException {
-    assertThat(TlsCrypto.awaitChoice(Duration.ofSeconds(60)).path()).isEqualTo(Path.NATIVE);
-    AutoMtlsKeys.Made host = AutoMtlsKeys.generate(TlsCrypto.jdk());
-    AutoMtlsKeys.Made plugin = AutoMtlsKeys.generate(TlsCrypto.jdk());
-    SslContext onJdk = JdkTls.pinned(TlsCrypto.jdk(), true, host.privateKey(), host.certificate(),
-        plugin.certificate());
-    FollowingSslContext following = new FollowingSslContext(onJdk, c -> {
-      throw new IllegalStateException("simulated: the native context fails");
-    });
-    SslContext server = JdkTls.pinned(TlsCrypto.jdk(), false, plugin.privateKey(),
-        plugin.certificate(), host.certificate());
-
-    InMemoryHandshake.Done d = InMemoryHandshake.run(following, server);
-
-    assertThat(d.client().getClass().getName()).doesNotContain("BouncyCastle");
-    assertThat(following.current()).isSameAs(onJdk);
   }
 
   @Test
