@@ -335,4 +335,60 @@ class BrokerImplTest {
         .hasMessageContaining("nextId()");
     assertThat(check(hostDials(3), "first")).isEqualTo(ServingStatus.SERVING);
   }
+
+  // ------------------------------------------------------------------ servers started ahead
+
+  /** Serves ids 1..4 one after another, each with its own services, and checks each answers. */
+  private void successiveServesEachReachTheirOwnServices() {
+    for (int id = 1; id <= 4; id++) {
+      BrokeredServer s = plugin.acceptAndServe(id, List.of(health("svc" + id)));
+      ManagedChannel ch = hostDials(id);
+      assertThat(check(ch, "svc" + id)).isEqualTo(ServingStatus.SERVING);
+      int earlier = id - 1;
+      if (earlier > 0) {
+        // the server started ahead has this id's services only
+        assertThatThrownBy(() -> check(ch, "svc" + earlier))
+            .isInstanceOf(StatusRuntimeException.class)
+            .hasMessageContaining("NOT_FOUND");
+      }
+      s.close();
+    }
+  }
+
+  @Test
+  void successiveClassicServesEachReachTheirOwnServices() {
+    classicBrokers();
+    successiveServesEachReachTheirOwnServices();
+  }
+
+  @Test
+  void successiveMultiplexedServesEachReachTheirOwnServices() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    successiveServesEachReachTheirOwnServices();
+  }
+
+  @Test
+  void closingTheBrokerRemovesEverySocketFileIncludingTheServerStartedAhead() throws Exception {
+    classicBrokers();
+    for (int id = 1; id <= 3; id++) {
+      BrokeredServer s = plugin.acceptAndServe(id, List.of(health("svc" + id)));
+      assertThat(check(hostDials(id), "svc" + id)).isEqualTo(ServingStatus.SERVING);
+      s.close();
+    }
+    plugin.acceptAndServe(4, List.of(health("open")));
+    plugin.close();
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertThat(files.filter(f -> f.toString().endsWith(".sock"))).isEmpty();
+    }
+  }
+
+  @Test
+  void aClosedClassicServerNoLongerAnswersOnAConnectionStillOpen() {
+    classicBrokers();
+    BrokeredServer s = plugin.acceptAndServe(6, List.of(health("six")));
+    ManagedChannel ch = hostDials(6);
+    assertThat(check(ch, "six")).isEqualTo(ServingStatus.SERVING);
+    s.close();
+    assertThatThrownBy(() -> check(ch, "six")).isInstanceOf(StatusRuntimeException.class);
+  }
 }
