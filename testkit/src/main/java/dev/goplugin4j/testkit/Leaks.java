@@ -36,10 +36,17 @@ import java.util.stream.Collectors;
  * that other threads close a little later (event loops shutting down, process reapers) settle
  * first.
  *
+ * <p>goplugin4j's host keeps the threads its clients share (a pool, a timer, event loops) for
+ * about a second after the last client closes, for the next start to find them. Both the snapshot
+ * and each check first end that linger when no client is open (through the host's internal hook,
+ * when the host is on the class path), so a check sees what the code under test left, at once.
+ *
  * <p>Test classes using it must not run tests in parallel. Immutable and thread-safe.
  */
 public final class Leaks {
   private static final Path PROC_FD = Path.of("/proc/self/fd");
+  private static final String SHARED_RESOURCES =
+      "dev.goplugin4j.host.internal.shared.SharedResources";
 
   private final String threadPrefix;
   private final Set<Long> threadsBefore;
@@ -63,6 +70,7 @@ public final class Leaks {
    */
   public static Leaks snapshot(String threadPrefix) {
     Objects.requireNonNull(threadPrefix, "threadPrefix");
+    releaseSharedThreads();
     return new Leaks(threadPrefix, threadIds(threadPrefix), childPids(), null);
   }
 
@@ -85,6 +93,7 @@ public final class Leaks {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    releaseSharedThreads();
     Map<Integer, String> fds = openFds();
     return new Leaks(threadPrefix, threadIds(threadPrefix), childPids(), Map.copyOf(fds));
   }
@@ -128,6 +137,7 @@ public final class Leaks {
   }
 
   private List<String> leaked() {
+    releaseSharedThreads();
     List<String> leaked = new ArrayList<>();
     for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
       Thread t = e.getKey();
@@ -230,6 +240,25 @@ public final class Leaks {
       // only a nicer message is lost
     }
     return paths;
+  }
+
+  /**
+   * Ends the linger of the host's shared threads now, if no client is open: {@code
+   * SharedResources.releaseIdleNow()}, found by name so that the testkit needs no host.
+   */
+  private static void releaseSharedThreads() {
+    Class<?> holder;
+    try {
+      holder = Class.forName(SHARED_RESOURCES);
+    } catch (ClassNotFoundException e) {
+      return; // no host here: nothing lingers
+    }
+    try {
+      holder.getMethod("releaseIdleNow").invoke(null);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot end the linger of the host's shared threads through "
+          + SHARED_RESOURCES + ".releaseIdleNow(): " + e, e);
+    }
   }
 
   private static Set<Long> threadIds(String prefix) {

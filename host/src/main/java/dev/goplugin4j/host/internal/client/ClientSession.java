@@ -21,6 +21,7 @@ import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
 import dev.goplugin4j.host.internal.process.ProcessRunner;
 import dev.goplugin4j.host.internal.process.SocketDirOwner;
+import dev.goplugin4j.host.internal.shared.SharedResources;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
@@ -59,12 +60,9 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +107,8 @@ public final class ClientSession {
   private volatile boolean exited;
   private volatile boolean closing;
 
+  /** This client's share of the JVM's goplugin4j threads; the three below come from it. */
+  private SharedResources.Lease shared;
   private ScheduledExecutorService timer;
   private ExecutorService grpcExecutor;
   private EventLoopGroup group;
@@ -285,7 +285,8 @@ public final class ClientSession {
     initExecutors();
     socketDir = LaunchEnvironment.createSocketDir(config);
     deleteSocketDir = true;
-    hostCert = LaunchEnvironment.hostCertificate(config);
+    // AutoMTLS: as LaunchEnvironment.hostCertificate, but a spare made at an earlier close first
+    hostCert = config.tls() == null && config.autoMtls() ? shared.hostCertificate() : null;
     if (hostCert != null && TlsWarmUp.pending()) {
       // the JVM's first AutoMTLS start: load the TLS code on another thread while the plugin starts
       AutoMtlsCertificate own = hostCert;
@@ -355,9 +356,15 @@ public final class ClientSession {
   /**
    * {@code r.start()} within the start timeout: a runner stuck there (a container engine that
    * does not answer) must not hang the host. On timeout the caller's teardown kills the runner,
-   * which ends or undoes its start.
+   * which ends or undoes its start. The process runner runs on this thread.
    */
   private void startRunner(Runner r, long deadline) {
+    if (r instanceof ProcessRunner) {
+      // our process runner only spawns (a few ms, it cannot wait on anything): on this thread,
+      // without a hand-off to the pool and back
+      r.start();
+      return;
+    }
     CompletableFuture<Void> started = CompletableFuture.runAsync(r::start, grpcExecutor);
     try {
       started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -433,10 +440,16 @@ public final class ClientSession {
     runner.onExit().thenAccept(this::onPluginExit);
   }
 
+  /**
+   * The threads come from {@link SharedResources}: a warm host's next start finds them running
+   * instead of making a pool, a timer and event loops (~10 ms of each start before); teardown
+   * gives the share back, shutting down this client's views of them only.
+   */
   private void initExecutors() {
-    timer = Executors.newSingleThreadScheduledExecutor(daemon("goplugin4j-timer-" + name));
-    grpcExecutor = Executors.newCachedThreadPool(daemon("goplugin4j-grpc-" + name));
-    group = GrpcTransport.newEventLoopGroup(2, "goplugin4j-io-" + name);
+    shared = SharedResources.acquire(name);
+    timer = shared.timer();
+    grpcExecutor = shared.executor();
+    group = shared.eventLoops();
   }
 
   private void negotiate(Handshake h, Runner r) {
@@ -766,15 +779,13 @@ public final class ClientSession {
         quietly(() -> stdoutThread.join(2_000));
       }
     }
-    if (group != null) {
-      quietly(() -> GrpcTransport.shutdown(group));
-    }
-    if (grpcExecutor != null) {
-      grpcExecutor.shutdownNow();
-      quietly(() -> grpcExecutor.awaitTermination(2, TimeUnit.SECONDS));
-    }
-    if (timer != null) {
-      timer.shutdownNow();
+    if (shared != null) {
+      if (hostCert != null && config.reattach() == null && startedNanos != 0) {
+        // an AutoMTLS host that closes a client may start the next soon: its key pair, ahead
+        shared.prepareSpareCertificate();
+      }
+      // this client's jobs and timers end; the threads stay for the other clients (and linger)
+      quietly(shared::close);
     }
     if (removeSocketDir && deleteSocketDir && socketDir != null) {
       deleteRecursively(socketDir);
@@ -804,6 +815,7 @@ public final class ClientSession {
     muxer = null;
     brokerOut = null;
     stdioContext = null;
+    shared = null;
     group = null;
     grpcExecutor = null;
     timer = null;
@@ -848,10 +860,5 @@ public final class ClientSession {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> newThread(prefix + "-" + n.incrementAndGet(), r);
   }
 }
