@@ -16,7 +16,7 @@
 #                $JAVA_HOME, else the one on PATH); 17 or newer, with its jmods or (JDK 24+) a
 #                linkable run-time image
 #   --jvm-opts   JVM options of the entrypoint (default: the CLI's)
-#   --add-modules / --keep-modules  JDK modules to add (java.sql is left out unless named)
+#   --add-modules / --keep-modules  JDK modules to add (java.sql and jdk.jfr are left out unless named)
 #   --user       the image's user (default the CLI's, 65532:0: a host must make its socket
 #                directory writable for group 0 or give the container its own group)
 # The CLI is cli/target/goplugin4j-cli-*-all.jar of this tree (mvn -pl cli -am package), or

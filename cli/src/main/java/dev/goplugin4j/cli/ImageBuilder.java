@@ -54,8 +54,8 @@ import java.util.zip.ZipFile;
  * Builds a plugin's image, step by step (each reported through {@code progress} with its time):
  * <ol>
  *   <li>modules: the JDK modules the jars' classes refer to ({@link ImageModules}, what jdeps
- *       answers, in memory), plus {@code jdk.crypto.ec}, minus {@code java.sql} ({@link
- *       ImageRecipe#modules});
+ *       answers, in memory), plus {@code jdk.crypto.ec}, minus {@code java.sql} and {@code
+ *       jdk.jfr} ({@link ImageRecipe#modules});
  *   <li>runtime: jlink with only those modules (no debug info, man pages or headers; the
  *       strongest compression), native symbol tables stripped when {@code strip} is there,
  *       {@code java.security} trimmed to the providers the runtime has;

@@ -74,7 +74,8 @@ final class ImageCommand implements Callable<Integer> {
 
   @Option(names = "--add-modules", paramLabel = "MODULES", split = ",",
       description = "JDK modules to add to the runtime (comma-separated), e.g. modules the"
-          + " plugin finds by service lookup; java.sql, left out by default, comes back so.")
+          + " plugin finds by service lookup; java.sql and jdk.jfr, left out by default, come"
+          + " back so.")
   List<String> addModules = new ArrayList<>();
 
   @Option(names = "--nocds-image", paramLabel = "NAME:TAG",
