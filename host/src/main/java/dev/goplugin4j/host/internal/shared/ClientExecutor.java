@@ -119,7 +119,10 @@ final class ClientExecutor extends AbstractExecutorService {
     }
   }
 
-  /** As {@link java.util.concurrent.ExecutorService#awaitTermination}; a job that awaits does not wait for itself. */
+  /**
+   * As {@link java.util.concurrent.ExecutorService#awaitTermination}; a job of this executor that
+   * awaits does not wait for itself.
+   */
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);

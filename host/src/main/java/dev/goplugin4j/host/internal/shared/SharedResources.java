@@ -21,10 +21,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * The threads every plugin client of this JVM shares: a cached (unbounded) pool for gRPC
  * callbacks and other short jobs, one timer thread and an epoll event loop group. Held by a
  * reference count, as grpc-java's {@code SharedResourceHolder}: the first {@link #acquire}
- * makes them, and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut down,
- * so a long-running host that starts its next plugin soon after closing the previous one finds
- * live threads (a plugin's start spent ~10 ms making and first using them), and a host that
- * closes all its clients keeps no goplugin4j thread.
+ * makes them, and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut
+ * down, so a long-running host that starts its next plugin soon after closing the previous one
+ * finds live threads (a plugin's start spent ~10 ms making and first using them), and a host
+ * that closes all its clients keeps no goplugin4j thread once the linger is over. A spare
+ * AutoMTLS certificate ({@link Lease#prepareSpareCertificate}) lives and goes with them.
  *
  * <p>Each client sees the pool and the timer through its own views ({@link ClientExecutor},
  * {@link ClientTimer}): closing a lease shuts down the client's views only (its running jobs
@@ -47,7 +48,7 @@ public final class SharedResources {
   private SharedResources() {}
 
   /**
-   * A share of the threads for one client; {@link #close} gives it back.
+   * A share of the threads for one client; {@link Lease#close} gives it back.
    *
    * @param pluginName the plugin's name, for the pool threads' names while they run its jobs
    * @return the lease; not null
