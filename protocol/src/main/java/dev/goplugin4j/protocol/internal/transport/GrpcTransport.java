@@ -54,8 +54,9 @@ public final class GrpcTransport {
   private GrpcTransport() {}
 
   /**
-   * An interceptor that gives each call an on-ready threshold of {@code bytes} (see {@link
-   * io.grpc.ClientCall#isReady()}) unless its call options already carry one, so a stub's or an
+   * An interceptor that gives each client- or bidi-streaming call an on-ready threshold of {@code
+   * bytes} (see {@link io.grpc.ClientCall#isReady()}) unless its call options already carry one
+   * (unary and server-streaming calls pass unchanged: they send one message), so a stub's or an
    * application interceptor's own {@code withOnReadyThreshold} wins when this interceptor runs
    * after them (install it first). Stateless and thread-safe.
    *
@@ -70,8 +71,11 @@ public final class GrpcTransport {
       @Override
       public <Q, A> ClientCall<Q, A> interceptCall(
           MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-        return next.newCall(
-            method, options.getOnReadyThreshold() == null ? options.withOnReadyThreshold(bytes) : options);
+        // a call that sends one message has no use for the threshold: left as it was
+        if (method.getType().clientSendsOneMessage() || options.getOnReadyThreshold() != null) {
+          return next.newCall(method, options);
+        }
+        return next.newCall(method, options.withOnReadyThreshold(bytes));
       }
     };
   }
