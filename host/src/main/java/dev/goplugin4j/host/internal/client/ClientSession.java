@@ -285,8 +285,7 @@ public final class ClientSession {
     initExecutors();
     socketDir = LaunchEnvironment.createSocketDir(config);
     deleteSocketDir = true;
-    // AutoMTLS: as LaunchEnvironment.hostCertificate, but a spare made at an earlier close first
-    hostCert = config.tls() == null && config.autoMtls() ? shared.hostCertificate() : null;
+    hostCert = LaunchEnvironment.hostCertificate(config);
     if (hostCert != null && TlsWarmUp.pending()) {
       // the JVM's first AutoMTLS start: load the TLS code on another thread while the plugin starts
       AutoMtlsCertificate own = hostCert;
@@ -780,10 +779,6 @@ public final class ClientSession {
       }
     }
     if (shared != null) {
-      if (hostCert != null && config.reattach() == null && startedNanos != 0) {
-        // an AutoMTLS host that closes a client may start the next soon: its key pair, ahead
-        shared.prepareSpareCertificate();
-      }
       // this client's jobs and timers end; the threads stay for the other clients (and linger)
       quietly(shared::close);
     }

@@ -1,6 +1,5 @@
 package dev.goplugin4j.host.internal.shared;
 
-import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
@@ -13,9 +12,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The threads every plugin client of this JVM shares: a cached (unbounded) pool for gRPC
@@ -24,8 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * makes them, and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut
  * down, so a long-running host that starts its next plugin soon after closing the previous one
  * finds live threads (a plugin's start spent ~10 ms making and first using them), and a host
- * that closes all its clients keeps no goplugin4j thread once the linger is over. A spare
- * AutoMTLS certificate ({@link Lease#prepareSpareCertificate}) lives and goes with them.
+ * that closes all its clients keeps no goplugin4j thread once the linger is over.
  *
  * <p>Each client sees the pool and the timer through its own views ({@link ClientExecutor},
  * {@link ClientTimer}): closing a lease shuts down the client's views only (its running jobs
@@ -124,19 +120,18 @@ public final class SharedResources {
     final ScheduledThreadPoolExecutor timer;
     final EventLoopGroup group;
     ScheduledFuture<?> linger; // guarded by LOCK
-    /** An AutoMTLS certificate made ahead for the next start; handed out once. */
-    final AtomicReference<AutoMtlsCertificate> spareCertificate = new AtomicReference<>();
-    final AtomicBoolean makingSpare = new AtomicBoolean();
+    /** The pool's and the timer's threads, dead ones pruned now and then: to join at the end. */
+    private final List<Thread> threads = new ArrayList<>(); // guarded by itself
 
     Pool() {
       AtomicInteger n = new AtomicInteger();
       executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-          new SynchronousQueue<>(), r -> new PoolThread(r, n.incrementAndGet()));
+          new SynchronousQueue<>(), r -> track(new PoolThread(r, n.incrementAndGet())));
       AtomicInteger m = new AtomicInteger();
       timer = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "goplugin4j-timer-" + m.incrementAndGet());
         t.setDaemon(true);
-        return t;
+        return track(t);
       });
       timer.setRemoveOnCancelPolicy(true);
       timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -144,6 +139,14 @@ public final class SharedResources {
       // and each loop costs an epoll instance at once (its thread only at first use)
       group = GrpcTransport.newEventLoopGroup(
           Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), "goplugin4j-io");
+    }
+
+    private Thread track(Thread t) {
+      synchronized (threads) {
+        threads.removeIf(x -> x.getState() == Thread.State.TERMINATED);
+        threads.add(t);
+      }
+      return t;
     }
 
     void shutdown(boolean await) {
@@ -163,10 +166,16 @@ public final class SharedResources {
         try {
           executor.awaitTermination(2, TimeUnit.SECONDS);
           timer.awaitTermination(2, TimeUnit.SECONDS);
+          // executors too terminate just before their last thread ends
+          List<Thread> all;
+          synchronized (threads) {
+            all = new ArrayList<>(threads);
+          }
           synchronized (loops) {
-            for (Thread t : loops) {
-              t.join(2_000);
-            }
+            all.addAll(loops);
+          }
+          for (Thread t : all) {
+            t.join(2_000);
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -231,42 +240,6 @@ public final class SharedResources {
      */
     public EventLoopGroup eventLoops() {
       return pool.group;
-    }
-
-    /**
-     * A fresh AutoMTLS certificate for the host: the spare made after an earlier client closed,
-     * if there is one, else a new one. No certificate is handed out twice.
-     *
-     * @return the certificate and its key
-     */
-    public AutoMtlsCertificate hostCertificate() {
-      AutoMtlsCertificate spare = pool.spareCertificate.getAndSet(null);
-      return spare != null ? spare : AutoMtlsCertificate.generate();
-    }
-
-    /**
-     * Makes a spare AutoMTLS certificate on the shared pool for the next start, unless one is
-     * there or being made: a host that closes a client often starts the next soon (a restart),
-     * and the key pair then is off that start's path. It goes with the threads at the linger's
-     * end.
-     */
-    public void prepareSpareCertificate() {
-      if (pool.spareCertificate.get() != null || !pool.makingSpare.compareAndSet(false, true)) {
-        return;
-      }
-      try {
-        pool.executor.execute(() -> {
-          try {
-            pool.spareCertificate.compareAndSet(null, AutoMtlsCertificate.generate());
-          } catch (RuntimeException e) {
-            // the next start makes its own and reports what fails there
-          } finally {
-            pool.makingSpare.set(false);
-          }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        pool.makingSpare.set(false);
-      }
     }
 
     /**
