@@ -217,6 +217,10 @@ public final class PluginClient implements AutoCloseable {
    * to exit, kills it otherwise, and releases every thread, socket, file and directory the client
    * made. Idempotent; never throws for a plugin that is already gone.
    *
+   * <p>The clients of one JVM share a thread pool, a timer thread and the Netty event loops (so a
+   * warm host's next start finds them running): {@code close()} ends this client's jobs and timers
+   * at once, and the shared threads themselves end about 1 s after the JVM's last client closed.
+   *
    * <p>A client {@linkplain Builder#reattach reattached} with a config whose {@link
    * ReattachConfig#test() test} flag is set (go-plugin's {@code ReattachConfig.Test}) neither calls
    * Shutdown nor kills: the plugin keeps running and keeps its socket directory, as in go-plugin,
