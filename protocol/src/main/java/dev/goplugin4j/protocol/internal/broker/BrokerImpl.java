@@ -8,6 +8,7 @@ import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.ManagedChannel;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -23,11 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -88,17 +87,6 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final Map<Integer, Optional<Served>> servers = new ConcurrentHashMap<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final Object sendLock = new Object();
-  /** Guards {@link #spare} and {@link #refilling}. */
-  private final Object spareLock = new Object();
-  /** A started classic server waiting for its id, or null. */
-  private IdleServer spare;
-  /** Completes when the spare being built on the timer is kept or disposed; null when none. */
-  private CompletableFuture<Void> refilling;
-  /**
-   * Classic servers whose id was closed: shut down, socket deleted, maybe still terminating;
-   * {@link #close()} waits for them.
-   */
-  private final Set<Server> terminating = ConcurrentHashMap.newKeySet();
 
   /**
    * @param sender sends one message on the broker stream; called under a lock, so it need not be
@@ -211,128 +199,47 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   }
 
   private Served startServer(int id, List<?> services) {
+    if (!serverInterceptors.isEmpty()) {
+      services = intercepted(services);
+    }
     if (muxer != null) {
-      List<?> given = serverInterceptors.isEmpty()
-          ? services : IdleServer.definitions(services, serverInterceptors);
-      return new Served(id, muxer.serve(id, given, serverTls), null);
-    }
-    List<ServerServiceDefinition> defs = IdleServer.definitions(services, serverInterceptors);
-    IdleServer idle = takeSpare();
-    if (idle == null) {
-      idle = newIdle();
-    }
-    try {
-      idle.serve(defs);
-      NetAddress advertised = toPeer.apply(idle.address());
-      send(
-          ConnInfo.newBuilder()
-              .setServiceId(id)
-              .setNetwork(advertised.network())
-              .setAddress(advertised.address())
-              .build());
-    } catch (RuntimeException e) {
-      dispose(idle);
-      throw e;
-    }
-    refillSpare();
-    return new Served(id, null, idle);
-  }
-
-  /** A started classic server with no services yet, listening on a new address. */
-  private IdleServer newIdle() {
-    NetAddress addr = listeners.newAddress();
-    IdleServer idle = IdleServer.listen(addr, serverTls, group);
-    try {
-      listeners.prepare(addr);
-    } catch (RuntimeException e) {
-      dispose(idle);
-      throw e;
-    }
-    return idle;
-  }
-
-  private IdleServer takeSpare() {
-    synchronized (spareLock) {
-      IdleServer s = spare;
-      spare = null;
-      return s;
-    }
-  }
-
-  /**
-   * Starts the next classic server on the timer, so the next {@link #acceptAndServe} only fills
-   * in its services and announces it. At most one spare exists or is being built; none before
-   * the first serve, and none once closed.
-   */
-  private void refillSpare() {
-    synchronized (spareLock) {
-      if (spare != null || refilling != null || closed.get()) {
-        return;
-      }
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      refilling = f;
+      return new Served(id, muxer.serve(id, services, serverTls), null, null);
+    } else {
+      NetAddress addr = listeners.newAddress();
+      Server server = GrpcTransport.server(addr, serverTls, group, group, services);
       try {
-        timer.execute(() -> {
-          try {
-            IdleServer built = null;
-            try {
-              built = newIdle();
-            } catch (RuntimeException e) {
-              // the next serve builds its own and reports the failure
-              log.debug("cannot start a spare brokered server: {}", e.toString());
-            }
-            boolean kept = false;
-            synchronized (spareLock) {
-              refilling = null;
-              if (built != null && !closed.get() && spare == null) {
-                spare = built;
-                kept = true;
-              }
-            }
-            if (built != null && !kept) {
-              dispose(built);
-            }
-          } finally {
-            f.complete(null);
-          }
-        });
-      } catch (RejectedExecutionException e) {
-        refilling = null;
-        f.complete(null);
+        listeners.prepare(addr);
+        NetAddress advertised = toPeer.apply(addr);
+        send(
+            ConnInfo.newBuilder()
+                .setServiceId(id)
+                .setNetwork(advertised.network())
+                .setAddress(advertised.address())
+                .build());
+      } catch (RuntimeException e) {
+        server.shutdownNow();
+        deleteSocket(addr);
+        throw e;
       }
+      return new Served(id, null, server, addr);
     }
   }
 
-  /**
-   * Stops a classic server whose id was closed. Its services are gone and its socket file deleted
-   * before this returns, so no new call reaches them; the listener and connections are shut down
-   * on the timer, off the caller's path (as building the next server is), and {@link #close()}
-   * waits until every such server has terminated.
-   */
-  private void stopClassic(IdleServer s) {
-    s.registry().clear();
-    deleteSocket(s.address());
-    Server server = s.server();
-    terminating.removeIf(Server::isTerminated);
-    terminating.add(server);
-    try {
-      timer.execute(server::shutdownNow);
-    } catch (RejectedExecutionException e) {
-      server.shutdownNow();
+  private List<ServerServiceDefinition> intercepted(List<?> services) {
+    List<ServerServiceDefinition> out = new ArrayList<>(services.size());
+    for (Object s : services) {
+      ServerServiceDefinition d;
+      if (s instanceof BindableService bs) {
+        d = bs.bindService();
+      } else if (s instanceof ServerServiceDefinition def) {
+        d = def;
+      } else {
+        throw new IllegalArgumentException(
+            "service must be a BindableService or ServerServiceDefinition: " + s);
+      }
+      out.add(ServerInterceptors.intercept(d, serverInterceptors));
     }
-    if (closed.get()) {
-      // the broker's close may have passed over it already
-      server.shutdownNow();
-      awaitQuietly(server);
-      terminating.remove(server);
-    }
-  }
-
-  /** Stops a server no id uses (a spare, or one whose announcement failed) and its socket. */
-  private static void dispose(IdleServer idle) {
-    idle.server().shutdownNow();
-    awaitQuietly(idle.server());
-    deleteSocket(idle.address());
+    return out;
   }
 
   @Override
@@ -486,31 +393,6 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     for (Optional<Served> s : List.copyOf(servers.values())) {
       s.ifPresent(Served::close);
     }
-    CompletableFuture<Void> building;
-    IdleServer idle;
-    synchronized (spareLock) {
-      building = refilling;
-      idle = spare;
-      spare = null;
-    }
-    if (idle != null) {
-      dispose(idle);
-    }
-    if (building != null) {
-      // a spare still being built sees the broker closed and disposes it itself
-      try {
-        building.get(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        log.debug("a spare brokered server did not finish starting: {}", e.toString());
-      }
-    }
-    for (Server s : List.copyOf(terminating)) {
-      s.shutdownNow(); // its task on the timer may not have run
-      awaitQuietly(s);
-      terminating.remove(s);
-    }
     List<ManagedChannel> toClose;
     synchronized (channels) {
       toClose = List.copyOf(channels);
@@ -521,14 +403,6 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     for (ManagedChannel c : toClose) {
       awaitQuietly(c);
-    }
-  }
-
-  private static void awaitQuietly(Server s) {
-    try {
-      s.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -553,13 +427,15 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final class Served implements BrokeredServer {
     private final int id;
     private final BrokeredServer muxed;
-    private final IdleServer classic;
+    private final Server server;
+    private final NetAddress address;
     private final AtomicBoolean done = new AtomicBoolean();
 
-    Served(int id, BrokeredServer muxed, IdleServer classic) {
+    Served(int id, BrokeredServer muxed, Server server, NetAddress address) {
       this.id = id;
       this.muxed = muxed;
-      this.classic = classic;
+      this.server = server;
+      this.address = address;
     }
 
     @Override
@@ -576,8 +452,14 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       if (muxed != null) {
         muxed.close();
       }
-      if (classic != null) {
-        stopClassic(classic);
+      if (server != null) {
+        server.shutdownNow();
+        try {
+          server.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        deleteSocket(address);
       }
     }
   }

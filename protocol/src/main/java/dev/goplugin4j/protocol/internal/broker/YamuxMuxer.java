@@ -7,25 +7,19 @@ import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc.YamuxGrpcServer;
 import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
 import dev.goplugin4j.protocol.internal.yamux.YamuxStreamChannel;
 import io.grpc.ManagedChannel;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -70,16 +64,6 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
   private final long knockTtlNanos;
   private final Map<Integer, YamuxGrpcServer> servers = new ConcurrentHashMap<>();
   private final Semaphore dialPermit = new Semaphore(1);
-  /** Guards {@link #spare}, {@link #spareTls} and {@link #refilling}. */
-  private final Object spareLock = new Object();
-  /** A started brokered server waiting for its id, or null. */
-  private IdleServer spare;
-  /** The TLS context {@link #spare} was built with. */
-  private SslContext spareTls;
-  /** Completes when the spare being built is kept or disposed; null when none. */
-  private CompletableFuture<Void> refilling;
-  /** Closes of brokered servers still running on the knock executor. */
-  private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -154,24 +138,12 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     if (closed.get()) {
       throw new PluginException("the multiplexed connection is closed");
     }
-    List<ServerServiceDefinition> defs = IdleServer.definitions(services, List.of());
-    if (servers.containsKey(id)) {
-      throw alreadyServed(id);
-    }
-    IdleServer idle = takeSpare(tls);
-    if (idle == null) {
-      idle = IdleServer.yamux(group, tls);
-    }
-    // the services are in before the id is: a knock for it is acked only after this
-    idle.serve(defs);
-    YamuxGrpcServer server = idle.yamux();
+    YamuxGrpcServer server = YamuxGrpc.server(group, tls, services, null);
     if (servers.putIfAbsent(id, server) != null) {
-      idle.registry().clear();
-      closeLater(server);
-      throw alreadyServed(id);
+      server.close();
+      throw new IllegalStateException("a brokered server already serves id " + id
+          + " on this multiplexed connection; close it first or use a fresh id from nextId()");
     }
-    refillSpare(tls);
-    IdleServer served = idle;
     AtomicBoolean done = new AtomicBoolean();
     return new GrpcBroker.BrokeredServer() {
       @Override
@@ -183,115 +155,10 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       public void close() {
         if (done.compareAndSet(false, true)) {
           servers.remove(id, server);
-          // no new call reaches the services from here on; the server's graceful shutdown (calls
-          // in flight get up to 5 s) runs off the caller's path, and close() waits for it
-          served.registry().clear();
-          closeLater(server);
+          server.close();
         }
       }
     };
-  }
-
-  private static IllegalStateException alreadyServed(int id) {
-    return new IllegalStateException("a brokered server already serves id " + id
-        + " on this multiplexed connection; close it first or use a fresh id from nextId()");
-  }
-
-  private IdleServer takeSpare(SslContext tls) {
-    synchronized (spareLock) {
-      IdleServer s = spare;
-      if (s == null || spareTls != tls) {
-        return null;
-      }
-      spare = null;
-      return s;
-    }
-  }
-
-  /**
-   * Starts the next brokered server on the knock executor, so the next {@link #serve} only fills
-   * in its services. At most one spare exists or is being built; none before the first serve, and
-   * none once closed.
-   */
-  private void refillSpare(SslContext tls) {
-    CompletableFuture<Void> f;
-    IdleServer stale;
-    synchronized (spareLock) {
-      if ((spare != null && spareTls == tls) || refilling != null || closed.get()) {
-        return;
-      }
-      stale = spare;
-      spare = null;
-      f = new CompletableFuture<>();
-      refilling = f;
-    }
-    if (stale != null) {
-      closeLater(stale.yamux());
-    }
-    try {
-      knockExecutor.execute(() -> {
-        try {
-          IdleServer built = null;
-          try {
-            built = IdleServer.yamux(group, tls);
-          } catch (RuntimeException e) {
-            log.debug("cannot start a spare brokered server: {}", e.toString());
-          }
-          boolean kept = false;
-          synchronized (spareLock) {
-            refilling = null;
-            if (built != null && !closed.get() && spare == null) {
-              spare = built;
-              spareTls = tls;
-              kept = true;
-            }
-          }
-          if (built != null && !kept) {
-            built.yamux().close();
-          }
-        } finally {
-          f.complete(null);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      synchronized (spareLock) {
-        refilling = null;
-      }
-      f.complete(null);
-    }
-  }
-
-  /** Closes {@code server} on the knock executor (inline if it refuses); tracked for close(). */
-  private void closeLater(YamuxGrpcServer server) {
-    CompletableFuture<Void> f = new CompletableFuture<>();
-    closing.add(f);
-    try {
-      knockExecutor.execute(() -> {
-        try {
-          server.close();
-        } finally {
-          f.complete(null);
-          closing.remove(f);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      try {
-        server.close();
-      } finally {
-        f.complete(null);
-        closing.remove(f);
-      }
-    }
-    if (closed.get()) {
-      // close() may have looked at the pending closes before this one was added
-      try {
-        f.get(15, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        log.debug("a brokered server did not finish closing: {}", e.toString());
-      }
-    }
   }
 
   @Override
@@ -370,30 +237,6 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       s.close();
     }
     servers.clear();
-    CompletableFuture<Void> building;
-    IdleServer idle;
-    synchronized (spareLock) {
-      building = refilling;
-      idle = spare;
-      spare = null;
-    }
-    if (idle != null) {
-      idle.yamux().close();
-    }
-    List<CompletableFuture<Void>> pending = new ArrayList<>(closing);
-    if (building != null) {
-      pending.add(building); // a spare still being built sees the muxer closed and closes it
-    }
-    for (CompletableFuture<Void> f : pending) {
-      try {
-        f.get(15, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      } catch (ExecutionException | TimeoutException e) {
-        log.debug("a brokered server did not finish closing: {}", e.toString());
-      }
-    }
     session.close();
   }
 }
