@@ -301,7 +301,8 @@ public final class ClientSession {
     Runner r =
         config.runnerFactory() != null
             ? config.runnerFactory().create(command, socketDir)
-            : new ProcessRunner(command);
+            // the owner record is written on the pool while the plugin starts (1-3 ms of file I/O)
+            : new ProcessRunner(command, null, grpcExecutor);
     runner = r;
     startRunner(r, deadline);
     long tRunner = System.nanoTime();
@@ -323,6 +324,10 @@ public final class ClientSession {
         config.allowNonLoopbackTcp(), "its handshake line", r, this::failure);
     long tNegotiated = System.nanoTime();
     long[] connected = connect(deadline, r);
+    if (r instanceof ProcessRunner pr) {
+      // done long ago in practice; a started client's socket dir names its plugin, as before
+      pr.ownerRecorded().join();
+    }
     reattachConfig = reattachConfigFor(r);
     r.onExit().thenAccept(this::onPluginExit);
     long end = System.nanoTime();

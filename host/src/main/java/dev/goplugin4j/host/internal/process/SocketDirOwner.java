@@ -110,10 +110,13 @@ public final class SocketDirOwner {
    * @param socketDir the directory
    */
   public static void remove(Path socketDir) {
-    try {
-      Files.deleteIfExists(recordOf(socketDir));
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("cannot remove {}: {}", recordOf(socketDir), e.toString());
+    // under the writers' lock: an update that read the record before cannot write it back after
+    synchronized (LOCK) {
+      try {
+        Files.deleteIfExists(recordOf(socketDir));
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("cannot remove {}: {}", recordOf(socketDir), e.toString());
+      }
     }
   }
 

@@ -52,6 +52,64 @@ class ProcessRunnerTest {
   }
 
   @Test
+  void theOwnerRecordIsCompletedOnTheBookkeepingExecutorAndOwnerRecordedTellsWhen()
+      throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("goplugin4j-4242"));
+    SocketDirOwner.recordHost(dir);
+    List<Runnable> jobs = new ArrayList<>();
+    ProcessRunner runner = new ProcessRunner(
+        new PluginCommand(List.of("/bin/sleep", "300"),
+            Map.of(dev.goplugin4j.protocol.PluginEnv.UNIX_SOCKET_DIR, dir.toString())),
+        null, jobs::add);
+    runners.add(runner);
+    runner.start();
+
+    assertThat(runner.ownerRecorded()).isNotDone();
+    assertThat(SocketDirOwner.read(dir).orElseThrow()).doesNotContainKey("plugin_pid");
+    assertThat(jobs).hasSize(1);
+    jobs.get(0).run();
+    assertThat(runner.ownerRecorded()).isDone();
+    assertThat(SocketDirOwner.read(dir).orElseThrow()).containsEntry("plugin_pid", runner.id())
+        .containsEntry("runner", "process");
+  }
+
+  @Test
+  void anOwnerRecordRemovedBeforeTheLateWriteIsNotWrittenAgain() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("goplugin4j-4343"));
+    SocketDirOwner.recordHost(dir);
+    List<Runnable> jobs = new ArrayList<>();
+    ProcessRunner runner = new ProcessRunner(
+        new PluginCommand(List.of("/bin/sleep", "300"),
+            Map.of(dev.goplugin4j.protocol.PluginEnv.UNIX_SOCKET_DIR, dir.toString())),
+        null, jobs::add);
+    runners.add(runner);
+    runner.start();
+    SocketDirOwner.remove(dir); // a teardown that came first
+
+    jobs.get(0).run();
+
+    assertThat(SocketDirOwner.recordOf(dir)).doesNotExist();
+    assertThat(runner.ownerRecorded()).isDone();
+  }
+
+  @Test
+  void aRejectedBookkeepingJobIsDoneInStart() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("goplugin4j-4444"));
+    SocketDirOwner.recordHost(dir);
+    ProcessRunner runner = new ProcessRunner(
+        new PluginCommand(List.of("/bin/sleep", "300"),
+            Map.of(dev.goplugin4j.protocol.PluginEnv.UNIX_SOCKET_DIR, dir.toString())),
+        null, job -> {
+          throw new java.util.concurrent.RejectedExecutionException("shut down");
+        });
+    runners.add(runner);
+    runner.start();
+
+    assertThat(runner.ownerRecorded()).isDone();
+    assertThat(SocketDirOwner.read(dir).orElseThrow()).containsEntry("plugin_pid", runner.id());
+  }
+
+  @Test
   void stdoutAndStderrAreSeparate() throws Exception {
     ProcessRunner runner = sh("echo out; echo err >&2; echo out2");
 
