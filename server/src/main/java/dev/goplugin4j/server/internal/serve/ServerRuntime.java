@@ -336,9 +336,12 @@ public final class ServerRuntime {
       byte[] id = new byte[8];
       java.util.concurrent.ThreadLocalRandom.current().nextBytes(id);
       id[0] |= 0x02; // locally administered, as a random MAC should be
-      StringBuilder sb = new StringBuilder();
+      StringBuilder sb = new StringBuilder(23);
       for (byte b : id) {
-        sb.append(sb.length() == 0 ? "" : ":").append(String.format("%02x", b & 0xff));
+        if (sb.length() > 0) {
+          sb.append(':');
+        }
+        sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
       }
       System.setProperty(property, sb.toString());
     }

@@ -3,16 +3,12 @@ package dev.goplugin4j.server.internal.tls;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 
 /** The few DER encodings an X.509 certificate needs (ITU-T X.690), as static helpers. */
 final class Der {
-  private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'");
-  private static final DateTimeFormatter GENERALIZED_TIME =
-      DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'");
-
   private Der() {}
 
   static byte[] tlv(int tag, byte[]... contents) {
@@ -102,12 +98,39 @@ final class Der {
     return tlv(0x13, s.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5). */
-  static byte[] time(ZonedDateTime t) {
-    ZonedDateTime utc = t.withZoneSameInstant(ZoneOffset.UTC);
-    return utc.getYear() < 2050
-        ? tlv(0x17, UTC_TIME.format(utc).getBytes(StandardCharsets.US_ASCII))
-        : tlv(0x18, GENERALIZED_TIME.format(utc).getBytes(StandardCharsets.US_ASCII));
+  /**
+   * UTCTime ({@code YYMMDDhhmmssZ}) before 2050, GeneralizedTime ({@code YYYYMMDDhhmmssZ}) from
+   * then on (RFC 5280 4.1.2.5), whole seconds. Written by hand: {@code DateTimeFormatter} loads
+   * java.time.format's ~70 classes into every plugin start for two strings.
+   */
+  static byte[] time(Instant t) {
+    LocalDateTime utc = LocalDateTime.ofEpochSecond(t.getEpochSecond(), 0, ZoneOffset.UTC);
+    int year = utc.getYear();
+    if (year < 1950 || year > 9999) {
+      throw new IllegalArgumentException("certificate time out of range: " + t);
+    }
+    StringBuilder b = new StringBuilder(15);
+    if (year < 2050) {
+      digits(b, year % 100, 2);
+    } else {
+      digits(b, year, 4);
+    }
+    digits(b, utc.getMonthValue(), 2);
+    digits(b, utc.getDayOfMonth(), 2);
+    digits(b, utc.getHour(), 2);
+    digits(b, utc.getMinute(), 2);
+    digits(b, utc.getSecond(), 2);
+    b.append('Z');
+    return tlv(year < 2050 ? 0x17 : 0x18, b.toString().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** Appends {@code value} (not negative) with leading zeros to {@code width} digits. */
+  static void digits(StringBuilder b, int value, int width) {
+    String s = Integer.toString(value);
+    for (int i = s.length(); i < width; i++) {
+      b.append('0');
+    }
+    b.append(s);
   }
 
   /** A context-specific constructed (EXPLICIT) tag. */

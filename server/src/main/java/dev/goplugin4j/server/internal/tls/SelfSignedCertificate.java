@@ -14,7 +14,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.ZonedDateTime;
+import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -54,7 +54,7 @@ public record SelfSignedCertificate(X509Certificate certificate, PrivateKey priv
     try {
       TlsCrypto crypto = TlsCrypto.get();
       KeyPair kp = crypto.p521KeyPair(RANDOM);
-      ZonedDateTime now = ZonedDateTime.now();
+      Instant now = Instant.now();
       byte[] name = Der.sequence(
           Der.set(Der.sequence(Der.oid("2.5.4.10"), Der.printableString("HashiCorp"))),
           Der.set(Der.sequence(Der.oid("2.5.4.3"), Der.printableString("localhost"))));

@@ -42,12 +42,14 @@ class HclogLoggerTest {
   @Test
   void timestampUsesGoLayoutWithMicrosecondsAndZoneOffset() {
     ZonedDateTime utc = ZonedDateTime.of(2026, 11, 29, 18, 4, 5, 123_456_789, ZoneOffset.UTC);
-    assertThat(HclogFormat.TIMESTAMP.format(utc)).isEqualTo("2026-11-29T18:04:05.123456Z");
+    assertThat(HclogFormat.timestamp(utc)).isEqualTo("2026-11-29T18:04:05.123456Z");
     ZonedDateTime plus = utc.withZoneSameInstant(ZoneOffset.ofHours(2));
-    assertThat(HclogFormat.TIMESTAMP.format(plus)).isEqualTo("2026-11-29T20:04:05.123456+02:00");
+    assertThat(HclogFormat.timestamp(plus)).isEqualTo("2026-11-29T20:04:05.123456+02:00");
     // the same text parses back with the layout's Java equivalent
     assertThat(ZonedDateTime.parse("2026-11-29T20:04:05.123456+02:00", DateTimeFormatter.ISO_OFFSET_DATE_TIME)
         .toInstant()).isEqualTo(utc.toInstant().minusNanos(789));
+    ZonedDateTime minus = ZonedDateTime.of(2026, 1, 2, 3, 4, 5, 0, ZoneOffset.ofHoursMinutes(-9, -30));
+    assertThat(HclogFormat.timestamp(minus)).isEqualTo("2026-01-02T03:04:05.000000-09:30");
   }
 
   @Test
