@@ -1,6 +1,7 @@
 package dev.goplugin4j.interop;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.interop.proto.streaming.Configure;
 import dev.goplugin4j.interop.proto.streaming.Read;
@@ -11,8 +12,9 @@ import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +34,9 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
   public Streamer client(Channel channel, GrpcBroker broker) {
     return new Client(StreamerServiceGrpc.newBlockingStub(channel), StreamerServiceGrpc.newStub(channel));
   }
+
+  /** The largest array most JVMs allocate. */
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   private static final class Client implements Streamer {
     private final StreamerServiceGrpc.StreamerServiceBlockingStub blocking;
@@ -55,12 +60,29 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
 
     @Override
     public byte[] read() {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      // Each chunk's bytes are already a copy of their own (parsing copied them out of the
+      // transport's buffers): keep them and copy each once into the result, instead of a
+      // ByteArrayOutputStream's copy, its doublings and its final copy (about 4 copies of every
+      // byte, a quarter of the host's CPU for 64 MiB in 64 KiB chunks).
+      List<ByteString> parts = new ArrayList<>();
+      long total = 0;
       Iterator<Read.ResponseChunk> chunks = blocking.read(Read.Request.getDefaultInstance());
       while (chunks.hasNext()) {
-        out.writeBytes(chunks.next().getReadBytes().toByteArray());
+        ByteString part = chunks.next().getReadBytes();
+        total += part.size();
+        if (total > MAX_ARRAY) {
+          throw new IllegalStateException("the streamer plugin sent more than " + MAX_ARRAY
+              + " bytes, more than a Java array holds");
+        }
+        parts.add(part);
       }
-      return out.toByteArray();
+      byte[] out = new byte[(int) total];
+      int at = 0;
+      for (ByteString part : parts) {
+        part.copyTo(out, at);
+        at += part.size();
+      }
+      return out;
     }
 
     @Override
@@ -87,13 +109,18 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
       requestStream.setOnReadyHandler(this::wake);
     }
 
+    /**
+     * Sends {@code data} in chunks that share its array (no copy: gRPC serializes each message
+     * into its transport buffer during {@code onNext}, and the caller is blocked until the call
+     * ends, so the array cannot change under a message).
+     */
     void send(byte[] data, int chunkSize) {
       try {
         for (int off = 0; off < data.length && !done.isDone(); off += chunkSize) {
           awaitReady();
           int len = Math.min(chunkSize, data.length - off);
           requests.onNext(
-              Write.RequestChunk.newBuilder().setBytesToWrite(ByteString.copyFrom(data, off, len)).build());
+              Write.RequestChunk.newBuilder().setBytesToWrite(UnsafeByteOperations.unsafeWrap(data, off, len)).build());
         }
         if (!done.isDone()) {
           requests.onCompleted();
