@@ -219,12 +219,10 @@ public final class ContainerRunner implements Runner {
       id = created;
     }
     checkNotKilled();
-    InputStream attached = e.attach(created);
-    synchronized (lock) {
-      attachStream = attached;
-    }
-    phase("attach");
-    e.waitForExit(created, true).whenComplete((status, err) -> {
+    // The exit wait goes out on its own thread while this one attaches: both must be in place
+    // before the start (no byte of the handshake and no exit missed), neither needs the other.
+    Engine.ExitWait exitWait = e.registerExitWait(created, true);
+    exitWait.exit().whenComplete((status, err) -> {
       synchronized (lock) {
         if (released) {
           return; // the wait was cut by release(); the plugin runs on
@@ -232,6 +230,14 @@ public final class ContainerRunner implements Runner {
       }
       exit.complete(err == null ? status.intValue() : -1);
     });
+    // a failed attach leaves waiting false: the container never ran, so the clean-up gives
+    // onExit() -1 at once, and closing the engine cuts the wait wherever it is
+    InputStream attached = e.attach(created);
+    synchronized (lock) {
+      attachStream = attached;
+    }
+    phase("attach");
+    exitWait.awaitRegistered();
     synchronized (lock) {
       waiting = true;
     }

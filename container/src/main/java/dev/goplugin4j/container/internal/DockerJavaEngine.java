@@ -229,6 +229,11 @@ public final class DockerJavaEngine implements Engine {
   }
 
   @Override
+  public ExitWait registerExitWait(String id, boolean nextExit) {
+    return streams.registerExitWait(id, nextExit);
+  }
+
+  @Override
   public void start(String id) {
     bounded(callTimeout, "start container " + shortId(id), () -> {
       doStart(id);

@@ -44,6 +44,13 @@ public interface Engine extends AutoCloseable {
    */
   CompletableFuture<Long> waitForExit(String id, boolean nextExit);
 
+  /**
+   * As {@link #waitForExit}, but returns at once: the request goes out on the wait's own thread,
+   * so the caller can attach meanwhile (one engine round trip off a start's path). Call {@link
+   * ExitWait#awaitRegistered()} before starting the container.
+   */
+  ExitWait registerExitWait(String id, boolean nextExit);
+
   /** Starts a created container. */
   void start(String id);
 
@@ -94,6 +101,36 @@ public interface Engine extends AutoCloseable {
   /** Releases connections. Streams still open are cut. */
   @Override
   void close();
+
+  /**
+   * A wait for a container's exit, registered on its own thread.
+   *
+   * @param registered completes once the engine has accepted the wait, or exceptionally with the
+   *     {@link EngineException} (or other failure) that refused it
+   * @param exit completes with the exit status, or exceptionally when the wait fails (also when
+   *     it could not be registered)
+   */
+  record ExitWait(CompletableFuture<Void> registered, CompletableFuture<Long> exit) {
+    /**
+     * Blocks until the engine has accepted the wait (each attempt is bounded by the engine's call
+     * timeout on the wait's thread).
+     *
+     * @throws RuntimeException what refused the wait, unwrapped
+     */
+    public void awaitRegistered() {
+      try {
+        registered.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw new EngineException("the exit wait failed: " + e.getCause(), 0, e.getCause());
+      }
+    }
+  }
 
   /** Demultiplexed logs. */
   record Logs(String stdout, String stderr) {}

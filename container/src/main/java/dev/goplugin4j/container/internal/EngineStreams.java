@@ -49,6 +49,34 @@ final class EngineStreams {
 
   /** See {@link Engine#waitForExit(String, boolean)}. */
   CompletableFuture<Long> waitForExit(String id, boolean nextExit) {
+    Response r = openWait(id, nextExit);
+    // The engine sends the headers once the wait is registered, and the body at exit.
+    CompletableFuture<Long> exit = new CompletableFuture<>();
+    daemonThread("goplugin4j-container-wait-" + shortId(id), () -> readExit(r, id, exit)).start();
+    return exit;
+  }
+
+  /** See {@link Engine#registerExitWait(String, boolean)}. */
+  Engine.ExitWait registerExitWait(String id, boolean nextExit) {
+    CompletableFuture<Void> registered = new CompletableFuture<>();
+    CompletableFuture<Long> exit = new CompletableFuture<>();
+    daemonThread("goplugin4j-container-wait-" + shortId(id), () -> {
+      Response r;
+      try {
+        r = openWait(id, nextExit);
+      } catch (RuntimeException | Error e) {
+        registered.completeExceptionally(e);
+        exit.completeExceptionally(e);
+        return;
+      }
+      registered.complete(null);
+      readExit(r, id, exit);
+    }).start();
+    return new Engine.ExitWait(registered, exit);
+  }
+
+  /** Sends the wait request; returns once the engine has registered it (headers received). */
+  private Response openWait(String id, boolean nextExit) {
     String condition = nextExit ? "next-exit" : "not-running";
     Response r = transport.bounded(transport.callTimeout(), "wait for container " + shortId(id),
         () -> transport.execute(transport.streams(),
@@ -56,25 +84,21 @@ final class EngineStreams {
     if (r.getStatusCode() != 200) {
       throw failure(r, "POST /containers/" + id + "/wait");
     }
-    // The engine sends the headers once the wait is registered, and the body at exit.
-    CompletableFuture<Long> exit = new CompletableFuture<>();
-    Thread t =
-        daemonThread(
-            "goplugin4j-container-wait-" + shortId(id),
-            () -> {
-              try (r) {
-                JsonNode status = JSON.readTree(r.getBody());
-                String error = status.path("Error").path("Message").asText("");
-                if (!error.isEmpty()) {
-                  LOG.debug("wait for container {} reported: {}", shortId(id), error);
-                }
-                exit.complete(status.path("StatusCode").asLong(-1));
-              } catch (IOException | RuntimeException e) {
-                exit.completeExceptionally(e);
-              }
-            });
-    t.start();
-    return exit;
+    return r;
+  }
+
+  /** Reads the wait's body, sent at the container's exit, into {@code exit}. */
+  private static void readExit(Response r, String id, CompletableFuture<Long> exit) {
+    try (r) {
+      JsonNode status = JSON.readTree(r.getBody());
+      String error = status.path("Error").path("Message").asText("");
+      if (!error.isEmpty()) {
+        LOG.debug("wait for container {} reported: {}", shortId(id), error);
+      }
+      exit.complete(status.path("StatusCode").asLong(-1));
+    } catch (IOException | RuntimeException e) {
+      exit.completeExceptionally(e);
+    }
   }
 
   /** See {@link Engine#logs(String)}. */
