@@ -10,10 +10,15 @@ import java.io.OutputStream;
  * Bounded: the writer blocks when the buffer is full, which back-pressures the engine's stream;
  * once the reader closes its end, further writes are discarded so the writer never blocks on a
  * reader that left. Closing the writer's end gives the reader end of stream after the buffered
- * bytes.
+ * bytes. The buffer starts small and grows up to the capacity only when the reader falls behind
+ * (a plugin's output usually passes through a few KiB at a time).
  */
 public final class BytePipe {
-  private final byte[] buf;
+  /** The buffer a pipe starts with. */
+  static final int INITIAL_BUFFER = 8 * 1024;
+
+  private final int capacity;
+  private byte[] buf;
   private int head;
   private int count;
   private boolean writerClosed;
@@ -24,7 +29,18 @@ public final class BytePipe {
 
   /** A pipe holding at most {@code capacity} unread bytes. */
   public BytePipe(int capacity) {
-    buf = new byte[capacity];
+    this.capacity = capacity;
+    buf = new byte[Math.min(capacity, INITIAL_BUFFER)];
+  }
+
+  /** Doubles the buffer, up to the capacity, keeping the unread bytes in order. */
+  private void grow() {
+    byte[] bigger = new byte[(int) Math.min(capacity, 2L * buf.length)];
+    int first = Math.min(count, buf.length - head);
+    System.arraycopy(buf, head, bigger, 0, first);
+    System.arraycopy(buf, 0, bigger, first, count - first);
+    buf = bigger;
+    head = 0;
   }
 
   /** The reader's end. */
@@ -60,6 +76,9 @@ public final class BytePipe {
           }
           if (writerClosed) {
             throw new IOException("pipe closed");
+          }
+          if (count == buf.length && buf.length < capacity) {
+            grow();
           }
           if (count == buf.length) {
             try {

@@ -65,6 +65,26 @@ class StreamsTest {
   }
 
   @Test
+  void pipeGrowsPastItsFirstBufferKeepingWrappedBytesInOrder() throws Exception {
+    BytePipe p = new BytePipe(64 * 1024);
+    byte[] data = new byte[5 * BytePipe.INITIAL_BUFFER / 2];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i * 31 + i / 251);
+    }
+    int firstWrite = BytePipe.INITIAL_BUFFER * 3 / 4;
+    p.out().write(data, 0, firstWrite);
+    byte[] read = new byte[data.length];
+    int got = p.in().readNBytes(read, 0, firstWrite / 2);
+    // the rest wraps around the end of the first buffer, then no longer fits and grows it
+    p.out().write(data, firstWrite, data.length - firstWrite);
+    p.closeWriter();
+    got += p.in().readNBytes(read, got, data.length - got);
+    assertThat(got).isEqualTo(data.length);
+    assertThat(read).isEqualTo(data);
+    assertThat(p.in().read()).isEqualTo(-1);
+  }
+
+  @Test
   void writerNeverBlocksOnAReaderThatLeft() throws Exception {
     BytePipe p = new BytePipe(4);
     p.in().close();
