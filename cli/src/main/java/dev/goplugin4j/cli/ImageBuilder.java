@@ -185,7 +185,7 @@ final class ImageBuilder {
 
     // 2. runtime
     Path runtime = work.resolve("runtime");
-    boolean baseArchive = !in.cds() || in.noCdsImage() != null;
+    boolean baseArchive = (!in.cds() && in.jdkArchive()) || in.noCdsImage() != null;
     List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules),
         "--strip-debug", "--no-man-pages", "--no-header-files",
         ImageRecipe.compressOption(in.feature()), "--output", runtime.toString()));

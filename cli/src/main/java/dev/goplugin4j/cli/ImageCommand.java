@@ -64,6 +64,11 @@ final class ImageCommand implements Callable<Integer> {
           + " instead (smaller image, slower start).")
   boolean noCds;
 
+  @Option(names = "--no-archive",
+      description = "No CDS archive at all: no training run and not the JDK's default archive"
+          + " either: the smallest image (about 20 MB under --no-cds's), the slowest start.")
+  boolean noArchive;
+
   @Option(names = "--jvm-opts", paramLabel = "\"OPTS\"",
       description = "The JVM options of the entrypoint, replacing the default: ${DEFAULT-VALUE}"
           + " (on JDK 24+ native access and sun.misc.Unsafe are allowed too, and"
@@ -111,9 +116,13 @@ final class ImageCommand implements Callable<Integer> {
       throw new ImageBuildException(ImageBuildException.Step.INPUTS,
           "--nocds-image needs the start-up archive: leave out --no-cds");
     }
+    if (noArchive && noCdsImage != null) {
+      throw new ImageBuildException(ImageBuildException.Step.INPUTS,
+          "--nocds-image needs the start-up archive: leave out --no-archive");
+    }
     ImageInputs in = ImageInputs.check(sources, classPath, mainClass, image, noCdsImage,
-        javaHome == null ? Path.of(System.getProperty("java.home")) : javaHome, !noCds,
-        ImageRecipe.splitOptions(jvmOpts), addModules, user);
+        javaHome == null ? Path.of(System.getProperty("java.home")) : javaHome,
+        !noCds && !noArchive, ImageRecipe.splitOptions(jvmOpts), addModules, user, !noArchive);
     ctx.progress("image: building " + image + " from " + in.jars().size() + " jar(s), main class "
         + mainClass + ", Java " + in.feature() + " (" + in.javaHome() + ")");
     ImageBuilder.Result r = new ImageBuilder(in, engine, ctx.env(), ctx::progress).build();

@@ -25,10 +25,12 @@ import java.util.zip.ZipFile;
  * @param jvmOptions the JVM options before the JDK-specific ones (see {@link ImageRecipe#jvmOptions})
  * @param addModules modules to add to the runtime
  * @param user the image's {@code USER}, numeric {@code UID:GID}
+ * @param jdkArchive without AppCDS ({@code cds} false), whether the runtime keeps the JDK's
+ *     default CDS archive (12 MB, a faster start) or has no archive at all (the smallest image)
  */
 record ImageInputs(List<Path> jars, String mainClass, String image, String noCdsImage,
     Path javaHome, int feature, boolean cds, List<String> jvmOptions, List<String> addModules,
-    String user) {
+    String user, boolean jdkArchive) {
 
   /**
    * Collects the jars (each argument a jar or a directory whose {@code *.jar} files are taken in
@@ -47,6 +49,22 @@ record ImageInputs(List<Path> jars, String mainClass, String image, String noCds
   static ImageInputs check(List<Path> jarsOrDirs, String classPath, String mainClass,
       String image, String noCdsImage, Path javaHome, boolean cds, List<String> jvmOptions,
       List<String> addModules, String user) {
+    return check(jarsOrDirs, classPath, mainClass, image, noCdsImage, javaHome, cds, jvmOptions,
+        addModules, user, true);
+  }
+
+  /**
+   * As above; {@code jdkArchive} false (only without AppCDS) leaves every CDS archive out.
+   *
+   * @throws ImageBuildException ({@link Step#INPUTS}) for AppCDS without the JDK's archive
+   */
+  static ImageInputs check(List<Path> jarsOrDirs, String classPath, String mainClass,
+      String image, String noCdsImage, Path javaHome, boolean cds, List<String> jvmOptions,
+      List<String> addModules, String user, boolean jdkArchive) {
+    if (!jdkArchive && (cds || noCdsImage != null)) {
+      throw new ImageBuildException(Step.INPUTS, "--no-archive leaves out every start-up"
+          + " archive: it cannot go with the AppCDS archive or --nocds-image");
+    }
     if (user == null || !user.matches("\\d{1,10}:\\d{1,10}")) {
       throw new ImageBuildException(Step.INPUTS, "--user must be a numeric UID:GID, e.g. "
           + ImageRecipe.DEFAULT_USER + "; got \"" + user + "\" (the image has no /etc/passwd)");
@@ -150,7 +168,7 @@ record ImageInputs(List<Path> jars, String mainClass, String image, String noCds
           + feature + "-jmods) or point --java-home at a JDK that has them");
     }
     return new ImageInputs(List.copyOf(jars), mainClass, image, noCdsImage, home, feature, cds,
-        List.copyOf(jvmOptions), List.copyOf(addModules), user);
+        List.copyOf(jvmOptions), List.copyOf(addModules), user, jdkArchive);
   }
 
   /** The jars' file names, in class-path order. */

@@ -41,7 +41,7 @@ class ImageIT {
 
   @AfterEach
   void removeImages() {
-    for (String tag : List.of("hello", "boom", "nocds")) {
+    for (String tag : List.of("hello", "boom", "nocds", "noarchive", "never", "never2")) {
       CliProcess.sh("sh", "-c", "docker rmi " + IMAGE + ":" + tag + " >/dev/null 2>&1 || true");
     }
   }
@@ -169,6 +169,37 @@ class ImageIT {
         "/app/lib/demo.jar", "demo.Main"));
     assertThat(run.status()).as(run.toString()).isZero();
     assertThat(run.out().strip()).isEqualTo("no archive here");
+  }
+
+  @Test
+  void withNoArchiveTheImageHoldsNoCdsArchiveAndItsPluginStillRunsQuietly() throws Exception {
+    Path jar = jar("System.out.println(\"nothing shared\");");
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-archive",
+        "--json", "--image", IMAGE + ":noarchive", jar.toString());
+    assertThat(r.status()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("\"cds_archive_bytes\":0");
+    assertThat(r.err()).doesNotContain("training run");
+    // -Xshare:on fails the JVM when no archive maps: none is there
+    CliProcess.Result shared = exec(List.of("docker", "run", "--rm", "--network", "none",
+        "--entrypoint", "/opt/java/bin/java", IMAGE + ":noarchive", "-Xshare:on", "-cp",
+        "/app/lib/demo.jar", "demo.Main"));
+    assertThat(shared.status()).as(shared.toString()).isNotZero();
+    // the image's own entrypoint runs the plugin, and the JVM says nothing about the archive
+    CliProcess.Result run = exec(List.of("docker", "run", "--rm", "--network", "none",
+        IMAGE + ":noarchive"));
+    assertThat(run.status()).as(run.toString()).isZero();
+    assertThat(run.out().strip()).isEqualTo("nothing shared");
+    assertThat(run.err()).as(run.toString()).isEmpty();
+  }
+
+  @Test
+  void noArchiveWithTheNoCdsImageIsRefusedBeforeAnythingIsBuilt() throws Exception {
+    Path jar = jar("System.out.println(\"x\");");
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-archive",
+        "--nocds-image", IMAGE + ":never", "--image", IMAGE + ":never2", jar.toString());
+    assertThat(r.status()).as(r.toString()).isNotZero();
+    assertThat(r.err()).contains("--nocds-image needs the start-up archive");
+    assertThat(CliProcess.sh("docker", "images", "-q", IMAGE + ":never2")).isBlank();
   }
 
   @Test

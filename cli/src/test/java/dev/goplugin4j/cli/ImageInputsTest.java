@@ -84,6 +84,17 @@ class ImageInputsTest {
   }
 
   @Test
+  void leavingOutEveryArchiveIsRefusedWithTheAppCdsArchive() throws Exception {
+    Path j = jar("a.jar", "M.class");
+    assertThatThrownBy(() -> ImageInputs.check(List.of(j), null, "M", "p:1", null, jdk, true,
+        List.of(), List.of(), ImageRecipe.DEFAULT_USER, false))
+        .hasMessageContaining("--no-archive")
+        .satisfies(e -> assertThat(((ImageBuildException) e).step()).isEqualTo(Step.INPUTS));
+    assertThat(ImageInputs.check(List.of(j), null, "M", "p:1", null, jdk, false, List.of(),
+        List.of(), ImageRecipe.DEFAULT_USER, false).jdkArchive()).isFalse();
+  }
+
+  @Test
   void aJavaHomeThatIsNoJdkIsRefusedWithTheFix() throws Exception {
     Path j = jar("a.jar", "M.class");
     assertThatThrownBy(() -> ImageInputs.check(List.of(j), null, "M", "p:1", null, dir, true,
