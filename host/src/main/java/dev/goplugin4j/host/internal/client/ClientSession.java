@@ -2,7 +2,7 @@ package dev.goplugin4j.host.internal.client;
 
 import static dev.goplugin4j.host.internal.client.Cleanup.deleteRecursively;
 import static dev.goplugin4j.host.internal.client.Cleanup.quietly;
-import static dev.goplugin4j.host.internal.client.FailureDiagnosis.abbreviate;
+import static dev.goplugin4j.host.internal.client.RunnerStart.since;
 
 import dev.goplugin4j.host.AttachedRunner;
 import dev.goplugin4j.host.GrpcPlugin;
@@ -25,15 +25,11 @@ import dev.goplugin4j.host.internal.shared.SharedResources;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
-import dev.goplugin4j.protocol.HandshakeException;
-import dev.goplugin4j.protocol.IncompatibleVersionException;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
-import dev.goplugin4j.protocol.internal.proto.Empty;
-import dev.goplugin4j.protocol.internal.proto.GRPCControllerGrpc;
 import dev.goplugin4j.protocol.internal.tls.TlsWarmUp;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.Context;
@@ -52,17 +48,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,14 +65,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It coordinates the lifecycle (start, use, stop) under its lock; the phases of a start live
  * in their own classes: {@link LaunchEnvironment} (socket dir, environment, host certificate),
- * {@link HandshakeLineReader} (stdout and the handshake line), {@link AddressChecks}, {@link
- * Connector} (TLS, channel or muxer, health check) and {@link BrokerAndStdio}; {@link Cleanup}
- * holds the teardown steps. Each phase words its failures through {@link #failure}.
+ * {@link RunnerStart} (runner start, phase timings), {@link HandshakeLineReader} (stdout and the
+ * handshake line), {@link Negotiation} (handshake and reattach checks), {@link AddressChecks},
+ * {@link Connector} (TLS, channel or muxer, health check) and {@link BrokerAndStdio}; {@link
+ * Cleanup} holds the teardown steps (graceful shutdown included) and {@link ExitEvents} the
+ * Exited event. Each phase words its failures through {@link #failure} ({@link
+ * FailureDiagnosis}).
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(PluginClient.class);
-  /** How long a plugin gets to exit after Shutdown before it is killed, as go-plugin. */
-  private static final long GRACE_MILLIS = 2_000;
 
   private enum State {
     NEW,
@@ -96,9 +88,8 @@ public final class ClientSession {
   /** The client's listeners; events are made only when it is active. */
   private final EventDispatcher events;
   private final PluginEvent.Source source;
-  /** Guards the single Exited event, so it is queued before Closed whichever thread sees it. */
-  private final Object exitEventLock = new Object();
-  private boolean exitEventSent; // guarded by exitEventLock
+  /** The single Exited event, whichever thread sees the exit. */
+  private final ExitEvents exitEvents;
   private long startingNanos;
   private volatile long startedNanos;
   private Map<String, Duration> startPhases = Map.of();
@@ -148,6 +139,7 @@ public final class ClientSession {
             : ReattachConfig.KIND_PROCESS;
     this.source = new PluginEvent.Source(name, config.command(), kind);
     this.transportStats = config.multiplexBroker() ? new MuxTransportStats(source) : null;
+    this.exitEvents = new ExitEvents(events, source, () -> closing, this::uptime);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -159,10 +151,6 @@ public final class ClientSession {
 
   public boolean removeListener(PluginListener listener) {
     return events.remove(listener);
-  }
-
-  private static Duration since(long fromNanos, long toNanos) {
-    return Duration.ofNanos(Math.max(0, toNanos - fromNanos));
   }
 
   private Duration uptime() {
@@ -177,48 +165,6 @@ public final class ClientSession {
     events.fire(new PluginEvent.Stderr(source, Instant.now(),
         level == org.slf4j.event.Level.ERROR ? PluginEvent.Level.ERROR : PluginEvent.Level.WARN,
         message));
-  }
-
-  /** After Started or Reattached: the runner's exit, seen on its own thread, becomes Exited. */
-  private void watchExitForEvents(AttachedRunner r) {
-    r.onExit().whenComplete((code, err) -> {
-      int status = code == null ? -1 : code;
-      boolean requested = closing;
-      synchronized (exitEventLock) {
-        if (exitEventSent) {
-          return;
-        }
-        exitEventSent = true;
-        events.post(exitedEvent(r, status, requested));
-      }
-      events.flush();
-    });
-  }
-
-  private PluginEvent.Exited exitedEvent(AttachedRunner r, int status, boolean requested) {
-    String hint;
-    try {
-      hint = r == null ? "" : r.describeExit(status);
-    } catch (RuntimeException e) {
-      hint = "";
-    }
-    return new PluginEvent.Exited(source, Instant.now(), status, requested,
-        hint == null ? "" : hint, uptime());
-  }
-
-  /** Under the lock, once a close stopped a started plugin: Exited (if not seen yet). */
-  private void postRequestedExit(AttachedRunner r) {
-    if (!events.active()) {
-      return;
-    }
-    synchronized (exitEventLock) {
-      if (exitEventSent) {
-        return;
-      }
-      exitEventSent = true;
-      int status = r == null ? -1 : r.onExit().getNow(-1);
-      events.post(exitedEvent(r, status, true));
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -275,7 +221,7 @@ public final class ClientSession {
               address, id, startPhases, since(startingNanos, startedNanos)));
         }
       }
-      watchExitForEvents(runner);
+      exitEvents.watch(runner);
     }
   }
 
@@ -304,7 +250,7 @@ public final class ClientSession {
             // the owner record is written on the pool while the plugin starts (1-3 ms of file I/O)
             : new ProcessRunner(command, null, grpcExecutor);
     runner = r;
-    startRunner(r, deadline);
+    RunnerStart.startRunner(config, r, deadline, grpcExecutor, this::failure);
     long tRunner = System.nanoTime();
     log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
 
@@ -319,7 +265,11 @@ public final class ClientSession {
     String line = stdout.awaitHandshakeLine(deadline);
     long tLine = System.nanoTime();
     Handshake h = stdout.parseHandshake(line);
-    negotiate(h, r);
+    Negotiation.Negotiated n = Negotiation.negotiate(config, name, h, r, this::failure);
+    pluginCertBase64 = n.pluginCertBase64();
+    pluginCert = n.pluginCert();
+    version = n.version();
+    pluginSet = n.pluginSet();
     address = AddressChecks.checkAddress(r.pluginToHost(h.address()), socketDir,
         config.allowNonLoopbackTcp(), "its handshake line", r, this::failure);
     long tNegotiated = System.nanoTime();
@@ -331,75 +281,16 @@ public final class ClientSession {
     reattachConfig = reattachConfigFor(r);
     r.onExit().thenAccept(this::onPluginExit);
     long end = System.nanoTime();
-    {
-      Map<String, Duration> phases = new LinkedHashMap<>();
-      phases.put("prepare", since(t0, tPrepared));
-      phases.put("runner start", since(tPrepared, tRunner));
-      phases.put("handshake line", since(tRunner, tLine));
-      phases.put("handshake parse", since(tLine, tNegotiated));
-      phases.put("channel", since(tNegotiated, connected[0]));
-      phases.put("health check", since(connected[0], connected[1]));
-      phases.put("broker and stdio", since(connected[1], end));
-      startPhases = phases;
-    }
-    if (log.isDebugEnabled()) {
-      log.debug("plugin {} start phases (ms): prepare (executors, socket dir, env, host"
-              + " certificate) {}, runner start {}, handshake line {}, handshake parse {}, channel"
-              + " {}, health check (incl. connect and TLS) {}, broker and stdio {}; total {}",
-          name, ms(t0, tPrepared), ms(tPrepared, tRunner), ms(tRunner, tLine),
-          ms(tLine, tNegotiated), ms(tNegotiated, connected[0]), ms(connected[0], connected[1]),
-          ms(connected[1], end), ms(t0, end));
-    }
-  }
-
-  /** Milliseconds between two {@link System#nanoTime()} readings, to a tenth. */
-  private static double ms(long from, long to) {
-    return Math.round((to - from) / 100_000.0) / 10.0;
-  }
-
-  /**
-   * {@code r.start()} within the start timeout: a runner stuck there (a container engine that
-   * does not answer) must not hang the host. On timeout the caller's teardown kills the runner,
-   * which ends or undoes its start. The process runner runs on this thread.
-   */
-  private void startRunner(Runner r, long deadline) {
-    if (r instanceof ProcessRunner) {
-      // our process runner only spawns (a few ms, it cannot wait on anything): on this thread,
-      // without a hand-off to the pool and back
-      r.start();
-      return;
-    }
-    CompletableFuture<Void> started = CompletableFuture.runAsync(r::start, grpcExecutor);
-    try {
-      started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throw new PluginStartException(failure(
-          "timeout while starting the plugin: the runner (" + r.name() + ") did not start it within "
-              + config.startTimeout().toMillis() + " ms", r));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PluginStartException(failure("interrupted while starting the plugin", r), e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw new PluginStartException(failure("error starting the plugin", r), e.getCause());
-    }
+    startPhases = RunnerStart.phases(name, t0, tPrepared, tRunner, tLine, tNegotiated,
+        connected[0], connected[1], end);
   }
 
   private void doReattach() {
     ReattachConfig rc = config.reattach();
     Reattacher reattacher =
         config.reattacher() != null ? config.reattacher() : new ProcessReattacher();
-    if (!config.allowedProtocols().contains(rc.protocol())) {
-      // before the reattacher runs: a refused config touches no process or container
-      throw new HandshakeException("cannot reattach to a \"" + rc.protocol()
-          + "\" plugin: allowedProtocols is " + new TreeSet<>(config.allowedProtocols())
-          + "; goplugin4j hosts speak gRPC only");
-    }
+    // before the reattacher runs: a refused config touches no process or container
+    Negotiation.checkReattachProtocol(config, rc);
     // before the reattacher runs: a config that points elsewhere touches no process or container
     Path ownDir = AddressChecks.checkReattachAddress(rc, config.allowNonLoopbackTcp());
     long deadline = System.nanoTime() + config.startTimeout().toNanos();
@@ -420,18 +311,7 @@ public final class ClientSession {
     }
     version = rc.protocolVersion();
     pluginSet = config.versionedPlugins().get(version);
-    if (pluginSet == null) {
-      throw new IncompatibleVersionException(
-          "the reattached plugin speaks protocol version " + version
-              + " but this client has plugins only for versions " + config.versionedPlugins().keySet()
-              + ": add plugins(" + version + ", map) to the builder, or reattach with a client of"
-              + " that version", version, config.versionedPlugins().keySet(), null);
-    }
-    if (rc.multiplexed() != config.multiplexBroker()) {
-      throw new HandshakeException(
-          "the reattach config says multiplexed=" + rc.multiplexed()
-              + " but the client has multiplexBroker(" + config.multiplexBroker() + "); set them alike");
-    }
+    Negotiation.checkReattached(config, rc, pluginSet);
     if (rc.autoMtls()) {
       hostCert = AutoMtlsCertificate.fromPem(rc.hostCertificate(), rc.hostPrivateKey());
       pluginCertBase64 = rc.pluginCertificate();
@@ -454,53 +334,6 @@ public final class ClientSession {
     timer = shared.timer();
     grpcExecutor = shared.executor();
     group = shared.eventLoops();
-  }
-
-  private void negotiate(Handshake h, Runner r) {
-    try {
-      h.checkCoreVersion();
-      h.checkAppVersion(config.versionedPlugins().keySet());
-      checkAllowedProtocol(h.protocol());
-      h.checkGrpc();
-      if (config.multiplexBroker()) {
-        h.checkMultiplexSupported();
-      }
-      if (config.tls() == null && config.autoMtls()) {
-        if (!h.hasCertificate()) {
-          throw new HandshakeException(
-              "AutoMTLS is on but the plugin returned no certificate in its handshake: the plugin"
-                  + " does not support AutoMTLS. Turn autoMtls(false) for this plugin or give it TLS"
-                  + " material of its own");
-        }
-        pluginCertBase64 = h.certificate();
-        pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
-      }
-    } catch (IncompatibleVersionException e) {
-      throw new IncompatibleVersionException(
-          failure(e.getMessage(), r), e.pluginVersion(), e.hostVersions(), e);
-    } catch (HandshakeException e) {
-      throw new HandshakeException(failure(e.getMessage(), r), e);
-    }
-    version = h.appVersion();
-    pluginSet = config.versionedPlugins().get(version);
-    log.debug("plugin {} negotiated protocol version {} at {}", name, version, h.address());
-  }
-
-  /** go-plugin's AllowedProtocols check, with our net/rpc explanation when that is the cause. */
-  private void checkAllowedProtocol(String protocol) {
-    if (config.allowedProtocols().contains(protocol)) {
-      return;
-    }
-    String allowed = new TreeSet<>(config.allowedProtocols()).toString();
-    if (Handshake.NETRPC.equals(protocol)) {
-      throw new HandshakeException(
-          "unsupported plugin protocol \"" + protocol + "\"; allowedProtocols is " + allowed
-              + ". The plugin speaks Go's net/rpc protocol, which only Go hosts can use. Ask the"
-              + " plugin author for a gRPC build (go-plugin ServeConfig.GRPCServer) or use a Go host");
-    }
-    throw new HandshakeException(
-        "unsupported plugin protocol \"" + protocol + "\"; allowedProtocols is " + allowed
-            + ". Check that the command runs a go-plugin gRPC plugin");
   }
 
   /**
@@ -680,12 +513,12 @@ public final class ClientSession {
       long closeStart = System.nanoTime();
       AttachedRunner r = runner;
       if (graceful && !exited && !testMode) {
-        shutdownGracefully();
+        Cleanup.shutdownGracefully(name, channel, runner);
       }
       teardown(!testMode && kill, !testMode);
       if (events.active()) {
         if (!testMode && kill) {
-          postRequestedExit(r);
+          exitEvents.postRequestedExit(r);
         }
         events.post(new PluginEvent.Closed(source, Instant.now(), true,
             since(closeStart, System.nanoTime())));
@@ -721,27 +554,6 @@ public final class ClientSession {
       if (events.active() && startedNanos != 0) {
         events.post(new PluginEvent.Detached(source, Instant.now(), uptime()));
       }
-    }
-  }
-
-  private void shutdownGracefully() {
-    try {
-      GRPCControllerGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(GRACE_MILLIS, TimeUnit.MILLISECONDS)
-          .shutdown(Empty.getDefaultInstance());
-    } catch (StatusRuntimeException e) {
-      // The plugin may exit before answering; that is the point.
-      log.debug("plugin {} shutdown call: {}", name, e.getStatus());
-    }
-    try {
-      Integer code = runner.onExit().get(GRACE_MILLIS, TimeUnit.MILLISECONDS);
-      log.debug("plugin {} exited gracefully after Shutdown, exit status {}", name, code);
-    } catch (TimeoutException e) {
-      log.warn("plugin {} failed to exit gracefully within {} ms; killing it", name, GRACE_MILLIS);
-    } catch (ExecutionException e) {
-      log.debug("waiting for plugin {} exit: {}", name, e.getCause().toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -830,30 +642,7 @@ public final class ClientSession {
   // diagnosis
 
   private String failure(String what, AttachedRunner r) {
-    StringBuilder sb = new StringBuilder(what);
-    if (stderrPump != null) {
-      // A plugin that exited has its last lines in the pipe: let the pump drain them. One that
-      // still runs cannot end the stream, and the pump logs lines as they come: do not wait.
-      boolean gone = r.onExit().isDone();
-      stderrPump.awaitDrained(java.time.Duration.ofMillis(gone ? 500 : 20));
-      List<String> tail = stderrPump.recentLines();
-      if (!tail.isEmpty()) {
-        sb.append("\nPlugin stderr (last ").append(tail.size()).append(" lines):");
-        tail.forEach(l -> sb.append("\n  ").append(abbreviate(l)));
-      }
-    }
-    if (r instanceof Runner runnerWithDiag) {
-      String d;
-      try {
-        d = runnerWithDiag.diagnose();
-      } catch (RuntimeException e) {
-        d = "(diagnose failed: " + e + ")";
-      }
-      if (d != null && !d.isBlank()) {
-        sb.append("\nDiagnosis: ").append(d.strip());
-      }
-    }
-    return sb.toString();
+    return FailureDiagnosis.describe(what, r, stderrPump);
   }
 
   private static Thread newThread(String name, Runnable r) {
