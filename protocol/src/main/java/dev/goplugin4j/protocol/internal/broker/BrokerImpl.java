@@ -8,7 +8,6 @@ import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.ManagedChannel;
-import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -20,13 +19,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * and announces its address; {@link #dial} waits up to 5 s for the other side's announcement.
  * With a muxer, the dialler knocks, the acceptor acks (or answers "no listener for id N"), and
  * the connection is a new multiplexed stream.
+ *
+ * <p>Classic servers are started ahead: after each serve the next server is started and bound on
+ * the timer ({@link Spare}), so {@link #acceptAndServe} only fills in its services and announces
+ * it; a closed id's server has its services cleared and socket deleted at once, and is shut down on
+ * the timer. {@link #close()} returns only once every server it knows of, every serve in flight on
+ * another thread and the spare (even one still binding) is stopped and its socket file deleted.
  */
 public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrokerImpl.class);
@@ -87,6 +95,19 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final Map<Integer, Optional<Served>> servers = new ConcurrentHashMap<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final Object sendLock = new Object();
+  /** The classic server started ahead on the timer for the next id; null with a muxer. */
+  private final Spare<SslContext, IdleServer> spare;
+  /**
+   * Threads in {@link #acceptAndServe} now, so that {@link #close()} waits for them: a serve in
+   * flight may hold a started server (the spare it took, or one it is binding) that close cannot
+   * see yet. Guarded by itself.
+   */
+  private final Map<Thread, Integer> serving = new HashMap<>();
+  /**
+   * Classic servers whose id was closed: shut down, socket deleted, maybe still terminating;
+   * {@link #close()} waits for them.
+   */
+  private final Set<Server> terminating = ConcurrentHashMap.newKeySet();
 
   /**
    * @param sender sends one message on the broker stream; called under a lock, so it need not be
@@ -166,6 +187,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     this.group = Objects.requireNonNull(group, "group");
     this.muxer = muxer;
     this.timer = Objects.requireNonNull(timer, "timer");
+    this.spare = muxer != null ? null
+        : new Spare<>(timer, tls -> newIdle(), BrokerImpl::dispose, closed::get);
   }
 
   @Override
@@ -175,10 +198,61 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
 
   @Override
   public BrokeredServer acceptAndServe(int id, List<?> services) {
-    checkOpen();
     if (services == null || services.isEmpty()) {
+      checkOpen();
       throw new IllegalArgumentException("services must not be empty");
     }
+    enterServe();
+    try {
+      return serve(id, services);
+    } finally {
+      exitServe();
+    }
+  }
+
+  /** Registers this thread as serving; throws if closed (checked under the same lock as close). */
+  private void enterServe() {
+    Thread me = Thread.currentThread();
+    synchronized (serving) {
+      checkOpen();
+      serving.merge(me, 1, Integer::sum);
+    }
+  }
+
+  private void exitServe() {
+    Thread me = Thread.currentThread();
+    synchronized (serving) {
+      if (serving.merge(me, -1, Integer::sum) == 0) {
+        serving.remove(me);
+      }
+      serving.notifyAll();
+    }
+  }
+
+  /**
+   * Waits until no other thread is in {@link #acceptAndServe}; each one that was there has, by
+   * then, either stopped its server and deleted its socket (it saw the broker closed) or
+   * registered it where {@link #close()} finds it. A thread closing the broker from inside its own
+   * serve (a sender that closes it) does not wait for itself.
+   */
+  private void awaitServesInFlight() {
+    Thread me = Thread.currentThread();
+    boolean interrupted = false;
+    synchronized (serving) {
+      while (serving.size() > (serving.containsKey(me) ? 1 : 0)) {
+        try {
+          serving.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private BrokeredServer serve(int id, List<?> services) {
     if (servers.putIfAbsent(id, Optional.empty()) != null) {
       throw new IllegalStateException("a brokered server already serves id " + id
           + "; close it first, or take a fresh id from nextId()");
@@ -199,47 +273,76 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   }
 
   private Served startServer(int id, List<?> services) {
-    if (!serverInterceptors.isEmpty()) {
-      services = intercepted(services);
-    }
     if (muxer != null) {
-      return new Served(id, muxer.serve(id, services, serverTls), null, null);
-    } else {
-      NetAddress addr = listeners.newAddress();
-      Server server = GrpcTransport.server(addr, serverTls, group, group, services);
-      try {
-        listeners.prepare(addr);
-        NetAddress advertised = toPeer.apply(addr);
-        send(
-            ConnInfo.newBuilder()
-                .setServiceId(id)
-                .setNetwork(advertised.network())
-                .setAddress(advertised.address())
-                .build());
-      } catch (RuntimeException e) {
-        server.shutdownNow();
-        deleteSocket(addr);
-        throw e;
-      }
-      return new Served(id, null, server, addr);
+      List<?> given = serverInterceptors.isEmpty()
+          ? services : IdleServer.definitions(services, serverInterceptors);
+      return new Served(id, muxer.serve(id, given, serverTls), null);
+    }
+    List<ServerServiceDefinition> defs = IdleServer.definitions(services, serverInterceptors);
+    IdleServer idle = spare.take(serverTls);
+    if (idle == null) {
+      idle = newIdle();
+    }
+    try {
+      idle.serve(defs);
+      NetAddress advertised = toPeer.apply(idle.address());
+      send(
+          ConnInfo.newBuilder()
+              .setServiceId(id)
+              .setNetwork(advertised.network())
+              .setAddress(advertised.address())
+              .build());
+    } catch (RuntimeException e) {
+      dispose(idle);
+      throw e;
+    }
+    spare.refill(serverTls);
+    return new Served(id, null, idle);
+  }
+
+  /** A started classic server with no services yet, listening on a new address. */
+  private IdleServer newIdle() {
+    NetAddress addr = listeners.newAddress();
+    IdleServer idle = IdleServer.listen(addr, serverTls, group);
+    try {
+      listeners.prepare(addr);
+    } catch (RuntimeException e) {
+      dispose(idle);
+      throw e;
+    }
+    return idle;
+  }
+
+  /**
+   * Stops a classic server whose id was closed. Its services are gone and its socket file deleted
+   * before this returns, so no new call reaches them; the listener and connections are shut down
+   * on the timer, off the caller's path (as building the next server is), and {@link #close()}
+   * waits until every such server has terminated.
+   */
+  private void stopClassic(IdleServer s) {
+    s.registry().clear();
+    deleteSocket(s.address());
+    Server server = s.server();
+    terminating.removeIf(Server::isTerminated);
+    terminating.add(server);
+    try {
+      timer.execute(server::shutdownNow);
+    } catch (RejectedExecutionException e) {
+      server.shutdownNow();
+    }
+    if (closed.get()) {
+      // the broker's close may have passed over it already
+      server.shutdownNow();
+      awaitQuietly(server);
+      terminating.remove(server);
     }
   }
 
-  private List<ServerServiceDefinition> intercepted(List<?> services) {
-    List<ServerServiceDefinition> out = new ArrayList<>(services.size());
-    for (Object s : services) {
-      ServerServiceDefinition d;
-      if (s instanceof BindableService bs) {
-        d = bs.bindService();
-      } else if (s instanceof ServerServiceDefinition def) {
-        d = def;
-      } else {
-        throw new IllegalArgumentException(
-            "service must be a BindableService or ServerServiceDefinition: " + s);
-      }
-      out.add(ServerInterceptors.intercept(d, serverInterceptors));
-    }
-    return out;
+  /** Stops a server no id uses (a spare, or one whose announcement failed) and its socket. */
+  private static void dispose(IdleServer idle) {
+    idle.server().shutdownNow();
+    awaitQuietly(idle.server());
+    deleteSocket(idle.address());
   }
 
   @Override
@@ -381,7 +484,12 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     return closed.get();
   }
 
-  /** Stops every brokered server and channel; idempotent. */
+  /**
+   * Stops every brokered server and channel; idempotent. When it returns, no brokered server of
+   * this broker runs or will start and every socket file it made is deleted: serves in flight on
+   * other threads have ended (each stops its own server once it sees the broker closed), and the
+   * spare is disposed or, if still binding, waited for (see {@link Spare}).
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -390,8 +498,18 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     PluginException closedEx = new PluginException("the broker is closed");
     clientPending.values().forEach(f -> f.completeExceptionally(closedEx));
     clientPending.clear();
+    // from here on no serve starts; one in flight ends having registered its server or stopped it
+    awaitServesInFlight();
     for (Optional<Served> s : List.copyOf(servers.values())) {
       s.ifPresent(Served::close);
+    }
+    if (spare != null) {
+      spare.close();
+    }
+    for (Server s : List.copyOf(terminating)) {
+      s.shutdownNow(); // its task on the timer may not have run
+      awaitQuietly(s);
+      terminating.remove(s);
     }
     List<ManagedChannel> toClose;
     synchronized (channels) {
@@ -403,6 +521,14 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     for (ManagedChannel c : toClose) {
       awaitQuietly(c);
+    }
+  }
+
+  private static void awaitQuietly(Server s) {
+    try {
+      s.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -427,15 +553,13 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
   private final class Served implements BrokeredServer {
     private final int id;
     private final BrokeredServer muxed;
-    private final Server server;
-    private final NetAddress address;
+    private final IdleServer classic;
     private final AtomicBoolean done = new AtomicBoolean();
 
-    Served(int id, BrokeredServer muxed, Server server, NetAddress address) {
+    Served(int id, BrokeredServer muxed, IdleServer classic) {
       this.id = id;
       this.muxed = muxed;
-      this.server = server;
-      this.address = address;
+      this.classic = classic;
     }
 
     @Override
@@ -452,14 +576,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       if (muxed != null) {
         muxed.close();
       }
-      if (server != null) {
-        server.shutdownNow();
-        try {
-          server.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        deleteSocket(address);
+      if (classic != null) {
+        stopClassic(classic);
       }
     }
   }

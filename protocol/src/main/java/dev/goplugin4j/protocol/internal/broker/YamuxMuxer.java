@@ -7,6 +7,7 @@ import dev.goplugin4j.protocol.internal.yamux.YamuxGrpc.YamuxGrpcServer;
 import dev.goplugin4j.protocol.internal.yamux.YamuxSession;
 import dev.goplugin4j.protocol.internal.yamux.YamuxStreamChannel;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -14,12 +15,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -64,6 +69,10 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
   private final long knockTtlNanos;
   private final Map<Integer, YamuxGrpcServer> servers = new ConcurrentHashMap<>();
   private final Semaphore dialPermit = new Semaphore(1);
+  /** The brokered server started ahead on the knock executor for the next id, by TLS context. */
+  private final Spare<SslContext, IdleServer> spare;
+  /** Closes of brokered servers still running on the knock executor. */
+  private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -96,6 +105,8 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     this.group = Objects.requireNonNull(group, "group");
     this.knockExecutor = Objects.requireNonNull(knockExecutor, "knockExecutor");
     this.defaultServer = defaultServer;
+    this.spare = new Spare<>(knockExecutor, tls -> IdleServer.yamux(group, tls),
+        idle -> idle.yamux().close(), closed::get);
     session.acceptStreams(this::route);
   }
 
@@ -138,12 +149,24 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     if (closed.get()) {
       throw new PluginException("the multiplexed connection is closed");
     }
-    YamuxGrpcServer server = YamuxGrpc.server(group, tls, services, null);
-    if (servers.putIfAbsent(id, server) != null) {
-      server.close();
-      throw new IllegalStateException("a brokered server already serves id " + id
-          + " on this multiplexed connection; close it first or use a fresh id from nextId()");
+    List<ServerServiceDefinition> defs = IdleServer.definitions(services, List.of());
+    if (servers.containsKey(id)) {
+      throw alreadyServed(id);
     }
+    IdleServer idle = spare.take(tls);
+    if (idle == null) {
+      idle = IdleServer.yamux(group, tls);
+    }
+    // the services are in before the id is: a knock for it is acked only after this
+    idle.serve(defs);
+    YamuxGrpcServer server = idle.yamux();
+    if (servers.putIfAbsent(id, server) != null) {
+      idle.registry().clear();
+      closeLater(server);
+      throw alreadyServed(id);
+    }
+    spare.refill(tls);
+    IdleServer served = idle;
     AtomicBoolean done = new AtomicBoolean();
     return new GrpcBroker.BrokeredServer() {
       @Override
@@ -155,10 +178,51 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       public void close() {
         if (done.compareAndSet(false, true)) {
           servers.remove(id, server);
-          server.close();
+          // no new call reaches the services from here on; the server's graceful shutdown (calls
+          // in flight get up to 5 s) runs off the caller's path, and close() waits for it
+          served.registry().clear();
+          closeLater(server);
         }
       }
     };
+  }
+
+  private static IllegalStateException alreadyServed(int id) {
+    return new IllegalStateException("a brokered server already serves id " + id
+        + " on this multiplexed connection; close it first or use a fresh id from nextId()");
+  }
+
+  /** Closes {@code server} on the knock executor (inline if it refuses); tracked for close(). */
+  private void closeLater(YamuxGrpcServer server) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    closing.add(f);
+    try {
+      knockExecutor.execute(() -> {
+        try {
+          server.close();
+        } finally {
+          f.complete(null);
+          closing.remove(f);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      try {
+        server.close();
+      } finally {
+        f.complete(null);
+        closing.remove(f);
+      }
+    }
+    if (closed.get()) {
+      // close() may have looked at the pending closes before this one was added
+      try {
+        f.get(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("a brokered server did not finish closing: {}", e.toString());
+      }
+    }
   }
 
   @Override
@@ -237,6 +301,17 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       s.close();
     }
     servers.clear();
+    spare.close();
+    for (CompletableFuture<Void> f : List.copyOf(closing)) {
+      try {
+        f.get(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("a brokered server did not finish closing: {}", e.toString());
+      }
+    }
     session.close();
   }
 }

@@ -58,6 +58,8 @@ class BrokerImplTest {
   final List<AutoCloseable> closeables = new ArrayList<>();
   final List<ConnInfo> sentByPlugin = new CopyOnWriteArrayList<>();
   final AtomicInteger socketNo = new AtomicInteger();
+  /** Runs in the plugin broker's {@link BrokerImpl.Listeners#prepare}, once its server listens. */
+  volatile Consumer<NetAddress> pluginPrepare = a -> {};
 
   BrokerImpl host;
   BrokerImpl plugin;
@@ -89,6 +91,21 @@ class BrokerImplTest {
     return () -> NetAddress.unix(dir.resolve("b" + socketNo.incrementAndGet() + ".sock").toString());
   }
 
+  private BrokerImpl.Listeners pluginListeners() {
+    BrokerImpl.Listeners plain = listeners();
+    return new BrokerImpl.Listeners() {
+      @Override
+      public NetAddress newAddress() {
+        return plain.newAddress();
+      }
+
+      @Override
+      public void prepare(NetAddress listening) {
+        pluginPrepare.accept(listening);
+      }
+    };
+  }
+
   /** Wires the two brokers; each side's messages are delivered in order on its own thread. */
   private void brokers(YamuxMuxer hostMux, YamuxMuxer pluginMux) {
     BrokerImpl[] h = new BrokerImpl[1];
@@ -99,7 +116,8 @@ class BrokerImplTest {
       toHost.execute(() -> h[0].onMessage(m));
     };
     h[0] = new BrokerImpl(hostSender, null, null, listeners(), a -> a, a -> a, group, hostMux, timer);
-    p[0] = new BrokerImpl(pluginSender, null, null, listeners(), a -> a, a -> a, group, pluginMux, timer);
+    p[0] = new BrokerImpl(
+        pluginSender, null, null, pluginListeners(), a -> a, a -> a, group, pluginMux, timer);
     host = h[0];
     plugin = p[0];
     closeables.add(host);
@@ -334,5 +352,166 @@ class BrokerImplTest {
         .hasMessageContaining("already serves id 3")
         .hasMessageContaining("nextId()");
     assertThat(check(hostDials(3), "first")).isEqualTo(ServingStatus.SERVING);
+  }
+
+  // ------------------------------------------------------------------ servers started ahead
+
+  /** Serves ids 1..4 one after another, each with its own services, and checks each answers. */
+  private void successiveServesEachReachTheirOwnServices() {
+    for (int id = 1; id <= 4; id++) {
+      BrokeredServer s = plugin.acceptAndServe(id, List.of(health("svc" + id)));
+      ManagedChannel ch = hostDials(id);
+      assertThat(check(ch, "svc" + id)).isEqualTo(ServingStatus.SERVING);
+      int earlier = id - 1;
+      if (earlier > 0) {
+        // the server started ahead has this id's services only
+        assertThatThrownBy(() -> check(ch, "svc" + earlier))
+            .isInstanceOf(StatusRuntimeException.class)
+            .hasMessageContaining("NOT_FOUND");
+      }
+      s.close();
+    }
+  }
+
+  @Test
+  void successiveClassicServesEachReachTheirOwnServices() {
+    classicBrokers();
+    successiveServesEachReachTheirOwnServices();
+  }
+
+  @Test
+  void successiveMultiplexedServesEachReachTheirOwnServices() throws Exception {
+    multiplexedBrokers(TimeUnit.SECONDS.toNanos(6));
+    successiveServesEachReachTheirOwnServices();
+  }
+
+  @Test
+  void closingTheBrokerRemovesEverySocketFileIncludingTheServerStartedAhead() throws Exception {
+    classicBrokers();
+    for (int id = 1; id <= 3; id++) {
+      BrokeredServer s = plugin.acceptAndServe(id, List.of(health("svc" + id)));
+      assertThat(check(hostDials(id), "svc" + id)).isEqualTo(ServingStatus.SERVING);
+      s.close();
+    }
+    plugin.acceptAndServe(4, List.of(health("open")));
+    plugin.close();
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertThat(files.filter(f -> f.toString().endsWith(".sock"))).isEmpty();
+    }
+  }
+
+  @Test
+  void aClosedClassicServerNoLongerAnswersOnAConnectionStillOpen() {
+    classicBrokers();
+    BrokeredServer s = plugin.acceptAndServe(6, List.of(health("six")));
+    ManagedChannel ch = hostDials(6);
+    assertThat(check(ch, "six")).isEqualTo(ServingStatus.SERVING);
+    s.close();
+    assertThatThrownBy(() -> check(ch, "six")).isInstanceOf(StatusRuntimeException.class);
+  }
+
+  // ------------------------------------------------------------------ close against work in flight
+
+  private List<Path> socketFiles() throws java.io.IOException {
+    try (var files = java.nio.file.Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".sock")).toList();
+    }
+  }
+
+  /**
+   * Waits until {@code t} has ended or is parked inside {@code type}'s {@code method} (a state,
+   * not a time); returns whether it had ended.
+   */
+  private static boolean endedRatherThanWaitingIn(Thread t, Class<?> type, String method) {
+    while (true) {
+      Thread.State s = t.getState();
+      if (s == Thread.State.TERMINATED) {
+        return true;
+      }
+      if ((s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING)
+          && java.util.Arrays.stream(t.getStackTrace())
+              .anyMatch(f -> f.getClassName().equals(type.getName())
+                  && f.getMethodName().equals(method))) {
+        return false;
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  private static void await(java.util.concurrent.CountDownLatch latch) {
+    try {
+      assertThat(latch.await(30, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void closingWhileASpareIsStillBindingWaitsForItAndLeavesNoSocketFile() throws Exception {
+    classicBrokers();
+    java.util.concurrent.CountDownLatch spareListens = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    pluginPrepare = a -> {
+      if (a.address().endsWith("b2.sock")) { // the spare, on the timer
+        spareListens.countDown();
+        await(release);
+      }
+    };
+    plugin.acceptAndServe(1, List.of(health("one")));
+    await(spareListens);
+    assertThat(socketFiles()).extracting(f -> f.getFileName().toString()).contains("b2.sock");
+
+    Thread closer = new Thread(plugin::close, "broker-close");
+    closer.start();
+    boolean returnedEarly = endedRatherThanWaitingIn(closer, Spare.class, "close");
+    List<Path> leftWhenCloseReturned = returnedEarly ? socketFiles() : List.of();
+    release.countDown();
+    closer.join();
+
+    assertThat(returnedEarly).as("close returned while the spare was binding, leaving %s",
+        leftWhenCloseReturned).isFalse();
+    assertThat(socketFiles()).isEmpty();
+  }
+
+  @Test
+  void closingWhileAServeIsBindingWaitsForItAndLeavesNoSocketFile() throws Exception {
+    classicBrokers();
+    java.util.concurrent.CountDownLatch listens = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    pluginPrepare = a -> {
+      if (a.address().endsWith("b1.sock")) { // on the serving thread: no spare yet
+        listens.countDown();
+        await(release);
+      }
+    };
+    CompletableFuture<BrokeredServer> served = new CompletableFuture<>();
+    Thread server = new Thread(() -> {
+      try {
+        served.complete(plugin.acceptAndServe(1, List.of(health("one"))));
+      } catch (Throwable t) {
+        served.completeExceptionally(t);
+      }
+    }, "serve");
+    server.start();
+    await(listens);
+
+    Thread closer = new Thread(plugin::close, "broker-close");
+    closer.start();
+    boolean returnedEarly =
+        endedRatherThanWaitingIn(closer, BrokerImpl.class, "awaitServesInFlight");
+    List<Path> leftWhenCloseReturned = returnedEarly ? socketFiles() : List.of();
+    release.countDown();
+    closer.join();
+    server.join();
+
+    assertThat(returnedEarly).as("close returned while a serve held a started server, leaving %s",
+        leftWhenCloseReturned).isFalse();
+    assertThat(socketFiles()).isEmpty();
+    assertThat(served).isCompletedExceptionally();
+    assertThatThrownBy(served::join)
+        .hasRootCauseInstanceOf(dev.goplugin4j.protocol.PluginException.class)
+        .rootCause()
+        .hasMessageContaining("closed");
   }
 }

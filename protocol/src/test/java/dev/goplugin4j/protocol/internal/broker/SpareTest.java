@@ -1,0 +1,275 @@
+package dev.goplugin4j.protocol.internal.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@link Spare} with a held executor (the test runs each build when and where it wants), builds
+ * that wait on latches and disposals it watches, so every interleaving of a build with the owner's
+ * close is forced, not hoped for.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SpareTest {
+  private static final Object KEY = new Object();
+
+  /** Keeps each task until the test runs it. */
+  private static final class HeldExecutor implements Executor {
+    final List<Runnable> held = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void execute(Runnable task) {
+      held.add(task);
+    }
+
+    Runnable takeOnly() {
+      assertThat(held).hasSize(1);
+      return held.remove(0);
+    }
+  }
+
+  private final AtomicBoolean ownerClosed = new AtomicBoolean();
+  private final List<Object> built = new CopyOnWriteArrayList<>();
+  private final List<Object> disposed = new CopyOnWriteArrayList<>();
+  private final AtomicInteger seq = new AtomicInteger();
+
+  private Function<Object, Object> building() {
+    return key -> {
+      Object r = "spare" + seq.incrementAndGet();
+      built.add(r);
+      return r;
+    };
+  }
+
+  private Spare<Object, Object> spare(Executor executor, Function<Object, Object> build,
+      Consumer<Object> dispose) {
+    return new Spare<>(executor, build, dispose, ownerClosed::get);
+  }
+
+  private Spare<Object, Object> direct() {
+    return spare(Runnable::run, building(), disposed::add);
+  }
+
+  /**
+   * Waits until {@code t} has ended or is parked waiting for a future (in {@link Spare#close()}):
+   * a state, not a time. Returns whether it had ended.
+   */
+  private static boolean endedRatherThanWaiting(Thread t) {
+    while (true) {
+      Thread.State s = t.getState();
+      if (s == Thread.State.TERMINATED) {
+        return true;
+      }
+      if ((s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING)
+          && Arrays.stream(t.getStackTrace()).anyMatch(
+              f -> f.getClassName().equals("java.util.concurrent.CompletableFuture"))) {
+        return false;
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /**
+   * The interleaving that failed in CI (a spare's socket left after the broker's close): the owner
+   * closes while the spare is being built, the build ends and starts disposing it, and only then
+   * does the owner's close look at the spare. The close must wait for that disposal.
+   */
+  @Test
+  void closeDoesNotReturnWhileABuildThatSawTheOwnerClosedIsStillDisposingItsSpare()
+      throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch buildEntered = new CountDownLatch(1);
+    CountDownLatch ownerNowClosed = new CountDownLatch(1);
+    Function<Object, Object> slowBuild = key -> {
+      buildEntered.countDown();
+      awaitUninterruptibly(ownerNowClosed);
+      return building().apply(key);
+    };
+    AtomicReference<Spare<Object, Object>> slot = new AtomicReference<>();
+    AtomicReference<Thread> closer = new AtomicReference<>();
+    AtomicBoolean closeReturnedDuringDisposal = new AtomicBoolean();
+    Consumer<Object> watchedDispose = r -> {
+      // the build thread disposes what it made: the owner's close looks now, in the middle
+      Thread c = new Thread(() -> slot.get().close(), "owner-close");
+      closer.set(c);
+      c.start();
+      closeReturnedDuringDisposal.set(endedRatherThanWaiting(c));
+      disposed.add(r);
+    };
+    slot.set(spare(executor, slowBuild, watchedDispose));
+
+    slot.get().refill(KEY);
+    Thread builder = new Thread(executor.takeOnly(), "spare-builder");
+    builder.start();
+    buildEntered.await();
+    ownerClosed.set(true); // the owner's close has begun (before it reaches the spare)
+    ownerNowClosed.countDown();
+    builder.join();
+    closer.get().join();
+
+    assertThat(closeReturnedDuringDisposal)
+        .as("the owner's close returned while the spare it missed was still being disposed")
+        .isFalse();
+    assertThat(built).hasSize(1);
+    assertThat(disposed).isEqualTo(built);
+    assertThat(slot.get().take(KEY)).isNull();
+  }
+
+  @Test
+  void closeWaitsForABuildInFlightThenNothingIsLeft() throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch buildEntered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, key -> {
+      buildEntered.countDown();
+      awaitUninterruptibly(release);
+      return building().apply(key);
+    }, disposed::add);
+    slot.refill(KEY);
+    Thread builder = new Thread(executor.takeOnly(), "spare-builder");
+    builder.start();
+    buildEntered.await();
+
+    ownerClosed.set(true);
+    Thread closer = new Thread(slot::close, "owner-close");
+    closer.start();
+    assertThat(endedRatherThanWaiting(closer)).as("close returned before the build ended")
+        .isFalse();
+    release.countDown();
+    closer.join();
+
+    assertThat(built).hasSize(1);
+    assertThat(disposed).isEqualTo(built);
+    builder.join();
+  }
+
+  @Test
+  void aBuildStillQueuedWhenTheOwnerClosesBuildsNothingAndCloseDoesNotWaitForIt() {
+    HeldExecutor executor = new HeldExecutor();
+    Spare<Object, Object> slot = spare(executor, building(), disposed::add);
+    slot.refill(KEY);
+
+    ownerClosed.set(true);
+    slot.close(); // returns at once: the queued build cannot have bound anything
+    executor.takeOnly().run();
+
+    assertThat(built).isEmpty();
+    assertThat(slot.take(KEY)).isNull();
+  }
+
+  @Test
+  void aSpareKeptBeforeTheOwnerClosedIsDisposedByClose() {
+    Spare<Object, Object> slot = direct();
+    slot.refill(KEY);
+    assertThat(built).hasSize(1);
+
+    ownerClosed.set(true);
+    slot.close();
+    slot.close(); // idempotent
+
+    assertThat(disposed).isEqualTo(built);
+    assertThat(slot.take(KEY)).isNull();
+  }
+
+  @Test
+  void noBuildStartsOnceTheOwnerIsClosed() {
+    Spare<Object, Object> slot = direct();
+    ownerClosed.set(true);
+    slot.refill(KEY);
+    slot.close();
+    assertThat(built).isEmpty();
+  }
+
+  @Test
+  void closeIsRefusedWhileTheOwnerIsOpen() {
+    assertThatThrownBy(direct()::close).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void atMostOneSpareExistsAndTakeHandsItOverOnce() {
+    Spare<Object, Object> slot = direct();
+    slot.refill(KEY);
+    slot.refill(KEY);
+    assertThat(built).hasSize(1);
+    assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+    assertThat(slot.take(KEY)).isNull();
+    slot.refill(KEY);
+    assertThat(slot.take(KEY)).isEqualTo(built.get(1));
+    assertThat(disposed).isEmpty();
+  }
+
+  @Test
+  void aSpareIsTakenOnlyForItsKeyAndARefillForAnotherKeyDisposesIt() {
+    Spare<Object, Object> slot = direct();
+    Object other = new Object();
+    slot.refill(KEY);
+    assertThat(slot.take(other)).isNull();
+
+    slot.refill(other);
+    assertThat(disposed).containsExactly(built.get(0));
+    assertThat(slot.take(KEY)).isNull();
+    assertThat(slot.take(other)).isEqualTo(built.get(1));
+  }
+
+  @Test
+  void aFailedBuildLeavesNoSpareAndTheNextRefillTriesAgain() {
+    AtomicBoolean fail = new AtomicBoolean(true);
+    Function<Object, Object> ok = building();
+    Spare<Object, Object> slot = spare(Runnable::run, key -> {
+      if (fail.get()) {
+        throw new IllegalStateException("cannot listen");
+      }
+      return ok.apply(key);
+    }, disposed::add);
+    slot.refill(KEY);
+    assertThat(slot.take(KEY)).isNull();
+
+    fail.set(false);
+    slot.refill(KEY);
+    assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+  }
+
+  @Test
+  void anExecutorThatRefusesTheBuildLeavesNoBuildInFlight() {
+    List<Runnable> refused = new ArrayList<>();
+    Spare<Object, Object> slot = spare(task -> {
+      refused.add(task);
+      throw new java.util.concurrent.RejectedExecutionException("shut down");
+    }, building(), disposed::add);
+    slot.refill(KEY);
+    slot.refill(KEY); // not blocked by a build that never ran
+    assertThat(refused).hasSize(2);
+    ownerClosed.set(true);
+    slot.close(); // does not wait for it
+    assertThat(built).isEmpty();
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
