@@ -13,7 +13,8 @@
 #     host-project, which the page shows verbatim) offline, and runs the host with the plugin;
 #  4. builds the plugin project's image with `goplugin4j image` of the installed CLI artifact and
 #     runs it under upstream plugincontainer's Go host (runsc and runc), with the commands of
-#     docs/maven.md as they are there. Needs Docker with runsc registered and Go 1.24+.
+#     docs/maven.md as they are there, then the same image built with --no-archive (the smallest)
+#     under both runtimes too. Needs Docker with runsc registered and Go 1.24+.
 # Usage: scripts/check-publish.sh [extra maven options]. Needs gpg, python3, and the build's
 # dependencies in ~/.m2 (scripts/test.sh runs it after the build).
 set -euo pipefail
@@ -305,4 +306,25 @@ for rt in runsc runc; do
 done
 docker rmi "$image_ref" >/dev/null
 echo "check-publish: image $image_ref ($image_id, $((size / 1000000)) MB, $(grep -o 'built in [0-9.]* s' "$out/image-build.log" | tail -1)) ran under plugincontainer's Go host: put hello=world, got 'world' with runsc and runc"
+# the same image without any CDS archive (--no-archive, the smallest), under runc and runsc too
+small_tag=1.0.0-noarchive
+sed -e "s/ --main / --no-archive --main /" -e "s#--image $image_ref#--image ${image_ref%%:*}:$small_tag#" \
+  -e 's#> target/image.id#> target/image-noarchive.id#' "$work/image-build.sh" | grep -v '^mvn ' >"$work/image-build-small.sh"
+grep -q -- '--no-archive' "$work/image-build-small.sh" || { echo "check-publish: ERROR: could not derive the --no-archive build from the image-build block" >&2; exit 1; }
+(cd consumer-tests/plugin-project && sh -eu "$work/image-build-small.sh") >"$out/image-build-small.log" 2>&1 \
+  || { cat "$out/image-build-small.log" >&2; echo "check-publish: ERROR: building the plugin project's --no-archive image failed" >&2; exit 1; }
+small_id=$(cat consumer-tests/plugin-project/target/image-noarchive.id)
+small_size=$(docker image inspect -f '{{.Size}}' "${image_ref%%:*}:$small_tag")
+for rt in runsc runc; do
+  got=$(cd consumer-tests/plugin-project && target/kvhost -image "${image_ref%%:*}" -tag "$small_tag" \
+    -sha256 "$small_id" -runtime "$rt" 2>"$out/image-host-small-$rt.log") \
+    || { cat "$out/image-host-small-$rt.log" >&2; echo "check-publish: ERROR: plugincontainer's Go host could not run the --no-archive image under $rt" >&2; exit 1; }
+  if [ "$got" != world ]; then
+    cat "$out/image-host-small-$rt.log" >&2
+    echo "check-publish: ERROR: the Go host printed '$got' under $rt with the --no-archive image, expected 'world'" >&2
+    exit 1
+  fi
+done
+docker rmi "${image_ref%%:*}:$small_tag" >/dev/null
+echo "check-publish: --no-archive image ($small_id, $((small_size / 1000000)) MB) ran under plugincontainer's Go host with runsc and runc"
 echo "check-publish: all passed"
