@@ -3,6 +3,8 @@ package dev.goplugin4j.cli;
 import dev.goplugin4j.container.internal.Engine;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -76,47 +78,18 @@ final class ProbeImage {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
-  /** A tar with a directory {@code tmp/} and the executable {@code probe}, owned by root. */
+  /**
+   * A tar with a world-writable, sticky directory {@code tmp/} and the executable {@code probe},
+   * owned by root ({@link ImageTar}).
+   */
   static byte[] tar(byte[] probe) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    entry(out, "tmp/", 01777, '5', new byte[0]);
-    entry(out, "probe", 0755, '0', probe);
-    out.writeBytes(new byte[1024]); // two zero blocks end the archive
+    try (ImageTar tar = new ImageTar(out)) {
+      tar.dir("tmp", 01777);
+      tar.file("probe", 0755, probe);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory failed", e); // a byte array does not fail
+    }
     return out.toByteArray();
-  }
-
-  private static void entry(ByteArrayOutputStream out, String name, int mode, char type,
-      byte[] data) {
-    byte[] h = new byte[512];
-    put(h, 0, name);
-    put(h, 100, String.format("%07o", mode));
-    put(h, 108, "0000000");
-    put(h, 116, "0000000");
-    put(h, 124, String.format("%011o", data.length));
-    put(h, 136, String.format("%011o", 1_700_000_000L));
-    h[156] = (byte) type;
-    put(h, 257, "ustar");
-    put(h, 263, "00");
-    put(h, 265, "root");
-    put(h, 297, "root");
-    for (int i = 148; i < 156; i++) {
-      h[i] = ' ';
-    }
-    int sum = 0;
-    for (byte b : h) {
-      sum += b & 0xff;
-    }
-    put(h, 148, String.format("%06o", sum));
-    h[154] = 0;
-    h[155] = ' ';
-    out.writeBytes(h);
-    out.writeBytes(data);
-    int pad = (512 - data.length % 512) % 512;
-    out.writeBytes(new byte[pad]);
-  }
-
-  private static void put(byte[] h, int at, String s) {
-    byte[] b = s.getBytes(StandardCharsets.US_ASCII);
-    System.arraycopy(b, 0, h, at, b.length);
   }
 }
