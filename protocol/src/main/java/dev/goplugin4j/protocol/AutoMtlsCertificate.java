@@ -3,8 +3,6 @@ package dev.goplugin4j.protocol;
 import dev.goplugin4j.protocol.internal.tls.AutoMtlsKeys;
 import dev.goplugin4j.protocol.internal.tls.TlsCrypto;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.StringWriter;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
@@ -12,7 +10,6 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Objects;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /**
  * A one-off self-signed certificate for go-plugin's AutoMTLS, made exactly as go-plugin makes
@@ -136,13 +133,13 @@ public final class AutoMtlsCertificate {
    */
   public static String toPem(X509Certificate certificate) {
     Objects.requireNonNull(certificate, "certificate");
-    StringWriter sw = new StringWriter();
-    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
-      w.writeObject(certificate);
-    } catch (IOException e) {
+    try {
+      return "-----BEGIN CERTIFICATE-----\n"
+          + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
+          + "\n-----END CERTIFICATE-----\n";
+    } catch (CertificateException e) {
       throw new PluginException("cannot encode certificate as PEM: " + e.getMessage(), e);
     }
-    return sw.toString();
   }
 
   /**

@@ -16,6 +16,12 @@ class AutoMtlsCertificateTest {
   void certificateHasGoPluginsParameters() throws Exception {
     AutoMtlsCertificate c = AutoMtlsCertificate.generate();
     X509Certificate x = c.certificate();
+    assertThat(x.getVersion()).isEqualTo(3);
+    assertThat(x.getSigAlgName()).isEqualTo("SHA512withECDSA");
+    assertThat(x.getSubjectX500Principal().getName()).isEqualTo("CN=localhost,O=HashiCorp");
+    assertThat(x.getIssuerX500Principal()).isEqualTo(x.getSubjectX500Principal());
+    assertThat(x.getCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.15", "2.5.29.19");
+    assertThat(x.getNonCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.37", "2.5.29.17");
     assertThat(((ECPublicKey) x.getPublicKey()).getParams().getCurve().getField().getFieldSize())
         .isEqualTo(521);
     assertThat(x.getSubjectX500Principal().getName()).contains("CN=localhost").contains("O=HashiCorp");
@@ -47,7 +53,8 @@ class AutoMtlsCertificateTest {
   @Test
   void pemParsesBack() {
     AutoMtlsCertificate c = AutoMtlsCertificate.generate();
-    assertThat(c.pem()).startsWith("-----BEGIN CERTIFICATE-----");
+    assertThat(c.pem()).startsWith("-----BEGIN CERTIFICATE-----\n").endsWith("\n-----END CERTIFICATE-----\n");
+    assertThat(c.pem().lines()).allSatisfy(l -> assertThat(l.length()).isBetween(1, 64));
     assertThat(AutoMtlsCertificate.parsePem(c.pem())).isEqualTo(c.certificate());
   }
 

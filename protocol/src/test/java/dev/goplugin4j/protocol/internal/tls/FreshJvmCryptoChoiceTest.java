@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,22 @@ class FreshJvmCryptoChoiceTest {
     List<String> lines = run("--enable-native-access=ALL-UNNAMED");
     assertThat(lines).contains("PATH=NATIVE");
     assertThat(infoOrAbove(lines)).isEmpty();
+  }
+
+  @Test
+  void certificatesAndPemAreMadeWithoutBouncyCastlesCertificateBuilderOnEitherPath()
+      throws Exception {
+    // bcpkix is a signed jar: its first class costs a fresh host a signature check, ~100 classes
+    for (String setting : List.of("native", "jdk")) {
+      List<String> lines = run("--enable-native-access=ALL-UNNAMED", "-verbose:class",
+          "-Dgoplugin4j.crypto=" + setting);
+
+      assertThat(lines).contains("PEM=ok", "PATH=" + setting.toUpperCase(Locale.ROOT));
+      assertThat(lines).filteredOn(l -> l.contains("org.bouncycastle.cert.")
+              || l.contains("org.bouncycastle.operator.") || l.contains("org.bouncycastle.openssl."))
+          .as("BouncyCastle pkix classes loaded with goplugin4j.crypto=%s", setting)
+          .isEmpty();
+    }
   }
 
   @Test
