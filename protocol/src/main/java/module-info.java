@@ -11,7 +11,6 @@ module dev.goplugin4j.protocol {
   requires io.grpc.services;
   requires com.google.protobuf;
   requires org.bouncycastle.provider;
-  requires org.bouncycastle.pkix;
   // the native AutoMTLS path (docs/tls.md): BouncyCastle JSSE with a private ACCP instance; ACCP
   // is optional at run time (resolved when on the module path: it provides java.security.Provider)
   requires org.bouncycastle.tls;
