@@ -664,7 +664,7 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
-     * How long to wait for the plugin's handshake and first health check. Default 1 minute.
+     * How long to wait for the plugin's handshake and its gRPC server's answer. Default 1 minute.
      *
      * @param timeout positive; not null
      * @return this builder

@@ -108,7 +108,7 @@ public sealed interface PluginEvent
   }
 
   /**
-   * The plugin was launched, handshook and answered its first health check: the client is ready
+   * The plugin was launched, handshook and its gRPC server is reachable: the client is ready
    * for {@link PluginClient#dispense}.
    *
    * @param source the plugin
@@ -119,8 +119,10 @@ public sealed interface PluginEvent
    * @param runnerId the runner's id: the process id, or the container id
    * @param phases how long each phase of the start took, in order: {@code prepare} (executors,
    *     socket directory, environment, host certificate), {@code runner start}, {@code handshake
-   *     line}, {@code handshake parse}, {@code channel}, {@code health check} (connect and TLS
-   *     included), {@code broker and stdio}
+   *     line}, {@code handshake parse}, {@code channel} (built, its connection started), {@code
+   *     broker and stdio} (opened with the connection), {@code connect} (until the channel is
+   *     ready: connected, TLS handshook, the server's HTTP/2 settings read; a health check when
+   *     the first connection fails)
    * @param total from {@link Starting} to ready
    */
   record Started(

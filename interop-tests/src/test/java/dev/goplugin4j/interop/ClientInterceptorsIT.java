@@ -96,7 +96,7 @@ class ClientInterceptorsIT {
       }
       String name = plugin.getFileName().toString();
       assertThat(recorder.calls)
-          .contains("grpc.health.v1.Health/Check main " + name + " process")
+          .contains("plugin.GRPCBroker/StartStream main " + name + " process")
           .containsSubsequence(
               "proto.KV/Get main " + name + " process",
               "proto.KV/Get brokered " + name + " process")

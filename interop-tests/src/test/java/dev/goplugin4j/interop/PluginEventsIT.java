@@ -93,7 +93,7 @@ class PluginEventsIT {
       assertThat(Long.parseLong(started.runnerId())).isPositive();
       assertThat(started.containerId()).isEmpty();
       assertThat(started.phases().keySet()).containsExactly("prepare", "runner start",
-          "handshake line", "handshake parse", "channel", "health check", "broker and stdio");
+          "handshake line", "handshake parse", "channel", "broker and stdio", "connect");
       assertThat(started.total()).isPositive();
 
       assertThatThrownBy(() -> kv.put("crash", "7".getBytes(StandardCharsets.UTF_8)))

@@ -97,7 +97,7 @@ class PluginMetricsIT {
     assertThat(registry.get(PluginMetrics.START_PHASE).tag("plugin", name).timers())
         .extracting(t -> t.getId().getTag("phase"))
         .containsExactlyInAnyOrder("prepare", "runner start", "handshake line", "handshake parse",
-            "channel", "health check", "broker and stdio");
+            "channel", "broker and stdio", "connect");
     assertThat(rpc(name, "proto.KV/Put", "OK", "main").count()).isEqualTo(2);
     assertThat(rpc(name, "proto.KV/Get", "OK", "main").count()).isEqualTo(1);
     // the client's own calls are not the application's

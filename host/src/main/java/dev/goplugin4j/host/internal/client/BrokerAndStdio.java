@@ -39,7 +39,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Broker and stdio phase of a start, once the plugin answers its health check: the host's
+ * Broker and stdio phase of a start, opened with the main channel: the host's
  * {@link BrokerImpl} with its listeners, the GRPCBroker stream that carries its messages, and the
  * GRPCStdio stream that forwards the plugin's stdout and stderr to the application's sinks.
  */

@@ -15,6 +15,7 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Connection phase of a start: the TLS contexts (configured material or AutoMTLS), the yamux
- * muxer when the broker is multiplexed, the channel tuning, and the health check that proves the
- * plugin's gRPC server answers.
+ * muxer when the broker is multiplexed, the channel tuning, and the wait that proves the plugin's
+ * gRPC server reachable (the channel READY; a health check when it is not, or on reattach).
  */
 final class Connector {
   // the session's logger: tests and users read these lines under PluginClient
@@ -180,6 +181,67 @@ final class Connector {
       throw new PluginStartException(diagnosis.failure("interrupted while connecting to the plugin", r), e);
     }
     return new YamuxMuxer(session, group, grpcExecutor, null);
+  }
+
+  /**
+   * Waits until the plugin's gRPC server is reachable on {@code channel}, within the deadline: the
+   * channel READY (connected, TLS handshook, the server's HTTP/2 settings read). That is what
+   * go-plugin's own host trusts before the first call (it makes no health RPC), and it saves a
+   * warm host's start an RPC whose code runs interpreted on a path taken once per start. When the
+   * channel fails instead, or is not READY by the deadline, the {@link #healthCheck health check}
+   * runs: its failure tells why (a TLS mismatch, an exit, a timeout), as before, or its retries
+   * find a plugin that was not serving yet.
+   *
+   * @return true when the channel became READY; false when the health check answered instead,
+   *     on a connection other than the first
+   */
+  boolean awaitReachable(ManagedChannel channel, long deadline, AttachedRunner r) {
+    if (awaitReady(channel, deadline)) {
+      return true;
+    }
+    healthCheck(channel, deadline, r);
+    return false;
+  }
+
+  /**
+   * Whether the channel became READY by the deadline; false at its first failure
+   * (TRANSIENT_FAILURE), shutdown or the deadline.
+   */
+  private static boolean awaitReady(ManagedChannel channel, long deadline) {
+    CompletableFuture<ConnectivityState> settled = new CompletableFuture<>();
+    watch(channel, channel.getState(true), settled);
+    try {
+      return settled.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+          == ConnectivityState.READY;
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      // the health check that follows sees the interrupt and says so
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void watch(ManagedChannel channel, ConnectivityState state,
+      CompletableFuture<ConnectivityState> settled) {
+    if (state == ConnectivityState.READY || state == ConnectivityState.TRANSIENT_FAILURE
+        || state == ConnectivityState.SHUTDOWN) {
+      settled.complete(state);
+      return;
+    }
+    if (state == ConnectivityState.IDLE) {
+      state = channel.getState(true);
+      if (state != ConnectivityState.IDLE) {
+        watch(channel, state, settled);
+        return;
+      }
+    }
+    ConnectivityState seen = state;
+    channel.notifyWhenStateChanged(seen, () -> {
+      if (!settled.isDone()) {
+        watch(channel, channel.getState(false), settled);
+      }
+    });
   }
 
   /** Waits until the plugin's gRPC server answers SERVING on {@code channel}, within the deadline. */

@@ -66,25 +66,27 @@ final class RunnerStart {
 
   /**
    * The phases of a launch from their {@link System#nanoTime()} readings, for the Started event;
-   * logged at DEBUG too.
+   * logged at DEBUG too. The broker and stdio streams are opened before the channel connects
+   * (they go out with its first bytes), so {@code broker and stdio} comes before {@code connect}.
    */
   static Map<String, Duration> phases(String name, long t0, long tPrepared, long tRunner,
-      long tLine, long tNegotiated, long channelBuilt, long healthy, long end) {
+      long tLine, long tNegotiated, long channelBuilt, long streamsOpened, long end) {
     Map<String, Duration> phases = new LinkedHashMap<>();
     phases.put("prepare", since(t0, tPrepared));
     phases.put("runner start", since(tPrepared, tRunner));
     phases.put("handshake line", since(tRunner, tLine));
     phases.put("handshake parse", since(tLine, tNegotiated));
     phases.put("channel", since(tNegotiated, channelBuilt));
-    phases.put("health check", since(channelBuilt, healthy));
-    phases.put("broker and stdio", since(healthy, end));
+    phases.put("broker and stdio", since(channelBuilt, streamsOpened));
+    phases.put("connect", since(streamsOpened, end));
     if (log.isDebugEnabled()) {
       log.debug("plugin {} start phases (ms): prepare (executors, socket dir, env, host"
               + " certificate) {}, runner start {}, handshake line {}, handshake parse {}, channel"
-              + " {}, health check (incl. connect and TLS) {}, broker and stdio {}; total {}",
+              + " {}, broker and stdio {}, connect (until the channel is ready, TLS included) {};"
+              + " total {}",
           name, ms(t0, tPrepared), ms(tPrepared, tRunner), ms(tRunner, tLine),
-          ms(tLine, tNegotiated), ms(tNegotiated, channelBuilt), ms(channelBuilt, healthy),
-          ms(healthy, end), ms(t0, end));
+          ms(tLine, tNegotiated), ms(tNegotiated, channelBuilt), ms(channelBuilt, streamsOpened),
+          ms(streamsOpened, end), ms(t0, end));
     }
     return phases;
   }
