@@ -1,5 +1,6 @@
 package dev.goplugin4j.interop;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.goplugin4j.host.GrpcPlugin;
@@ -8,17 +9,25 @@ import dev.goplugin4j.interop.proto.streaming.Read;
 import dev.goplugin4j.interop.proto.streaming.StreamerServiceGrpc;
 import dev.goplugin4j.interop.proto.streaming.Write;
 import dev.goplugin4j.protocol.GrpcBroker;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Host adapter for the {@code proto.StreamerService} of go-plugin's examples/streaming (the
@@ -32,20 +41,29 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
 
   @Override
   public Streamer client(Channel channel, GrpcBroker broker) {
-    return new Client(StreamerServiceGrpc.newBlockingStub(channel), StreamerServiceGrpc.newStub(channel));
+    return new Client(channel);
   }
+
+  /**
+   * Read with {@link ChunkMarshaller} for its responses; same method name and wire format as the
+   * generated one.
+   */
+  private static final MethodDescriptor<Read.Request, Read.ResponseChunk> READ =
+      StreamerServiceGrpc.getReadMethod().toBuilder().setResponseMarshaller(new ChunkMarshaller()).build();
 
   /** The largest array most JVMs allocate. */
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   private static final class Client implements Streamer {
+    private final Channel channel;
     private final StreamerServiceGrpc.StreamerServiceBlockingStub blocking;
     private final StreamerServiceGrpc.StreamerServiceStub async;
     private int chunkSize;
 
-    Client(StreamerServiceGrpc.StreamerServiceBlockingStub blocking, StreamerServiceGrpc.StreamerServiceStub async) {
-      this.blocking = blocking;
-      this.async = async;
+    Client(Channel channel) {
+      this.channel = channel;
+      this.blocking = StreamerServiceGrpc.newBlockingStub(channel);
+      this.async = StreamerServiceGrpc.newStub(channel);
     }
 
     @Override
@@ -60,29 +78,12 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
 
     @Override
     public byte[] read() {
-      // Each chunk's bytes are already a copy of their own (parsing copied them out of the
-      // transport's buffers): keep them and copy each once into the result, instead of a
-      // ByteArrayOutputStream's copy, its doublings and its final copy (about 4 copies of every
-      // byte, a quarter of the host's CPU for 64 MiB in 64 KiB chunks).
-      List<ByteString> parts = new ArrayList<>();
-      long total = 0;
-      Iterator<Read.ResponseChunk> chunks = blocking.read(Read.Request.getDefaultInstance());
-      while (chunks.hasNext()) {
-        ByteString part = chunks.next().getReadBytes();
-        total += part.size();
-        if (total > MAX_ARRAY) {
-          throw new IllegalStateException("the streamer plugin sent more than " + MAX_ARRAY
-              + " bytes, more than a Java array holds");
-        }
-        parts.add(part);
-      }
-      byte[] out = new byte[(int) total];
-      int at = 0;
-      for (ByteString part : parts) {
-        part.copyTo(out, at);
-        at += part.size();
-      }
-      return out;
+      ReadCall call = new ReadCall();
+      // the callbacks run on the transport's thread: they only keep a chunk or complete
+      ClientCalls.asyncServerStreamingCall(
+          channel.newCall(READ, CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())),
+          Read.Request.getDefaultInstance(), call);
+      return call.await();
     }
 
     @Override
@@ -94,6 +95,172 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
       WriteCall call = new WriteCall();
       async.write(call);
       call.send(data, chunkSize);
+    }
+  }
+
+  /**
+   * One server-streaming Read. Its callbacks run on the transport's thread: each chunk (an array
+   * of its own, filled by {@link ChunkMarshaller}) is kept as it arrives, and the caller copies them
+   * once into the result when the stream ends, as go-plugin's Go client copies each into its
+   * buffer. A blocking stub's iterator took one message per round trip between the transport's
+   * thread and the caller (two thread switches per 64 KiB chunk).
+   */
+  private static final class ReadCall implements ClientResponseObserver<Read.Request, Read.ResponseChunk> {
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    // written by the transport's thread only; read by the caller after done completes
+    private final List<ByteString> parts = new ArrayList<>();
+    private long total;
+    private ClientCallStreamObserver<Read.Request> call;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Read.Request> requestStream) {
+      this.call = requestStream;
+    }
+
+    @Override
+    public void onNext(Read.ResponseChunk value) {
+      if (done.isDone()) {
+        return;
+      }
+      ByteString part = value.getReadBytes();
+      total += part.size();
+      if (total > MAX_ARRAY) {
+        parts.clear();
+        done.completeExceptionally(new IllegalStateException(
+            "the streamer plugin sent more than " + MAX_ARRAY + " bytes, more than a Java array holds"));
+        call.cancel("the read is larger than a Java array", null);
+        return;
+      }
+      parts.add(part);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      parts.clear();
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(null);
+    }
+
+    /**
+     * Waits for the end of the stream; an interrupt (also one already pending) cancels the call and
+     * throws a {@code CANCELLED} {@link io.grpc.StatusRuntimeException}, the interrupt kept.
+     */
+    byte[] await() {
+      try {
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+        done.get();
+      } catch (InterruptedException e) {
+        call.cancel("interrupted", e);
+        Thread.currentThread().interrupt();
+        // what grpc's blocking stub threw for an interrupted read
+        throw Status.CANCELLED.withDescription("interrupted while reading from the streamer plugin")
+            .withCause(e).asRuntimeException();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new IllegalStateException(e.getCause());
+      }
+      byte[] out = new byte[(int) total];
+      int at = 0;
+      for (ByteString part : parts) {
+        part.copyTo(out, at);
+        at += part.size();
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Parses a {@code Read.ResponseChunk} by reading its bytes from the transport's buffers straight
+   * into an array of their exact size, kept by the message without another copy. grpc's protobuf
+   * marshaller copied each chunk twice (into a scratch array, then out of it into the message).
+   * Unknown fields are skipped; a malformed message fails the call. Stateless and thread-safe.
+   */
+  static final class ChunkMarshaller implements MethodDescriptor.Marshaller<Read.ResponseChunk> {
+    private static final MethodDescriptor.Marshaller<Read.ResponseChunk> PROTO =
+        ProtoUtils.marshaller(Read.ResponseChunk.getDefaultInstance());
+
+    @Override
+    public InputStream stream(Read.ResponseChunk value) {
+      return PROTO.stream(value);
+    }
+
+    @Override
+    public Read.ResponseChunk parse(InputStream in) {
+      try {
+        ByteString bytes = ByteString.EMPTY;
+        for (long tag = varint(in, true); tag != -1; tag = varint(in, true)) {
+          int field = (int) (tag >>> 3);
+          int type = (int) (tag & 7);
+          if (field < 1 || tag > 0xFFFF_FFFFL) {
+            throw new IOException("invalid tag " + tag);
+          }
+          switch (type) {
+            case 0 -> varint(in, false);
+            case 1 -> skip(in, 8);
+            case 2 -> {
+              long len = varint(in, false);
+              // the transport's streams know their length: no allocation for a length they lack
+              if (len < 0 || len > MAX_ARRAY || (in instanceof KnownLength && len > in.available())) {
+                throw new IOException("a field of " + len + " bytes in a message with " + in.available() + " left");
+              }
+              if (field == 1) {
+                byte[] b = new byte[(int) len];
+                readFully(in, b);
+                bytes = UnsafeByteOperations.unsafeWrap(b);
+              } else {
+                skip(in, len);
+              }
+            }
+            case 5 -> skip(in, 4);
+            default -> throw new IOException("unsupported wire type " + type);
+          }
+        }
+        return Read.ResponseChunk.newBuilder().setReadBytes(bytes).build();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("invalid Read.ResponseChunk: " + e.getMessage())
+            .withCause(e).asRuntimeException();
+      }
+    }
+
+    /** A varint of at most 10 bytes; -1 at the end of the stream if {@code eofOk}. */
+    private static long varint(InputStream in, boolean eofOk) throws IOException {
+      long v = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        int b = in.read();
+        if (b < 0) {
+          if (eofOk && shift == 0) {
+            return -1;
+          }
+          throw new IOException("truncated varint");
+        }
+        v |= (long) (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          return v;
+        }
+      }
+      throw new IOException("varint longer than 10 bytes");
+    }
+
+    private static void readFully(InputStream in, byte[] b) throws IOException {
+      for (int at = 0; at < b.length; ) {
+        int n = in.read(b, at, b.length - at);
+        if (n < 0) {
+          throw new IOException("truncated field");
+        }
+        at += n;
+      }
+    }
+
+    private static void skip(InputStream in, long n) throws IOException {
+      in.skipNBytes(n);
     }
   }
 

@@ -4,10 +4,13 @@ import static dev.goplugin4j.interop.InteropSupport.PEERS;
 import static dev.goplugin4j.interop.InteropSupport.assertNothingLeaked;
 import static dev.goplugin4j.interop.InteropSupport.exampleClient;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.testkit.GoPeers;
 import dev.goplugin4j.testkit.Leaks;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +69,50 @@ class StreamingIT {
 
       assertThat(Files.size(file)).isEqualTo(data.length);
       assertThat(back).isEqualTo(data);
+    }
+    assertNothingLeaked(leaks, sockets);
+  }
+
+  @Test
+  void readOfAMissingFileFailsWithThePluginsStatusAndTheStreamerStaysUsable() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
+    Path file = files.resolve("after.bin");
+    byte[] data = "still works".getBytes(StandardCharsets.UTF_8);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
+    try (PluginClient client =
+        exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).build()) {
+      Streamer streamer = client.dispense("streamer", Streamer.class);
+      streamer.configure(files.resolve("missing.bin").toString(), 1024);
+
+      assertThatThrownBy(streamer::read).isInstanceOf(StatusRuntimeException.class)
+          .hasMessageContaining("missing.bin");
+
+      streamer.configure(file.toString(), 4);
+      streamer.write(data);
+      assertThat(streamer.read()).isEqualTo(data);
+    }
+    assertNothingLeaked(leaks, sockets);
+  }
+
+  @Test
+  void anInterruptedReadIsCancelledKeepsTheInterruptAndTheStreamerStaysUsable() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
+    Path file = files.resolve("interrupted.bin");
+    byte[] data = new byte[1 << 20];
+    new Random(3).nextBytes(data);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
+    try (PluginClient client =
+        exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).build()) {
+      Streamer streamer = client.dispense("streamer", Streamer.class);
+      streamer.configure(file.toString(), 4096);
+      streamer.write(data);
+
+      Thread.currentThread().interrupt();
+      assertThatThrownBy(streamer::read).isInstanceOfSatisfying(StatusRuntimeException.class,
+          e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
+      assertThat(Thread.interrupted()).as("interrupt kept").isTrue();
+
+      assertThat(streamer.read()).isEqualTo(data);
     }
     assertNothingLeaked(leaks, sockets);
   }
