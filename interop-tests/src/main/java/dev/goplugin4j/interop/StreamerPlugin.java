@@ -1,7 +1,6 @@
 package dev.goplugin4j.interop;
 
 import com.google.common.util.concurrent.MoreExecutors;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.interop.proto.streaming.Configure;
@@ -21,8 +20,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -43,13 +41,6 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
   public Streamer client(Channel channel, GrpcBroker broker) {
     return new Client(channel);
   }
-
-  /**
-   * Read with {@link ChunkMarshaller} for its responses; same method name and wire format as the
-   * generated one.
-   */
-  private static final MethodDescriptor<Read.Request, Read.ResponseChunk> READ =
-      StreamerServiceGrpc.getReadMethod().toBuilder().setResponseMarshaller(new ChunkMarshaller()).build();
 
   /** The largest array most JVMs allocate. */
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
@@ -79,9 +70,12 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
     @Override
     public byte[] read() {
       ReadCall call = new ReadCall();
-      // the callbacks run on the transport's thread: they only keep a chunk or complete
+      // the generated method with the call's own sink as its response marshaller (same name and
+      // wire format); the callbacks run on the transport's thread: they only complete the call
+      MethodDescriptor<Read.Request, Read.ResponseChunk> method =
+          StreamerServiceGrpc.getReadMethod().toBuilder().setResponseMarshaller(call.sink).build();
       ClientCalls.asyncServerStreamingCall(
-          channel.newCall(READ, CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())),
+          channel.newCall(method, CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())),
           Read.Request.getDefaultInstance(), call);
       return call.await();
     }
@@ -99,17 +93,15 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
   }
 
   /**
-   * One server-streaming Read. Its callbacks run on the transport's thread: each chunk (an array
-   * of its own, filled by {@link ChunkMarshaller}) is kept as it arrives, and the caller copies them
-   * once into the result when the stream ends, as go-plugin's Go client copies each into its
-   * buffer. A blocking stub's iterator took one message per round trip between the transport's
-   * thread and the caller (two thread switches per 64 KiB chunk).
+   * One server-streaming Read. Its callbacks run on the transport's thread, where its {@link
+   * ChunkSink} copies each chunk from the transport's buffers into one growing array as the chunk
+   * arrives; the caller only waits for the end. A blocking stub's iterator took one message per
+   * round trip between the transport's thread and the caller (two thread switches per 64 KiB
+   * chunk), and keeping the parsed chunks left a copy of all of them for after the last one.
    */
   private static final class ReadCall implements ClientResponseObserver<Read.Request, Read.ResponseChunk> {
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    // written by the transport's thread only; read by the caller after done completes
-    private final List<ByteString> parts = new ArrayList<>();
-    private long total;
+    final ChunkSink sink = new ChunkSink();
     private ClientCallStreamObserver<Read.Request> call;
 
     @Override
@@ -119,24 +111,11 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
 
     @Override
     public void onNext(Read.ResponseChunk value) {
-      if (done.isDone()) {
-        return;
-      }
-      ByteString part = value.getReadBytes();
-      total += part.size();
-      if (total > MAX_ARRAY) {
-        parts.clear();
-        done.completeExceptionally(new IllegalStateException(
-            "the streamer plugin sent more than " + MAX_ARRAY + " bytes, more than a Java array holds"));
-        call.cancel("the read is larger than a Java array", null);
-        return;
-      }
-      parts.add(part);
+      // the sink has the bytes already
     }
 
     @Override
     public void onError(Throwable t) {
-      parts.clear();
       done.completeExceptionally(t);
     }
 
@@ -162,30 +141,41 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
         throw Status.CANCELLED.withDescription("interrupted while reading from the streamer plugin")
             .withCause(e).asRuntimeException();
       } catch (ExecutionException e) {
+        if (sink.tooLarge) {
+          throw new IllegalStateException(
+              "the streamer plugin sent more than " + MAX_ARRAY + " bytes, more than a Java array holds");
+        }
         if (e.getCause() instanceof RuntimeException r) {
           throw r;
         }
         throw new IllegalStateException(e.getCause());
       }
-      byte[] out = new byte[(int) total];
-      int at = 0;
-      for (ByteString part : parts) {
-        part.copyTo(out, at);
-        at += part.size();
-      }
-      return out;
+      return sink.bytes();
     }
   }
 
   /**
-   * Parses a {@code Read.ResponseChunk} by reading its bytes from the transport's buffers straight
-   * into an array of their exact size, kept by the message without another copy. grpc's protobuf
-   * marshaller copied each chunk twice (into a scratch array, then out of it into the message).
-   * Unknown fields are skipped; a malformed message fails the call. Stateless and thread-safe.
+   * The response marshaller of one Read call: parses each {@code Read.ResponseChunk} by copying its
+   * bytes from the transport's buffers straight onto the end of one array, grown by doubling as
+   * go-plugin's Go client grows its buffer, and hands grpc an empty message. grpc's protobuf
+   * marshaller copied each chunk twice (into a scratch array, then into a new array of the
+   * message's own), and the chunks were copied once more into the result. Unknown fields are
+   * skipped; a malformed chunk fails the call. Used by one call: grpc parses its messages one at a
+   * time, in order.
    */
-  static final class ChunkMarshaller implements MethodDescriptor.Marshaller<Read.ResponseChunk> {
+  static final class ChunkSink implements MethodDescriptor.Marshaller<Read.ResponseChunk> {
     private static final MethodDescriptor.Marshaller<Read.ResponseChunk> PROTO =
         ProtoUtils.marshaller(Read.ResponseChunk.getDefaultInstance());
+    private static final byte[] NONE = new byte[0];
+
+    private byte[] buf = NONE;
+    private int size;
+    volatile boolean tooLarge;
+
+    /** The bytes of every chunk parsed so far, in order; the sink's array when it is full. */
+    byte[] bytes() {
+      return size == buf.length ? buf : Arrays.copyOf(buf, size);
+    }
 
     @Override
     public InputStream stream(Read.ResponseChunk value) {
@@ -194,8 +184,8 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
 
     @Override
     public Read.ResponseChunk parse(InputStream in) {
+      int start = size;
       try {
-        ByteString bytes = ByteString.EMPTY;
         for (long tag = varint(in, true); tag != -1; tag = varint(in, true)) {
           int field = (int) (tag >>> 3);
           int type = (int) (tag & 7);
@@ -204,7 +194,7 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
           }
           switch (type) {
             case 0 -> varint(in, false);
-            case 1 -> skip(in, 8);
+            case 1 -> in.skipNBytes(8);
             case 2 -> {
               long len = varint(in, false);
               // the transport's streams know their length: no allocation for a length they lack
@@ -212,22 +202,42 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
                 throw new IOException("a field of " + len + " bytes in a message with " + in.available() + " left");
               }
               if (field == 1) {
-                byte[] b = new byte[(int) len];
-                readFully(in, b);
-                bytes = UnsafeByteOperations.unsafeWrap(b);
+                size = start; // a repeated field replaces the earlier one, as protobuf's parser does
+                append(in, (int) len);
               } else {
-                skip(in, len);
+                in.skipNBytes(len);
               }
             }
-            case 5 -> skip(in, 4);
+            case 5 -> in.skipNBytes(4);
             default -> throw new IOException("unsupported wire type " + type);
           }
         }
-        return Read.ResponseChunk.newBuilder().setReadBytes(bytes).build();
+        return Read.ResponseChunk.getDefaultInstance();
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("invalid Read.ResponseChunk: " + e.getMessage())
             .withCause(e).asRuntimeException();
       }
+    }
+
+    private void append(InputStream in, int len) throws IOException {
+      long end = (long) size + len;
+      if (end > MAX_ARRAY) {
+        tooLarge = true;
+        buf = NONE;
+        size = 0;
+        throw new IOException("more than " + MAX_ARRAY + " bytes in all");
+      }
+      if (end > buf.length) {
+        buf = Arrays.copyOf(buf, (int) Math.min(MAX_ARRAY, Math.max(end, 2L * buf.length)));
+      }
+      for (int at = size; at < end; ) {
+        int n = in.read(buf, at, (int) end - at);
+        if (n < 0) {
+          throw new IOException("truncated field");
+        }
+        at += n;
+      }
+      size = (int) end;
     }
 
     /** A varint of at most 10 bytes; -1 at the end of the stream if {@code eofOk}. */
@@ -247,20 +257,6 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
         }
       }
       throw new IOException("varint longer than 10 bytes");
-    }
-
-    private static void readFully(InputStream in, byte[] b) throws IOException {
-      for (int at = 0; at < b.length; ) {
-        int n = in.read(b, at, b.length - at);
-        if (n < 0) {
-          throw new IOException("truncated field");
-        }
-        at += n;
-      }
-    }
-
-    private static void skip(InputStream in, long n) throws IOException {
-      in.skipNBytes(n);
     }
   }
 

@@ -11,30 +11,40 @@ import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The read side's chunk parser against protobuf's own encoding. */
-class StreamerChunkMarshallerTest {
-  private final StreamerPlugin.ChunkMarshaller marshaller = new StreamerPlugin.ChunkMarshaller();
+class StreamerChunkSinkTest {
+  private final StreamerPlugin.ChunkSink sink = new StreamerPlugin.ChunkSink();
 
   @Test
-  void parsesWhatProtobufEncodesForEverySizeOfChunk() throws IOException {
+  void appendsWhatProtobufEncodesInOrderForEverySizeOfChunk() throws IOException {
     Random random = new Random(7);
-    for (int size : new int[] {0, 1, 127, 128, 16_383, 16_384, 65_536, 1 << 20}) {
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    for (int size : new int[] {0, 1, 127, 128, 16_383, 16_384, 65_536, 1 << 20, 5}) {
       byte[] data = new byte[size];
       random.nextBytes(data);
+      expected.write(data);
       Read.ResponseChunk chunk = Read.ResponseChunk.newBuilder().setReadBytes(ByteString.copyFrom(data)).build();
 
-      Read.ResponseChunk parsed = marshaller.parse(marshaller.stream(chunk));
+      sink.parse(sink.stream(chunk));
 
-      assertThat(parsed.getReadBytes().toByteArray()).as("chunk of %d bytes", size).isEqualTo(data);
+      assertThat(sink.bytes()).as("after a chunk of %d bytes", size).isEqualTo(expected.toByteArray());
     }
   }
 
   @Test
-  void skipsUnknownFieldsOfEveryWireTypeAndKeepsTheLastChunkField() throws IOException {
+  void returnsNoBytesBeforeAnyChunk() {
+    assertThat(sink.bytes()).isEmpty();
+  }
+
+  @Test
+  void skipsUnknownFieldsOfEveryWireTypeAndKeepsTheLastChunkFieldOfAMessage() throws IOException {
+    sink.parse(new ByteArrayInputStream(Read.ResponseChunk.newBuilder()
+        .setReadBytes(ByteString.copyFromUtf8("before ")).build().toByteArray()));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     out.writeBytes(1, ByteString.copyFromUtf8("first"));
@@ -47,9 +57,9 @@ class StreamerChunkMarshallerTest {
     out.writeUInt64(6000, 1);
     out.flush();
 
-    Read.ResponseChunk parsed = marshaller.parse(new ByteArrayInputStream(bytes.toByteArray()));
+    sink.parse(new ByteArrayInputStream(bytes.toByteArray()));
 
-    assertThat(parsed.getReadBytes().toStringUtf8()).isEqualTo("last");
+    assertThat(new String(sink.bytes(), StandardCharsets.UTF_8)).isEqualTo("before last");
   }
 
   @Test
@@ -65,7 +75,7 @@ class StreamerChunkMarshallerTest {
       {0x02}, // field number 0
     };
     for (byte[] b : bad) {
-      assertThatThrownBy(() -> marshaller.parse(new ByteArrayInputStream(b)))
+      assertThatThrownBy(() -> sink.parse(new ByteArrayInputStream(b)))
           .as("input %s", Arrays.toString(b))
           .isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL));
