@@ -116,4 +116,27 @@ class StreamingIT {
     }
     assertNothingLeaked(leaks, sockets);
   }
+
+  @Test
+  void aWriteThePluginCannotStoreFailsWithItsStatusAndTheStreamerStaysUsable() throws Exception {
+    Path plugin = PEERS.goPluginExample(GoPeers.GO_PLUGIN_LATEST, GoPeers.STREAMING_PLUGIN);
+    Path file = files.resolve("after-write.bin");
+    byte[] data = new byte[3 << 20];
+    new Random(5).nextBytes(data);
+    Leaks leaks = Leaks.snapshotWithFds(InteropSupport.THREAD_PREFIX);
+    try (PluginClient client =
+        exampleClient(plugin, sockets).plugin("streamer", new StreamerPlugin()).autoMtls(true).build()) {
+      Streamer streamer = client.dispense("streamer", Streamer.class);
+      // a directory: the plugin takes every chunk, then fails to open it for writing
+      streamer.configure(files.toString(), 65536);
+
+      assertThatThrownBy(() -> streamer.write(data)).isInstanceOf(StatusRuntimeException.class)
+          .hasMessageContaining(files.getFileName().toString());
+
+      streamer.configure(file.toString(), 65536);
+      streamer.write(data);
+      assertThat(streamer.read()).isEqualTo(data);
+    }
+    assertNothingLeaked(leaks, sockets);
+  }
 }
