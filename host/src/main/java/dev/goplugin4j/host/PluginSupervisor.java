@@ -571,18 +571,23 @@ public final class PluginSupervisor implements AutoCloseable {
   /** Makes a started client the current one, unless the supervisor closed meanwhile. */
   private boolean install(Slot s, Incarnation inc) {
     String pending;
+    boolean installed;
     synchronized (s) {
-      if (closed) {
-        pending = null;
-      } else {
+      // decided once, under the lock: a close() right after the install must not make this
+      // report "not installed" for a client that callers already got (its Restarted event would
+      // be lost; close() closes the installed client itself)
+      installed = !closed;
+      if (installed) {
         s.current = inc;
         inc.installed = true;
         s.state = State.RUNNING;
         pending = inc.pendingFailure;
         s.notifyAll();
+      } else {
+        pending = null;
       }
     }
-    if (closed) {
+    if (!installed) {
       closeQuietly(inc.client);
       return false;
     }
