@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Figure 3: plugin start to first call. Each measured invocation builds a client, starts go-plugin
  * examples/grpc {@code plugin-go-grpc} as a process (with AutoMTLS: a fresh P-521 key and
- * certificate on each side), reads its handshake, connects, passes the health check, dispenses
+ * certificate on each side), reads its handshake, connects (waits for the channel to be ready), dispenses
  * and does one {@code KV.Get}. Closing the plugin is not measured. Run with warm-up iterations for
  * the steady cold start of a long-running host, or with none and several forks for the first
  * start in a fresh JVM.

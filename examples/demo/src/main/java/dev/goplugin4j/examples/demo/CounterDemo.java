@@ -141,7 +141,7 @@ public final class CounterDemo {
   /**
    * Where the time went: the JVM's own start (launch to main), then the start phases
    * goplugin4j logged at DEBUG ({@link PhaseLog}: the container runner's engine connect, image
-   * check, create, start; the client's host certificate, handshake, channel, TLS + health check),
+   * check, create, start; the client's host certificate, handshake, channel, broker and stdio, connect with TLS),
    * then dispense and the first call (which dials the host's broker, a second TLS handshake).
    */
   private static void printTiming(long jvmStartMs, long startMs, long firstCallMs) {
