@@ -15,6 +15,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +61,12 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
 
   /** How long dial waits for the other side's address or knock answer, as go-plugin. */
   public static final long WAIT_MILLIS = 5_000;
+
+  /**
+   * How long a serve waits for the spare server being bound before it starts its own (a bind takes
+   * a few ms; a wait this long means something is stuck).
+   */
+  static final long SPARE_WAIT_MILLIS = 1_000;
 
   /** Where and how a non-multiplexed broker listens. */
   public interface Listeners {
@@ -191,6 +198,18 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
         : new Spare<>(timer, tls -> newIdle(), BrokerImpl::dispose, closed::get);
   }
 
+  /**
+   * Starts binding the first classic server now, on the timer, so that the first {@link
+   * #acceptAndServe} finds it ready instead of starting one on its own path (a host calls this once
+   * its session is up). Without it the first server is started by the first serve and the next
+   * ones ahead. No-op with a muxer, when a spare exists or is being built, or once closed.
+   */
+  public void startSpare() {
+    if (spare != null) {
+      spare.refill(serverTls);
+    }
+  }
+
   @Override
   public int nextId() {
     return nextId.incrementAndGet();
@@ -279,8 +298,11 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
       return new Served(id, muxer.serve(id, given, serverTls), null);
     }
     List<ServerServiceDefinition> defs = IdleServer.definitions(services, serverInterceptors);
-    IdleServer idle = spare.take(serverTls);
+    // a spare still binding is waited for (not on one of the group's loops, which it may need)
+    IdleServer idle = onEventLoop() ? spare.take(serverTls)
+        : spare.takeOrAwait(serverTls, SPARE_WAIT_MILLIS);
     if (idle == null) {
+      checkOpen(); // the spare waited for may have been disposed by close
       idle = newIdle();
     }
     try {
@@ -298,6 +320,15 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     spare.refill(serverTls);
     return new Served(id, null, idle);
+  }
+
+  private boolean onEventLoop() {
+    for (EventExecutor e : group) {
+      if (e.inEventLoop()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A started classic server with no services yet, listening on a new address. */

@@ -63,6 +63,8 @@ final class Spare<K, T> {
   private CompletableFuture<Void> building;
   /** Whether the build in flight has started building. Guarded by {@link #lock}. */
   private boolean buildStarted;
+  /** What the build in flight builds for. Guarded by {@link #lock}. */
+  private K buildingKey;
 
   /**
    * @param executor runs builds (the broker's timer, or the muxer's knock executor)
@@ -81,14 +83,48 @@ final class Spare<K, T> {
   /** The spare built for {@code key}, now the caller's to use or dispose; null when none. */
   T take(K key) {
     synchronized (lock) {
-      T s = spare;
-      if (s == null || spareKey != key) {
-        return null;
-      }
-      spare = null;
-      spareKey = null;
-      return s;
+      return takeLocked(key);
     }
+  }
+
+  /**
+   * As {@link #take}, but when no spare is there and a build for {@code key} has started and not
+   * ended, waits for it (up to {@code maxWaitMillis}) and takes what it made: finishing a bind
+   * already under way is quicker than starting another. Returns null when nothing was taken (no
+   * build had started, it failed, another caller took its spare, the owner closed, the wait ran
+   * out or the thread was interrupted, the interrupt then being kept).
+   */
+  T takeOrAwait(K key, long maxWaitMillis) {
+    CompletableFuture<Void> inFlight;
+    synchronized (lock) {
+      T s = takeLocked(key);
+      if (s != null) {
+        return s;
+      }
+      inFlight = buildStarted && buildingKey == key ? building : null;
+    }
+    if (inFlight == null) {
+      return null;
+    }
+    try {
+      inFlight.get(maxWaitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (TimeoutException | ExecutionException e) {
+      return null;
+    }
+    return take(key);
+  }
+
+  private T takeLocked(K key) {
+    T s = spare;
+    if (s == null || spareKey != key) {
+      return null;
+    }
+    spare = null;
+    spareKey = null;
+    return s;
   }
 
   /**
@@ -107,6 +143,7 @@ final class Spare<K, T> {
       spareKey = null;
       done = new CompletableFuture<>();
       building = done;
+      buildingKey = key;
       buildStarted = false;
     }
     if (stale != null) {
@@ -156,6 +193,7 @@ final class Spare<K, T> {
     synchronized (lock) {
       if (building == done) {
         building = null;
+        buildingKey = null;
         buildStarted = false;
       }
     }

@@ -272,4 +272,129 @@ class SpareTest {
       Thread.currentThread().interrupt();
     }
   }
+
+  // ------------------------------------------------------------------ takeOrAwait
+
+  /** Starts a refill's build on its own thread and returns once it has begun building. */
+  private static Thread startHeldBuild(Spare<Object, Object> slot, HeldExecutor executor,
+      CountDownLatch entered) {
+    slot.refill(KEY);
+    Thread builder = new Thread(executor.takeOnly(), "spare-builder");
+    builder.start();
+    awaitUninterruptibly(entered);
+    return builder;
+  }
+
+  /** Builds that wait for {@code release} before they make their resource. */
+  private Function<Object, Object> heldBuilding(CountDownLatch entered, CountDownLatch release) {
+    Function<Object, Object> b = building();
+    return key -> {
+      entered.countDown();
+      awaitUninterruptibly(release);
+      return b.apply(key);
+    };
+  }
+
+  @Test
+  void takeOrAwaitWaitsForABuildUnderWayAndTakesWhatItMade() throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+
+    AtomicReference<Object> taken = new AtomicReference<>();
+    Thread taker = new Thread(() -> taken.set(slot.takeOrAwait(KEY, 60_000)), "taker");
+    taker.start();
+    assertThat(endedRatherThanWaiting(taker)).as("takeOrAwait returned before the build ended")
+        .isFalse();
+    release.countDown();
+    taker.join();
+    builder.join();
+
+    assertThat(built).hasSize(1);
+    assertThat(taken.get()).isEqualTo(built.get(0));
+    assertThat(slot.take(KEY)).isNull();
+    assertThat(disposed).isEmpty();
+  }
+
+  @Test
+  void takeOrAwaitDoesNotWaitForABuildStillQueuedNorForOneOfAnotherKey() {
+    HeldExecutor executor = new HeldExecutor();
+    Spare<Object, Object> slot = spare(executor, building(), disposed::add);
+    slot.refill(KEY);
+
+    assertThat(slot.takeOrAwait(KEY, 60_000)).isNull(); // queued: returns at once
+    assertThat(slot.takeOrAwait(new Object(), 60_000)).isNull();
+    executor.takeOnly().run();
+    assertThat(slot.takeOrAwait(new Object(), 60_000)).isNull();
+    assertThat(slot.takeOrAwait(KEY, 60_000)).isEqualTo(built.get(0));
+  }
+
+  @Test
+  void takeOrAwaitGivesUpWhenItsWaitRunsOutAndTheSpareStaysForTheNextTake() throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+
+    assertThat(slot.takeOrAwait(KEY, 1)).isNull(); // the build is held until after this
+    release.countDown();
+    builder.join();
+
+    assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+  }
+
+  @Test
+  void takeOrAwaitTakesNothingWhenTheOwnerClosesDuringTheWaitAndTheBuildDisposesItsSpare()
+      throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+
+    AtomicReference<Object> taken = new AtomicReference<>("not yet");
+    Thread taker = new Thread(() -> taken.set(slot.takeOrAwait(KEY, 60_000)), "taker");
+    taker.start();
+    assertThat(endedRatherThanWaiting(taker)).isFalse();
+    ownerClosed.set(true);
+    Thread closer = new Thread(slot::close, "owner-close");
+    closer.start();
+    release.countDown();
+    taker.join();
+    closer.join();
+    builder.join();
+
+    assertThat(taken.get()).isNull();
+    assertThat(built).hasSize(1);
+    assertThat(disposed).isEqualTo(built);
+  }
+
+  @Test
+  void takeOrAwaitKeepsTheInterruptAndTakesNothingWhenInterruptedWhileWaiting() throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+
+    AtomicReference<Object> taken = new AtomicReference<>("not yet");
+    AtomicBoolean stillInterrupted = new AtomicBoolean();
+    Thread taker = new Thread(() -> {
+      taken.set(slot.takeOrAwait(KEY, 60_000));
+      stillInterrupted.set(Thread.currentThread().isInterrupted());
+    }, "taker");
+    taker.start();
+    assertThat(endedRatherThanWaiting(taker)).isFalse();
+    taker.interrupt();
+    taker.join();
+    release.countDown();
+    builder.join();
+
+    assertThat(taken.get()).isNull();
+    assertThat(stillInterrupted).isTrue();
+    assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+  }
 }
