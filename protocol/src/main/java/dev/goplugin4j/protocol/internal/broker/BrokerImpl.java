@@ -202,11 +202,17 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
    * Starts binding the first classic server now, on the timer, so that the first {@link
    * #acceptAndServe} finds it ready instead of starting one on its own path (a host calls this once
    * its session is up). Without it the first server is started by the first serve and the next
-   * ones ahead. No-op with a muxer, when a spare exists or is being built, or once closed.
+   * ones ahead. With a muxer, its multiplexed server is started ahead the same way. No-op when a
+   * spare exists or is being built, or once closed.
    */
   public void startSpare() {
+    if (closed.get()) {
+      return;
+    }
     if (spare != null) {
       spare.refill(serverTls);
+    } else {
+      muxer.startSpare(serverTls);
     }
   }
 
@@ -299,7 +305,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     List<ServerServiceDefinition> defs = IdleServer.definitions(services, serverInterceptors);
     // a spare still binding is waited for (not on one of the group's loops, which it may need)
-    IdleServer idle = onEventLoop() ? spare.take(serverTls)
+    IdleServer idle = onEventLoop(group) ? spare.take(serverTls)
         : spare.takeOrAwait(serverTls, SPARE_WAIT_MILLIS);
     if (idle == null) {
       checkOpen(); // the spare waited for may have been disposed by close
@@ -322,7 +328,8 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     return new Served(id, null, idle);
   }
 
-  private boolean onEventLoop() {
+  /** Whether the calling thread is one of {@code group}'s event loops. */
+  static boolean onEventLoop(EventLoopGroup group) {
     for (EventExecutor e : group) {
       if (e.inEventLoop()) {
         return true;

@@ -21,6 +21,12 @@ public interface Muxer {
   GrpcBroker.BrokeredServer serve(int id, List<?> services, SslContext tls);
 
   /**
+   * Starts a server for the next {@link #serve} with {@code tls} ahead, off the caller's thread
+   * (see {@link BrokerImpl#startSpare()}); the default does nothing.
+   */
+  default void startSpare(SslContext tls) {}
+
+  /**
    * The other side knocked for {@code id}: arrange that the next stream it opens goes to the
    * server registered for {@code id}.
    *

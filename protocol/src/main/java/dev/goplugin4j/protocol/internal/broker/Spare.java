@@ -117,6 +117,13 @@ final class Spare<K, T> {
     return take(key);
   }
 
+  /** Whether a spare for {@code key} is kept now (tests). */
+  boolean has(K key) {
+    synchronized (lock) {
+      return spare != null && spareKey == key;
+    }
+  }
+
   private T takeLocked(K key) {
     T s = spare;
     if (s == null || spareKey != key) {

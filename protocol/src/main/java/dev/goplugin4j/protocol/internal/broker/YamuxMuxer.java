@@ -145,6 +145,16 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
   }
 
   @Override
+  public void startSpare(SslContext tls) {
+    spare.refill(tls);
+  }
+
+  /** Whether a server for {@code tls} was started ahead and waits for the next serve (tests). */
+  boolean hasSpare(SslContext tls) {
+    return spare.has(tls);
+  }
+
+  @Override
   public GrpcBroker.BrokeredServer serve(int id, List<?> services, SslContext tls) {
     if (closed.get()) {
       throw new PluginException("the multiplexed connection is closed");
@@ -153,8 +163,13 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
     if (servers.containsKey(id)) {
       throw alreadyServed(id);
     }
-    IdleServer idle = spare.take(tls);
+    // a spare still being built is waited for (not on one of the group's loops)
+    IdleServer idle = BrokerImpl.onEventLoop(group) ? spare.take(tls)
+        : spare.takeOrAwait(tls, BrokerImpl.SPARE_WAIT_MILLIS);
     if (idle == null) {
+      if (closed.get()) {
+        throw new PluginException("the multiplexed connection is closed");
+      }
       idle = IdleServer.yamux(group, tls);
     }
     // the services are in before the id is: a knock for it is acked only after this
