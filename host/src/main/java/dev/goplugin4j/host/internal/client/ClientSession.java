@@ -371,6 +371,8 @@ public final class ClientSession {
     }
     broker = streams.newBroker(this::sendBrokerMessage, tls.server(), tls.client(), r, socketDir,
         group, muxer, timer, tune);
+    // the first brokered server binds on the timer meanwhile: a plugin's first callback finds it
+    broker.startSpare();
     openStreams(streams);
     long streamsOpened = System.nanoTime();
     if (!reattach && !connector.awaitReachable(channel, deadline, r)) {
