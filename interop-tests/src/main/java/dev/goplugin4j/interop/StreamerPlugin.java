@@ -1,6 +1,5 @@
 package dev.goplugin4j.interop;
 
-import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.interop.proto.streaming.Configure;
@@ -75,7 +74,7 @@ public final class StreamerPlugin implements GrpcPlugin<Streamer> {
       MethodDescriptor<Read.Request, Read.ResponseChunk> method =
           StreamerServiceGrpc.getReadMethod().toBuilder().setResponseMarshaller(call.sink).build();
       ClientCalls.asyncServerStreamingCall(
-          channel.newCall(method, CallOptions.DEFAULT.withExecutor(MoreExecutors.directExecutor())),
+          channel.newCall(method, CallOptions.DEFAULT.withExecutor(Runnable::run)),
           Read.Request.getDefaultInstance(), call);
       return call.await();
     }
