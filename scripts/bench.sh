@@ -149,13 +149,17 @@ ensure_java_image() {
 }
 steady=(-warmup "$((WI * W))s" -duration "$((I * R))s" -workdir "$work")
 
-# Runs one side of a group: appends its figure lines to figures.jsonl and prints them.
+# Runs one side of a group: appends its figure lines to figures.jsonl and prints them. Its
+# TMPDIR is a directory of its own, removed after it: go-plugin's Go plugins put their sockets
+# there (plugin*), and one killed by its host leaves its socket behind.
 side() {
   local what=$1
   shift
-  local tmp
+  local tmp side_tmp
   tmp=$(mktemp)
-  if "$@" >"$tmp"; then
+  side_tmp=$(mktemp -d)
+  chmod 0755 "$side_tmp"
+  if TMPDIR="$side_tmp" "$@" >"$tmp"; then
     cat "$tmp" | tee -a "$figures"
   else
     say "NOT MEASURED: $what failed (exit $?); see the messages above"
@@ -164,6 +168,7 @@ side() {
     failed=1
   fi
   rm -f "$tmp"
+  rm -rf "$side_tmp"
 }
 
 for g in $groups; do
