@@ -2,15 +2,25 @@ package dev.goplugin4j.benchmarks;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 
 /**
  * Figure {@code fresh_jvm_first_call_*}: the wall time a user sees from launching {@code java}
@@ -29,7 +39,13 @@ import java.util.concurrent.TimeUnit;
  *       is given; with {@code --enable-native-access=ALL-UNNAMED}, as docs/tls.md asks of JDK 24+
  *       hosts (without it AutoMTLS stays on the JDK's crypto there);
  *   <li>{@code *_c1}: the archived variant plus {@code -XX:TieredStopAtLevel=1} (only the quick
- *       compiler: for short-lived host processes such as CLIs).
+ *       compiler: for short-lived host processes such as CLIs);
+ *   <li>{@code *_c1_recipe}: the whole recipe of docs/startup.md: the archived C1 variant on a
+ *       copy of the class path whose jars have no signature files (manifest cut to its main
+ *       section), with ACCP's native library unpacked once into a directory and loaded from
+ *       there ({@code -Djava.library.path}, {@code
+ *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}); its archive is trained on
+ *       that class path.
  * </ul>
  *
  * <p>The variants run interleaved (one launch of each per round) so machine load hits them alike.
@@ -63,14 +79,8 @@ final class FreshJvm {
     Path list = archives.resolve("app17.classlist");
     Files.deleteIfExists(jsa);
     launch("training (class list, JDK 17)", cmd(java17, "-XX:DumpLoadedClassList=" + list));
-    List<String> classes = new ArrayList<>();
-    for (String l : Files.readAllLines(list, StandardCharsets.UTF_8)) {
-      if (!l.startsWith("@lambda-proxy")) {
-        classes.add(l);
-      }
-    }
     Path staticList = archives.resolve("app17.static.classlist");
-    Files.write(staticList, classes, StandardCharsets.UTF_8);
+    Files.write(staticList, staticClasses(list), StandardCharsets.UTF_8);
     dump(List.of(java17.toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + staticList,
         "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-cp", classPath));
     variants.put("jdk17_appcds", cmd(java17, "-XX:SharedArchiveFile=" + jsa));
@@ -82,6 +92,32 @@ final class FreshJvm {
       launch("training (AOT cache, JDK 25)", cmd(java25, "-XX:AOTCacheOutput=" + aot));
       variants.put("jdk25_aot", cmd(java25, "-XX:AOTCache=" + aot));
       variants.put("jdk25_aot_c1", cmd(java25, "-XX:AOTCache=" + aot, "-XX:TieredStopAtLevel=1"));
+    }
+    // the recipe: unsigned jars, ACCP's library from a directory, an archive of its own
+    Path recipeDir = workdir.resolve("startup-recipe");
+    deleteTree(recipeDir);
+    Path nativeDir = Files.createDirectories(recipeDir.resolve("native"));
+    String recipeCp = unsignedCopies(Files.createDirectories(recipeDir.resolve("lib")), nativeDir);
+    String[] lib = {"-Djava.library.path=" + nativeDir,
+        "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true"};
+    Path rjsa = archives.resolve("app17-recipe.jsa");
+    Path rlist = archives.resolve("app17-recipe.classlist");
+    Files.deleteIfExists(rjsa);
+    launch("training (class list, JDK 17, recipe)",
+        cmdOn(java17, recipeCp, concat(lib, "-XX:DumpLoadedClassList=" + rlist)));
+    Path rstatic = archives.resolve("app17-recipe.static.classlist");
+    Files.write(rstatic, staticClasses(rlist), StandardCharsets.UTF_8);
+    dump(List.of(java17.toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + rstatic,
+        "-XX:SharedArchiveFile=" + rjsa, "-Xlog:cds=off", "-cp", recipeCp));
+    variants.put("jdk17_appcds_c1_recipe", cmdOn(java17, recipeCp,
+        concat(lib, "-XX:SharedArchiveFile=" + rjsa, "-XX:TieredStopAtLevel=1")));
+    if (java25 != null) {
+      Path raot = archives.resolve("app25-recipe.aot");
+      Files.deleteIfExists(raot);
+      launch("training (AOT cache, JDK 25, recipe)",
+          cmdOn(java25, recipeCp, concat(lib, "-XX:AOTCacheOutput=" + raot)));
+      variants.put("jdk25_aot_c1_recipe", cmdOn(java25, recipeCp,
+          concat(lib, "-XX:AOTCache=" + raot, "-XX:TieredStopAtLevel=1")));
     }
     Map<String, List<Long>> wall = new LinkedHashMap<>();
     Map<String, List<Long>> inJvm = new LinkedHashMap<>();
@@ -122,14 +158,100 @@ final class FreshJvm {
   }
 
   private List<String> cmd(Path java, String... options) {
+    return cmdOn(java, classPath, options);
+  }
+
+  private List<String> cmdOn(Path java, String cp, String... options) {
     List<String> c = new ArrayList<>();
     c.add(java.toString());
     if (java.equals(java25)) {
       c.add("--enable-native-access=ALL-UNNAMED");
     }
     c.addAll(List.of(options));
-    c.addAll(List.of("-cp", classPath, FreshFirstCall.class.getName(), plugin.toString(), "mtls"));
+    c.addAll(List.of("-cp", cp, FreshFirstCall.class.getName(), plugin.toString(), "mtls"));
     return c;
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] c = new String[a.length + b.length];
+    System.arraycopy(a, 0, c, 0, a.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
+  }
+
+  /** A class list without its lambda proxies (JDK 17.0.15 crashes dumping them). */
+  private static List<String> staticClasses(Path list) throws IOException {
+    List<String> classes = new ArrayList<>();
+    for (String l : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+      if (!l.startsWith("@lambda-proxy")) {
+        classes.add(l);
+      }
+    }
+    return classes;
+  }
+
+  /**
+   * Copies every jar of the class path into {@code dir} (same order, same names) without its
+   * signature files and with its manifest cut to the main section, as docs/startup.md's loop
+   * does; ACCP's native libraries go into {@code nativeDir}.
+   *
+   * @return the copies' class path
+   */
+  private String unsignedCopies(Path dir, Path nativeDir) throws IOException {
+    List<String> copies = new ArrayList<>();
+    for (String entry : classPath.split(java.io.File.pathSeparator)) {
+      Path jar = Path.of(entry);
+      Path copy = dir.resolve(jar.getFileName());
+      try (JarFile in = new JarFile(jar.toFile(), false);
+          OutputStream os = Files.newOutputStream(copy)) {
+        Manifest main = new Manifest();
+        Manifest m = in.getManifest();
+        if (m != null) {
+          main.getMainAttributes().putAll(m.getMainAttributes());
+        } else {
+          main.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        }
+        boolean accp = jar.getFileName().toString().contains("AmazonCorrettoCryptoProvider-");
+        try (JarOutputStream out = new JarOutputStream(os, main)) {
+          for (Enumeration<JarEntry> e = in.entries(); e.hasMoreElements(); ) {
+            JarEntry je = e.nextElement();
+            String name = je.getName();
+            if (name.equals(JarFile.MANIFEST_NAME) || signatureFile(name)) {
+              continue;
+            }
+            try (InputStream data = in.getInputStream(je)) {
+              if (accp && name.endsWith(".so")) {
+                Files.copy(data, nativeDir.resolve(Path.of(name).getFileName()),
+                    StandardCopyOption.REPLACE_EXISTING);
+                continue;
+              }
+              out.putNextEntry(new JarEntry(name));
+              data.transferTo(out);
+              out.closeEntry();
+            }
+          }
+        }
+      }
+      copies.add(copy.toString());
+    }
+    return String.join(java.io.File.pathSeparator, copies);
+  }
+
+  private static boolean signatureFile(String name) {
+    String n = name.toUpperCase(Locale.ROOT);
+    return n.startsWith("META-INF/") && n.indexOf('/', "META-INF/".length()) < 0
+        && (n.endsWith(".SF") || n.endsWith(".RSA") || n.endsWith(".DSA") || n.endsWith(".EC"));
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var walk = Files.walk(root)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   /** Runs an archive dump to its end; fails if it wrote no archive. */
