@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * The inbound half of a {@link YamuxSession}: its handler in the connection's pipeline, which
  * decodes the peer's frames and applies them to the session's state (streams opened by the peer,
  * ACKs, windows, Data, FIN and RST, Ping, GoAway). A protocol violation closes the session with
- * GoAway(protocol error). The outbound half (opening streams, draining their writes, window
- * updates, flushing) and the session's lifecycle stay in {@link YamuxSession}.
+ * GoAway(protocol error). The outbound half (frames out, draining the streams' writes, window
+ * updates, flushing) is {@link YamuxOutbound}; opening streams and the session's lifecycle stay in
+ * {@link YamuxSession}.
  *
  * <p>Not thread-safe: confined to the connection's event loop, like the session state it uses.
  */
@@ -27,6 +28,8 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
   private final YamuxSession session;
   /** The stream whose Data frame is being read, null between frames or for an unknown stream. */
   private YamuxStreamChannel dataStream;
+  /** This handler's context in the connection's pipeline. */
+  private ChannelHandlerContext ctx;
 
   YamuxInbound(YamuxSession session) {
     this.session = session;
@@ -36,6 +39,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
 
   @Override
   public void handlerAdded(ChannelHandlerContext c) {
+    ctx = c;
     session.attached(c);
     if (!c.channel().isActive() && c.channel().isRegistered()) {
       // Not connected yet: nothing to do until channelActive.
@@ -77,7 +81,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext c) {
-    session.writabilityChanged(c.channel().isWritable());
+    session.out.writabilityChanged(c.channel().isWritable());
     c.fireChannelWritabilityChanged();
   }
 
@@ -117,7 +121,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
     s.arriving -= chunk.readableBytes();
     ByteBuf b = chunk;
     if (chunk.readableBytes() < COPY_BELOW) {
-      b = session.ctx.alloc().buffer(chunk.readableBytes());
+      b = ctx.alloc().buffer(chunk.readableBytes());
       b.writeBytes(chunk);
       chunk.release();
     }
@@ -186,7 +190,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
             "yamux protocol error: send window of stream " + s.streamIdString() + " overflows 2^32-1");
       }
       s.sendWindow = w;
-      session.drain(s);
+      session.out.drain(s);
     }
   }
 
@@ -226,7 +230,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
               + (client ? "client" : "server"));
     }
     if (session.localGoAway) {
-      session.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      session.out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
       return;
     }
     if (session.streams.containsKey(id)) {
@@ -240,7 +244,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
         && session.acceptQueue.size() >= config.acceptBacklog()) {
       LOG.warn("yamux {}: accept backlog ({}) full, resetting new stream {}", session.name(),
           config.acceptBacklog(), s.streamIdString());
-      session.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
+      session.out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
       return;
     }
     session.streams.put(id, s);
@@ -263,7 +267,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
 
   private void onPing(YamuxHeader h) {
     if (h.has(YamuxHeader.FLAG_SYN)) {
-      session.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
+      session.out.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
       return;
     }
     YamuxSession.PendingPing p = session.pings.remove(h.length());

@@ -3,7 +3,6 @@ package dev.goplugin4j.protocol.internal.yamux;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
-import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
@@ -12,7 +11,6 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.channel.EventLoop;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
@@ -23,11 +21,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -68,8 +64,6 @@ import org.slf4j.LoggerFactory;
 public final class YamuxSession implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
   private static final AtomicInteger SESSION_IDS = new AtomicInteger();
-  /** Largest payload of one Data frame we send; keeps streams interleaving fairly. */
-  static final int MAX_DATA_FRAME = 64 * 1024;
   static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
 
   private final Channel channel;
@@ -79,10 +73,11 @@ public final class YamuxSession implements AutoCloseable {
   private final String name;
   private final YamuxInbound inbound = new YamuxInbound(this);
   final YamuxFrameDecoder decoder;
+  /** Frames out and flow control. */
+  final YamuxOutbound out;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
   // Confined to the event loop; package-private ones are shared with YamuxInbound.
-  ChannelHandlerContext ctx;
   final Map<Integer, YamuxStreamChannel> streams = new HashMap<>();
   private long nextStreamId;
   int inflightSyns;
@@ -93,17 +88,13 @@ public final class YamuxSession implements AutoCloseable {
   final Map<Integer, PendingPing> pings = new HashMap<>();
   private int nextPingId;
   boolean localGoAway;
-  private final Set<YamuxStreamChannel> blockedOnConnection = new LinkedHashSet<>();
   private ScheduledFuture<?> keepAliveTask;
-  private ScheduledFuture<?> writeTimeoutTask;
-  private boolean flushScheduled;
 
   volatile boolean remoteGoAway;
   volatile boolean closed;
   private volatile Throwable closeCause;
   volatile int streamCount;
-  /** Bytes of yamux frames (headers and payloads) written to and read from the connection. */
-  private final LongAdder bytesSent = new LongAdder();
+  /** Bytes of yamux frames (headers and payloads) read from the connection. */
   final LongAdder bytesReceived = new LongAdder();
 
   record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
@@ -116,6 +107,7 @@ public final class YamuxSession implements AutoCloseable {
     this.nextStreamId = client ? 1 : 2;
     this.name = (client ? "client-" : "server-") + SESSION_IDS.incrementAndGet();
     this.decoder = new YamuxFrameDecoder(config.maxStreamWindowSize());
+    this.out = new YamuxOutbound(this);
   }
 
   /**
@@ -379,7 +371,7 @@ public final class YamuxSession implements AutoCloseable {
                   config.connectionWriteTimeout().toNanos(),
                   TimeUnit.NANOSECONDS);
           pings.put(id, new PendingPing(f, System.nanoTime(), timeout));
-          writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_SYN, 0, id);
+          out.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_SYN, 0, id);
         });
     return f;
   }
@@ -399,8 +391,7 @@ public final class YamuxSession implements AutoCloseable {
             return;
           }
           localGoAway = true;
-          ByteBuf h = header(YamuxHeader.TYPE_GO_AWAY, 0, 0, YamuxHeader.GO_AWAY_NORMAL);
-          ctx.writeAndFlush(h)
+          out.writeGoAway(YamuxHeader.GO_AWAY_NORMAL)
               .addListener(
                   w -> {
                     if (w.isSuccess()) {
@@ -452,7 +443,7 @@ public final class YamuxSession implements AutoCloseable {
    * @return a count that only grows, from 0
    */
   public long bytesSent() {
-    return bytesSent.sum();
+    return out.bytesSent();
   }
 
   /**
@@ -506,7 +497,7 @@ public final class YamuxSession implements AutoCloseable {
     s.synSent = true;
     long delta = config.maxStreamWindowSize() - s.recvWindow;
     s.recvWindow += delta;
-    writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_SYN, id, (int) delta);
+    out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_SYN, id, (int) delta);
     if (!config.streamOpenTimeout().isZero()) {
       s.openTimer =
           loop.schedule(
@@ -528,94 +519,6 @@ public final class YamuxSession implements AutoCloseable {
     s.opened();
   }
 
-  /** Sends what the stream has flushed, as far as its window and the connection allow. */
-  void drain(YamuxStreamChannel s) {
-    if (closed || s.reset || s.removed || s.streamId() == 0) {
-      return;
-    }
-    boolean wrote = false;
-    YamuxStreamChannel.PendingWrite w;
-    while ((w = s.flushed.peek()) != null) {
-      ByteBuf buf = w.buf();
-      int readable = buf.readableBytes();
-      if (readable == 0) {
-        s.flushed.poll();
-        buf.release();
-        w.promise().trySuccess();
-        continue;
-      }
-      if (s.sendWindow <= 0) {
-        break;
-      }
-      if (!channel.isWritable()) {
-        blockedOnConnection.add(s);
-        break;
-      }
-      int n = (int) Math.min(Math.min(readable, s.sendWindow), MAX_DATA_FRAME);
-      ByteBuf payload;
-      ChannelPromise promise;
-      if (n == readable) {
-        s.flushed.poll();
-        payload = buf;
-        promise = w.promise();
-      } else {
-        payload = buf.readRetainedSlice(n);
-        promise = null;
-      }
-      s.sendWindow -= n;
-      bytesSent.add(n);
-      ctx.write(header(YamuxHeader.TYPE_DATA, openFlags(s), s.streamId(), n), ctx.voidPromise());
-      if (promise == null || promise.isVoid()) {
-        ctx.write(payload, ctx.voidPromise());
-      } else {
-        ctx.write(payload)
-            .addListener(
-                f -> {
-                  if (f.isSuccess()) {
-                    promise.trySuccess();
-                  } else {
-                    promise.tryFailure(f.cause());
-                  }
-                });
-      }
-      s.outboundSent(n);
-      wrote = true;
-    }
-    if (wrote) {
-      scheduleFlush();
-    }
-    if (s.flushed.isEmpty() && s.finPending && !s.finSent) {
-      sendFin(s);
-    }
-  }
-
-  /** The application consumed data (or {@code n} = 0: re-evaluate); maybe send a window update. */
-  void consumed(YamuxStreamChannel s, long n) {
-    if (closed || s.removed || s.reset || s.streamId() == 0) {
-      return;
-    }
-    if (s.finReceived && !(s.inbound && !s.ackSent)) {
-      return;
-    }
-    long max = config.maxStreamWindowSize();
-    // Bytes of the current Data frame still on the wire count as buffered: the window they
-    // use is not free yet.
-    long delta = (max - s.inboundBytes - s.arriving) - s.recvWindow;
-    if (LOG.isTraceEnabled()) {
-      LOG.trace("yamux {} stream {}: consumed {}, buffered {}, arriving {}, window {}, delta {}",
-          name, s.streamIdString(), n, s.inboundBytes, s.arriving, s.recvWindow, delta);
-    }
-    int flags = openFlags(s);
-    if (delta < max / 2 && flags == 0) {
-      return;
-    }
-    if (delta < 0) {
-      delta = 0;
-    }
-    s.recvWindow += delta;
-    writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, flags, s.streamId(), (int) delta);
-  }
-
   /** The stream's channel closed: finish gracefully (rest of data, FIN) or forget it. */
   void channelClosed(YamuxStreamChannel s) {
     if (s.streamId() == 0) {
@@ -630,7 +533,7 @@ public final class YamuxSession implements AutoCloseable {
     if (!s.finPending && !s.finSent) {
       s.finPending = true;
     }
-    drain(s);
+    out.drain(s);
     if (!s.removed && !config.streamCloseTimeout().isZero() && s.closeTimer == null) {
       s.closeTimer =
           loop.schedule(
@@ -646,14 +549,14 @@ public final class YamuxSession implements AutoCloseable {
               TimeUnit.NANOSECONDS);
     }
     // Data already buffered for the closed channel is gone: give its window back.
-    consumed(s, 0);
+    out.consumed(s, 0);
   }
 
   /** Sends RST for {@code s} and forgets it. */
   void resetStream(YamuxStreamChannel s) {
     s.reset = true;
     if (!closed && !s.removed) {
-      writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, s.streamId(), 0);
+      out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, s.streamId(), 0);
     }
     remove(s);
   }
@@ -663,40 +566,6 @@ public final class YamuxSession implements AutoCloseable {
     return c != null ? c : new java.nio.channels.ClosedChannelException();
   }
 
-  private void sendFin(YamuxStreamChannel s) {
-    s.finSent = true;
-    s.finPending = false;
-    int flags = openFlags(s) | YamuxHeader.FLAG_FIN;
-    ByteBuf h = header(YamuxHeader.TYPE_WINDOW_UPDATE, flags, s.streamId(), 0);
-    ChannelPromise p = s.finPromise;
-    s.finPromise = null;
-    if (p != null) {
-      ctx.write(h)
-          .addListener(
-              f -> {
-                if (f.isSuccess()) {
-                  p.trySuccess();
-                } else {
-                  p.tryFailure(f.cause());
-                }
-              });
-    } else {
-      ctx.write(h, ctx.voidPromise());
-    }
-    scheduleFlush();
-    if (s.finReceived) {
-      remove(s);
-    }
-  }
-
-  private int openFlags(YamuxStreamChannel s) {
-    if (s.inbound && !s.ackSent) {
-      s.ackSent = true;
-      return YamuxHeader.FLAG_ACK;
-    }
-    return 0;
-  }
-
   void remove(YamuxStreamChannel s) {
     if (s.removed) {
       return;
@@ -704,7 +573,7 @@ public final class YamuxSession implements AutoCloseable {
     s.removed = true;
     streams.remove(s.streamId());
     streamCount = streams.size();
-    blockedOnConnection.remove(s);
+    out.forget(s);
     acceptQueue.remove(s);
     if (s.openTimer != null) {
       s.openTimer.cancel(false);
@@ -731,7 +600,7 @@ public final class YamuxSession implements AutoCloseable {
 
   void handOut(YamuxStreamChannel s) {
     // ACK with the window we grant.
-    consumed(s, 0);
+    out.consumed(s, 0);
   }
 
   void deliverToAcceptor(YamuxStreamChannel s) {
@@ -745,36 +614,6 @@ public final class YamuxSession implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- frames out, lifecycle
-
-  private ByteBuf header(int type, int flags, int streamId, int length) {
-    ByteBuf b = ctx.alloc().buffer(YamuxHeader.SIZE);
-    bytesSent.add(YamuxHeader.SIZE);
-    YamuxHeader h = new YamuxHeader(type, flags, streamId, length);
-    if (LOG.isTraceEnabled()) {
-      LOG.trace("yamux {} -> {}", name, h);
-    }
-    h.encode(b);
-    return b;
-  }
-
-  void writeControl(int type, int flags, int streamId, int length) {
-    if (closed) {
-      return;
-    }
-    ctx.write(header(type, flags, streamId, length), ctx.voidPromise());
-    scheduleFlush();
-  }
-
-  private void scheduleFlush() {
-    if (!flushScheduled) {
-      flushScheduled = true;
-      loop.execute(
-          () -> {
-            flushScheduled = false;
-            ctx.flush();
-          });
-    }
-  }
 
   private YamuxSessionClosedException closedException() {
     Throwable c = closeCause;
@@ -794,22 +633,16 @@ public final class YamuxSession implements AutoCloseable {
     if (cause != null) {
       LOG.debug("yamux {} closing: {}", name, cause.toString());
     }
-    if (goAwayCode >= 0 && ctx != null && channel.isActive()) {
-      ctx.write(header(YamuxHeader.TYPE_GO_AWAY, 0, 0, goAwayCode), ctx.voidPromise());
-    }
+    out.stop(goAwayCode);
     closed = true;
     decoder.stop();
     if (keepAliveTask != null) {
       keepAliveTask.cancel(false);
     }
-    if (writeTimeoutTask != null) {
-      writeTimeoutTask.cancel(false);
-    }
     YamuxSessionClosedException ex = closedException();
     List<YamuxStreamChannel> all = new ArrayList<>(streams.values());
     streams.clear();
     streamCount = 0;
-    blockedOnConnection.clear();
     for (YamuxStreamChannel s : all) {
       cancelTimers(s);
       s.onSessionClosed(ex);
@@ -830,12 +663,7 @@ public final class YamuxSession implements AutoCloseable {
       p.future().completeExceptionally(ex);
     }
     pings.clear();
-    if (ctx != null) {
-      ctx.writeAndFlush(io.grpc.netty.shaded.io.netty.buffer.Unpooled.EMPTY_BUFFER)
-          .addListener(ChannelFutureListener.CLOSE);
-    } else {
-      channel.close();
-    }
+    out.closeConnection();
     closeFuture.complete(null);
   }
 
@@ -875,41 +703,8 @@ public final class YamuxSession implements AutoCloseable {
 
   /** The inbound handler was added to the connection's pipeline: the session starts. */
   void attached(ChannelHandlerContext c) {
-    ctx = c;
+    out.attached(c);
     scheduleKeepAlive();
-  }
-
-  /**
-   * The connection became writable (drain the streams that waited for it) or not (close the
-   * session if the peer reads nothing within the write timeout).
-   */
-  void writabilityChanged(boolean writable) {
-    if (writable) {
-      if (writeTimeoutTask != null) {
-        writeTimeoutTask.cancel(false);
-        writeTimeoutTask = null;
-      }
-      List<YamuxStreamChannel> blocked = new ArrayList<>(blockedOnConnection);
-      blockedOnConnection.clear();
-      for (YamuxStreamChannel s : blocked) {
-        drain(s);
-      }
-    } else if (writeTimeoutTask == null && !closed) {
-      writeTimeoutTask =
-          loop.schedule(
-              () -> {
-                writeTimeoutTask = null;
-                if (!channel.isWritable()) {
-                  terminate(
-                      new YamuxTimeoutException(
-                          "yamux connection write timeout: the peer read nothing for "
-                              + config.connectionWriteTimeout()),
-                      -1);
-                }
-              },
-              config.connectionWriteTimeout().toNanos(),
-              TimeUnit.NANOSECONDS);
-    }
   }
 
   private void inLoop(Runnable r) {

@@ -230,7 +230,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
       pipeline.fireChannelActive();
     }
     if (!flushed.isEmpty()) {
-      session.drain(this);
+      session.out.drain(this);
     }
   }
 
@@ -253,7 +253,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     if (!open || inputShutdown) {
       int n = chunk.readableBytes();
       chunk.release();
-      session.consumed(this, n);
+      session.out.consumed(this, n);
       return;
     }
     inboundBytes += chunk.readableBytes();
@@ -333,7 +333,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
             pipeline.fireChannelRead(b);
           }
           pipeline.fireChannelReadComplete();
-          session.consumed(this, delivered);
+          session.out.consumed(this, delivered);
           continue;
         }
         if (inboundQueue.isEmpty() && finReceived && !inputShutdown) {
@@ -471,7 +471,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
           inputShutdown = true;
           releaseInbound();
           if (id != 0 && !removed) {
-            session.consumed(this, 0);
+            session.out.consumed(this, 0);
           }
           promise.trySuccess();
         });
@@ -504,7 +504,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
           moveUnflushed();
           finPending = true;
           finPromise = promise;
-          session.drain(this);
+          session.out.drain(this);
         });
     return promise;
   }
@@ -770,7 +770,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     public void flush() {
       moveUnflushed();
       if (id != 0 && active && !flushed.isEmpty()) {
-        session.drain(YamuxStreamChannel.this);
+        session.out.drain(YamuxStreamChannel.this);
       }
     }
 
