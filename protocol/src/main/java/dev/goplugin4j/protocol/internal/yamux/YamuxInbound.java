@@ -4,7 +4,6 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +105,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
     }
     switch (h.type()) {
       case YamuxHeader.TYPE_DATA, YamuxHeader.TYPE_WINDOW_UPDATE -> onStreamHeader(h);
-      case YamuxHeader.TYPE_PING -> onPing(h);
+      case YamuxHeader.TYPE_PING -> session.keepAlive.onPing(h);
       default -> onGoAway(h);
     }
   }
@@ -263,18 +262,6 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
       }
     }
     session.acceptQueue.add(s);
-  }
-
-  private void onPing(YamuxHeader h) {
-    if (h.has(YamuxHeader.FLAG_SYN)) {
-      session.out.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_ACK, 0, h.length());
-      return;
-    }
-    YamuxSession.PendingPing p = session.pings.remove(h.length());
-    if (p != null) {
-      p.timeout().cancel(false);
-      p.future().complete(Duration.ofNanos(System.nanoTime() - p.startNanos()));
-    }
   }
 
   private void onGoAway(YamuxHeader h) {

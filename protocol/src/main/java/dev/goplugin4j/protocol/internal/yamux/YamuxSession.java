@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -75,6 +74,8 @@ public final class YamuxSession implements AutoCloseable {
   final YamuxFrameDecoder decoder;
   /** Frames out and flow control. */
   final YamuxOutbound out;
+  /** Pings and keepalive. */
+  final YamuxKeepAlive keepAlive;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
   // Confined to the event loop; package-private ones are shared with YamuxInbound.
@@ -85,10 +86,7 @@ public final class YamuxSession implements AutoCloseable {
   final ArrayDeque<YamuxStreamChannel> acceptQueue = new ArrayDeque<>();
   final ArrayDeque<CompletableFuture<YamuxStreamChannel>> acceptWaiters = new ArrayDeque<>();
   Consumer<YamuxStreamChannel> acceptor;
-  final Map<Integer, PendingPing> pings = new HashMap<>();
-  private int nextPingId;
   boolean localGoAway;
-  private ScheduledFuture<?> keepAliveTask;
 
   volatile boolean remoteGoAway;
   volatile boolean closed;
@@ -96,8 +94,6 @@ public final class YamuxSession implements AutoCloseable {
   volatile int streamCount;
   /** Bytes of yamux frames (headers and payloads) read from the connection. */
   final LongAdder bytesReceived = new LongAdder();
-
-  record PendingPing(CompletableFuture<Duration> future, long startNanos, ScheduledFuture<?> timeout) {}
 
   private YamuxSession(Channel channel, YamuxConfig config, boolean client) {
     this.channel = Objects.requireNonNull(channel, "channel");
@@ -108,6 +104,7 @@ public final class YamuxSession implements AutoCloseable {
     this.name = (client ? "client-" : "server-") + SESSION_IDS.incrementAndGet();
     this.decoder = new YamuxFrameDecoder(config.maxStreamWindowSize());
     this.out = new YamuxOutbound(this);
+    this.keepAlive = new YamuxKeepAlive(this);
   }
 
   /**
@@ -347,33 +344,7 @@ public final class YamuxSession implements AutoCloseable {
    *     YamuxConfig#connectionWriteTimeout()}, or {@link YamuxSessionClosedException}
    */
   public CompletableFuture<Duration> ping() {
-    CompletableFuture<Duration> f = new CompletableFuture<>();
-    inLoop(
-        () -> {
-          if (closed) {
-            f.completeExceptionally(closedException());
-            return;
-          }
-          int id = nextPingId++;
-          ScheduledFuture<?> timeout =
-              loop.schedule(
-                  () -> {
-                    PendingPing p = pings.remove(id);
-                    if (p != null) {
-                      p.future()
-                          .completeExceptionally(
-                              new YamuxTimeoutException(
-                                  "yamux ping not answered within "
-                                      + config.connectionWriteTimeout()
-                                      + "; the peer is stuck or the connection is broken"));
-                    }
-                  },
-                  config.connectionWriteTimeout().toNanos(),
-                  TimeUnit.NANOSECONDS);
-          pings.put(id, new PendingPing(f, System.nanoTime(), timeout));
-          out.writeControl(YamuxHeader.TYPE_PING, YamuxHeader.FLAG_SYN, 0, id);
-        });
-    return f;
+    return keepAlive.ping();
   }
 
   /**
@@ -615,7 +586,8 @@ public final class YamuxSession implements AutoCloseable {
 
   // ---------------------------------------------------------------- frames out, lifecycle
 
-  private YamuxSessionClosedException closedException() {
+  /** Why an operation cannot run: the session is closed, with the cause if any. */
+  YamuxSessionClosedException closedException() {
     Throwable c = closeCause;
     return new YamuxSessionClosedException(
         "yamux session " + name + " is closed" + (c == null ? "" : ": " + c.getMessage()), c);
@@ -636,9 +608,7 @@ public final class YamuxSession implements AutoCloseable {
     out.stop(goAwayCode);
     closed = true;
     decoder.stop();
-    if (keepAliveTask != null) {
-      keepAliveTask.cancel(false);
-    }
+    keepAlive.stop();
     YamuxSessionClosedException ex = closedException();
     List<YamuxStreamChannel> all = new ArrayList<>(streams.values());
     streams.clear();
@@ -658,11 +628,7 @@ public final class YamuxSession implements AutoCloseable {
     while ((w = acceptWaiters.poll()) != null) {
       w.completeExceptionally(ex);
     }
-    for (PendingPing p : pings.values()) {
-      p.timeout().cancel(false);
-      p.future().completeExceptionally(ex);
-    }
-    pings.clear();
+    keepAlive.failPending(ex);
     out.closeConnection();
     closeFuture.complete(null);
   }
@@ -676,38 +642,14 @@ public final class YamuxSession implements AutoCloseable {
     }
   }
 
-  private void scheduleKeepAlive() {
-    if (!config.keepAliveEnabled() || closed) {
-      return;
-    }
-    keepAliveTask =
-        loop.schedule(
-            () ->
-                ping()
-                    .whenComplete(
-                        (rtt, e) -> {
-                          if (e == null) {
-                            scheduleKeepAlive();
-                          } else if (e instanceof YamuxTimeoutException) {
-                            inLoop(
-                                () ->
-                                    terminate(
-                                        new YamuxTimeoutException(
-                                            "yamux keepalive failed: " + e.getMessage(), e),
-                                        -1));
-                          }
-                        }),
-            config.keepAliveInterval().toNanos(),
-            TimeUnit.NANOSECONDS);
-  }
-
   /** The inbound handler was added to the connection's pipeline: the session starts. */
   void attached(ChannelHandlerContext c) {
     out.attached(c);
-    scheduleKeepAlive();
+    keepAlive.start();
   }
 
-  private void inLoop(Runnable r) {
+  /** Runs {@code r} on the event loop: now if called there, else soon. */
+  void inLoop(Runnable r) {
     if (loop.inEventLoop()) {
       r.run();
     } else {
