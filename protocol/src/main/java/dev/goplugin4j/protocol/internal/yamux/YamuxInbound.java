@@ -4,7 +4,6 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,7 +138,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
   private void onStreamHeader(YamuxHeader h) {
     int id = h.streamId();
     if (h.has(YamuxHeader.FLAG_SYN)) {
-      incoming(id);
+      session.streams.incoming(id);
       if (session.closed) {
         return;
       }
@@ -158,13 +157,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
     // Any answer establishes an outbound stream, not only ACK: Go's yamux never ACKs a stream
     // that was half-closed before it accepted it (its state is no longer SYN-received).
     if (!s.inbound && !s.established && !h.has(YamuxHeader.FLAG_RST)) {
-      s.established = true;
-      session.inflightSyns--;
-      if (s.openTimer != null) {
-        s.openTimer.cancel(false);
-        s.openTimer = null;
-      }
-      session.openPending();
+      session.streams.established(s);
     }
     if (data) {
       if (h.lengthUnsigned() > s.recvWindow) {
@@ -184,7 +177,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
     streamFlags(s, h.flags());
     if (!s.removed && h.length() != 0) {
       long w = s.sendWindow + h.lengthUnsigned();
-      if (w > YamuxSession.MAX_STREAM_ID) {
+      if (w > YamuxStreamTable.MAX_STREAM_ID) {
         throw new YamuxProtocolException(
             "yamux protocol error: send window of stream " + s.streamIdString() + " overflows 2^32-1");
       }
@@ -196,7 +189,7 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
   private void streamFlags(YamuxStreamChannel s, int flags) {
     if ((flags & YamuxHeader.FLAG_RST) != 0) {
       if (!s.removed) {
-        session.remove(s);
+        session.streams.remove(s);
       }
       s.onReset(
           new YamuxStreamResetException("yamux stream " + s.streamIdString() + " was reset by the peer"),
@@ -206,72 +199,17 @@ final class YamuxInbound extends ChannelInboundHandlerAdapter
     if ((flags & YamuxHeader.FLAG_FIN) != 0 && !s.finReceived) {
       s.finReceived = true;
       if (s.finSent) {
-        session.remove(s);
+        session.streams.remove(s);
       }
       s.onRemoteFin();
     }
-  }
-
-  /** A SYN from the peer: a new inbound stream, accepted, queued, or reset. */
-  private void incoming(int id) {
-    boolean client = session.isClient();
-    if (id == 0 || ((id & 1) == 1) != !client) {
-      throw new YamuxProtocolException(
-          "yamux protocol error: the peer opened stream "
-              + Integer.toUnsignedString(id)
-              + ", an id reserved for "
-              + (id == 0 ? "the session" : "our side")
-              + " (the "
-              + (client ? "server" : "client")
-              + " must use "
-              + (client ? "even" : "odd")
-              + " ids); both sides may be configured as "
-              + (client ? "client" : "server"));
-    }
-    if (session.localGoAway) {
-      session.out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
-      return;
-    }
-    if (session.streams.containsKey(id)) {
-      throw new YamuxProtocolException(
-          "yamux protocol error: the peer opened stream " + Integer.toUnsignedString(id) + " twice");
-    }
-    YamuxStreamChannel s = new YamuxStreamChannel(session, id);
-    YamuxConfig config = session.config();
-    if (session.acceptor == null
-        && session.acceptWaiters.isEmpty()
-        && session.acceptQueue.size() >= config.acceptBacklog()) {
-      LOG.warn("yamux {}: accept backlog ({}) full, resetting new stream {}", session.name(),
-          config.acceptBacklog(), s.streamIdString());
-      session.out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
-      return;
-    }
-    session.streams.put(id, s);
-    session.streamCount = session.streams.size();
-    if (session.acceptor != null) {
-      session.handOut(s);
-      session.deliverToAcceptor(s);
-      return;
-    }
-    CompletableFuture<YamuxStreamChannel> waiter;
-    while ((waiter = session.acceptWaiters.poll()) != null) {
-      if (!waiter.isDone()) {
-        session.handOut(s);
-        waiter.complete(s);
-        return;
-      }
-    }
-    session.acceptQueue.add(s);
   }
 
   private void onGoAway(YamuxHeader h) {
     switch (h.length()) {
       case YamuxHeader.GO_AWAY_NORMAL -> {
         session.remoteGoAway = true;
-        YamuxStreamChannel s;
-        while ((s = session.pendingOpens.poll()) != null) {
-          s.openFailed(new YamuxException("yamux peer is not accepting streams (it sent GoAway)"));
-        }
+        session.streams.refusePendingOpens();
       }
       case YamuxHeader.GO_AWAY_PROTOCOL_ERROR -> session.terminate(new YamuxSessionClosedException(
           "the yamux peer reported a protocol error (GoAway) and closed the session"), -1);

@@ -181,7 +181,7 @@ final class YamuxOutbound {
     }
     scheduleFlush();
     if (s.finReceived) {
-      session.remove(s);
+      session.streams.remove(s);
     }
   }
 

@@ -18,14 +18,8 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -63,7 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class YamuxSession implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
   private static final AtomicInteger SESSION_IDS = new AtomicInteger();
-  static final long MAX_STREAM_ID = 0xFFFF_FFFFL;
 
   private final Channel channel;
   private final EventLoop loop;
@@ -72,26 +65,20 @@ public final class YamuxSession implements AutoCloseable {
   private final String name;
   private final YamuxInbound inbound = new YamuxInbound(this);
   final YamuxFrameDecoder decoder;
+  /** The streams: open, accept, close. */
+  final YamuxStreamTable streams;
   /** Frames out and flow control. */
   final YamuxOutbound out;
   /** Pings and keepalive. */
   final YamuxKeepAlive keepAlive;
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
-  // Confined to the event loop; package-private ones are shared with YamuxInbound.
-  final Map<Integer, YamuxStreamChannel> streams = new HashMap<>();
-  private long nextStreamId;
-  int inflightSyns;
-  final ArrayDeque<YamuxStreamChannel> pendingOpens = new ArrayDeque<>();
-  final ArrayDeque<YamuxStreamChannel> acceptQueue = new ArrayDeque<>();
-  final ArrayDeque<CompletableFuture<YamuxStreamChannel>> acceptWaiters = new ArrayDeque<>();
-  Consumer<YamuxStreamChannel> acceptor;
+  /** We sent GoAway (normal): the peer's new streams are reset. Confined to the event loop. */
   boolean localGoAway;
 
   volatile boolean remoteGoAway;
   volatile boolean closed;
   private volatile Throwable closeCause;
-  volatile int streamCount;
   /** Bytes of yamux frames (headers and payloads) read from the connection. */
   final LongAdder bytesReceived = new LongAdder();
 
@@ -100,9 +87,9 @@ public final class YamuxSession implements AutoCloseable {
     this.config = Objects.requireNonNull(config, "config");
     this.loop = channel.eventLoop();
     this.client = client;
-    this.nextStreamId = client ? 1 : 2;
     this.name = (client ? "client-" : "server-") + SESSION_IDS.incrementAndGet();
     this.decoder = new YamuxFrameDecoder(config.maxStreamWindowSize());
+    this.streams = new YamuxStreamTable(this);
     this.out = new YamuxOutbound(this);
     this.keepAlive = new YamuxKeepAlive(this);
   }
@@ -297,26 +284,7 @@ public final class YamuxSession implements AutoCloseable {
    *     session closes
    */
   public CompletableFuture<YamuxStreamChannel> acceptStream() {
-    CompletableFuture<YamuxStreamChannel> f = new CompletableFuture<>();
-    inLoop(
-        () -> {
-          if (closed) {
-            f.completeExceptionally(closedException());
-            return;
-          }
-          if (acceptor != null) {
-            f.completeExceptionally(new IllegalStateException("streams are given to an acceptor callback"));
-            return;
-          }
-          YamuxStreamChannel s = acceptQueue.poll();
-          if (s != null) {
-            handOut(s);
-            f.complete(s);
-          } else {
-            acceptWaiters.add(f);
-          }
-        });
-    return f;
+    return streams.accept();
   }
 
   /**
@@ -326,15 +294,7 @@ public final class YamuxSession implements AutoCloseable {
    */
   public void acceptStreams(Consumer<YamuxStreamChannel> acceptor) {
     Objects.requireNonNull(acceptor, "acceptor");
-    inLoop(
-        () -> {
-          this.acceptor = acceptor;
-          YamuxStreamChannel s;
-          while ((s = acceptQueue.poll()) != null) {
-            handOut(s);
-            deliverToAcceptor(s);
-          }
-        });
+    streams.acceptWith(acceptor);
   }
 
   /**
@@ -429,159 +389,12 @@ public final class YamuxSession implements AutoCloseable {
 
   /** Streams currently known to the session (open, half-closed or waiting to be accepted). */
   public int numStreams() {
-    return streamCount;
+    return streams.count();
   }
 
   @Override
   public String toString() {
-    return "YamuxSession[" + name + (closed ? ", closed" : "") + ", streams=" + streamCount + "]";
-  }
-
-  // ---------------------------------------------------------------- stream support (event loop)
-
-  /** Opens {@code s} (from its connect): assigns an id and sends SYN, or queues it. */
-  void open(YamuxStreamChannel s) {
-    if (closed) {
-      s.openFailed(closedException());
-      return;
-    }
-    if (remoteGoAway) {
-      s.openFailed(
-          new YamuxException(
-              "yamux peer is not accepting streams (it sent GoAway); open a new session"));
-      return;
-    }
-    if (inflightSyns >= config.acceptBacklog()) {
-      pendingOpens.add(s);
-      return;
-    }
-    if (nextStreamId >= MAX_STREAM_ID - 1) {
-      s.openFailed(new YamuxException("yamux stream ids exhausted; open a new session"));
-      return;
-    }
-    int id = (int) nextStreamId;
-    nextStreamId += 2;
-    s.assignId(id);
-    streams.put(id, s);
-    streamCount = streams.size();
-    inflightSyns++;
-    s.synSent = true;
-    long delta = config.maxStreamWindowSize() - s.recvWindow;
-    s.recvWindow += delta;
-    out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_SYN, id, (int) delta);
-    if (!config.streamOpenTimeout().isZero()) {
-      s.openTimer =
-          loop.schedule(
-              () -> {
-                if (!s.established && !s.removed) {
-                  terminate(
-                      new YamuxTimeoutException(
-                          "yamux stream "
-                              + s.streamIdString()
-                              + " not acknowledged by the peer within "
-                              + config.streamOpenTimeout()
-                              + "; closing the session"),
-                      YamuxHeader.GO_AWAY_NORMAL);
-                }
-              },
-              config.streamOpenTimeout().toNanos(),
-              TimeUnit.NANOSECONDS);
-    }
-    s.opened();
-  }
-
-  /** The stream's channel closed: finish gracefully (rest of data, FIN) or forget it. */
-  void channelClosed(YamuxStreamChannel s) {
-    if (s.streamId() == 0) {
-      pendingOpens.remove(s);
-      s.failWrites(new java.nio.channels.ClosedChannelException());
-      return;
-    }
-    if (s.removed || s.reset || closed) {
-      s.failWrites(closedOrReset(s));
-      return;
-    }
-    if (!s.finPending && !s.finSent) {
-      s.finPending = true;
-    }
-    out.drain(s);
-    if (!s.removed && !config.streamCloseTimeout().isZero() && s.closeTimer == null) {
-      s.closeTimer =
-          loop.schedule(
-              () -> {
-                if (!s.removed) {
-                  LOG.debug("yamux {} stream {}: close timeout, resetting", name, s.streamIdString());
-                  resetStream(s);
-                  s.failWrites(new YamuxStreamResetException("yamux stream " + s.streamIdString()
-                      + " reset: the peer did not finish it within " + config.streamCloseTimeout()));
-                }
-              },
-              config.streamCloseTimeout().toNanos(),
-              TimeUnit.NANOSECONDS);
-    }
-    // Data already buffered for the closed channel is gone: give its window back.
-    out.consumed(s, 0);
-  }
-
-  /** Sends RST for {@code s} and forgets it. */
-  void resetStream(YamuxStreamChannel s) {
-    s.reset = true;
-    if (!closed && !s.removed) {
-      out.writeControl(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, s.streamId(), 0);
-    }
-    remove(s);
-  }
-
-  private Throwable closedOrReset(YamuxStreamChannel s) {
-    Throwable c = s.closeCause();
-    return c != null ? c : new java.nio.channels.ClosedChannelException();
-  }
-
-  void remove(YamuxStreamChannel s) {
-    if (s.removed) {
-      return;
-    }
-    s.removed = true;
-    streams.remove(s.streamId());
-    streamCount = streams.size();
-    out.forget(s);
-    acceptQueue.remove(s);
-    if (s.openTimer != null) {
-      s.openTimer.cancel(false);
-      s.openTimer = null;
-    }
-    if (s.closeTimer != null) {
-      s.closeTimer.cancel(false);
-      s.closeTimer = null;
-    }
-    if (!s.inbound && !s.established) {
-      inflightSyns--;
-      openPending();
-    }
-  }
-
-  void openPending() {
-    while (!closed && inflightSyns < config.acceptBacklog() && !pendingOpens.isEmpty()) {
-      YamuxStreamChannel s = pendingOpens.poll();
-      if (s.isOpen()) {
-        open(s);
-      }
-    }
-  }
-
-  void handOut(YamuxStreamChannel s) {
-    // ACK with the window we grant.
-    out.consumed(s, 0);
-  }
-
-  void deliverToAcceptor(YamuxStreamChannel s) {
-    try {
-      acceptor.accept(s);
-    } catch (RuntimeException e) {
-      LOG.warn("yamux {}: stream acceptor failed, resetting stream {}", name, s.streamIdString(), e);
-      resetStream(s);
-      s.onReset(new YamuxStreamResetException("stream acceptor failed: " + e.getMessage(), e), s.voidPromise());
-    }
+    return "YamuxSession[" + name + (closed ? ", closed" : "") + ", streams=" + streams.count() + "]";
   }
 
   // ---------------------------------------------------------------- frames out, lifecycle
@@ -610,36 +423,10 @@ public final class YamuxSession implements AutoCloseable {
     decoder.stop();
     keepAlive.stop();
     YamuxSessionClosedException ex = closedException();
-    List<YamuxStreamChannel> all = new ArrayList<>(streams.values());
-    streams.clear();
-    streamCount = 0;
-    for (YamuxStreamChannel s : all) {
-      cancelTimers(s);
-      s.onSessionClosed(ex);
-    }
-    YamuxStreamChannel s;
-    while ((s = pendingOpens.poll()) != null) {
-      s.onSessionClosed(ex);
-    }
-    while ((s = acceptQueue.poll()) != null) {
-      s.onSessionClosed(ex);
-    }
-    CompletableFuture<YamuxStreamChannel> w;
-    while ((w = acceptWaiters.poll()) != null) {
-      w.completeExceptionally(ex);
-    }
+    streams.closeAll(ex);
     keepAlive.failPending(ex);
     out.closeConnection();
     closeFuture.complete(null);
-  }
-
-  private static void cancelTimers(YamuxStreamChannel s) {
-    if (s.openTimer != null) {
-      s.openTimer.cancel(false);
-    }
-    if (s.closeTimer != null) {
-      s.closeTimer.cancel(false);
-    }
   }
 
   /** The inbound handler was added to the connection's pipeline: the session starts. */

@@ -194,7 +194,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     inLoop(
         () -> {
           if (!reset && !removed && id != 0) {
-            session.resetStream(this);
+            session.streams.reset(this);
           }
           onReset(new YamuxStreamResetException("yamux stream " + streamIdString() + " was reset locally"), p);
         });
@@ -640,7 +640,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
       connecting = true;
       connectPromise = promise;
       if (beforeOpen == null) {
-        session.open(YamuxStreamChannel.this);
+        session.streams.open(YamuxStreamChannel.this);
         return;
       }
       CompletionStage<?> gate;
@@ -657,7 +657,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
                     if (e != null) {
                       openFailed(e);
                     } else if (open && connecting) {
-                      session.open(YamuxStreamChannel.this);
+                      session.streams.open(YamuxStreamChannel.this);
                     }
                   }));
     }
@@ -691,7 +691,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
       Throwable writeFailure = closeCause != null ? closeCause : new ClosedChannelException();
       failQueue(unflushed, writeFailure);
       releaseInbound();
-      session.channelClosed(YamuxStreamChannel.this);
+      session.streams.channelClosed(YamuxStreamChannel.this);
       closePromise.trySuccess();
       promise.trySuccess();
       loop.execute(
