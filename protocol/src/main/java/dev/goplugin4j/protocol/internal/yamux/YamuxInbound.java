@@ -9,11 +9,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The inbound half of a {@link YamuxSession}: its handler in the connection's pipeline, which
- * decodes the peer's frames and applies them to the session's state (streams opened by the peer,
- * ACKs, windows, Data, FIN and RST, Ping, GoAway). A protocol violation closes the session with
- * GoAway(protocol error). The outbound half (frames out, draining the streams' writes, window
- * updates, flushing) is {@link YamuxOutbound}; opening streams and the session's lifecycle stay in
- * {@link YamuxSession}.
+ * decodes the peer's frames and dispatches them: the streams' frames (ACKs, windows, Data, FIN and
+ * RST) are applied here, to the stream and its windows, a SYN goes to {@link YamuxStreamTable}, a
+ * Ping to {@link YamuxKeepAlive}, GoAway to the session. A protocol violation closes the session
+ * with GoAway(protocol error); the connection's events (writability, close, failure) go to {@link
+ * YamuxOutbound} and the session. The outbound half (frames out, draining the streams' writes,
+ * window updates, flushing) is {@link YamuxOutbound}.
  *
  * <p>Not thread-safe: confined to the connection's event loop, like the session state it uses.
  */

@@ -53,6 +53,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: every method may be called from any thread; work runs on the connection's
  * event loop. Futures complete on that loop, so do not block in their callbacks.
+ *
+ * <p>This class keeps the session's life cycle (starting on a connection, GoAway, closing and why)
+ * and the public API; each phase of the protocol is a part of its own, all confined to the event
+ * loop, reaching each other through the session's fields:
+ *
+ * <ul>
+ *   <li>{@code YamuxInbound}: the handler in the connection's pipeline; decodes the peer's frames
+ *       and dispatches them to the other parts.
+ *   <li>{@code YamuxStreamTable}: the streams by id; opening ours, accepting the peer's, closing
+ *       and resetting them.
+ *   <li>{@code YamuxOutbound}: every frame we write; Data under the send windows, window updates
+ *       as the application consumes, flushing, and the connection's backpressure.
+ *   <li>{@code YamuxKeepAlive}: Ping frames, keepalive and {@link #ping()}.
+ * </ul>
+ *
+ * <p>The session's own state: {@code closed}, the close cause and {@code remoteGoAway} are
+ * written on the event loop and volatile for readers on other threads; {@code localGoAway} is
+ * confined to the loop. {@code terminate} closes the parts in a fixed order: GoAway out, then
+ * no more reading and pinging, the streams, the pings still waiting, the connection.
  */
 public final class YamuxSession implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(YamuxSession.class);
@@ -76,7 +95,9 @@ public final class YamuxSession implements AutoCloseable {
   /** We sent GoAway (normal): the peer's new streams are reset. Confined to the event loop. */
   boolean localGoAway;
 
+  /** The peer sent GoAway (normal): opening streams fails. */
   volatile boolean remoteGoAway;
+  /** The session is closed (set once, on the event loop); every part checks it. */
   volatile boolean closed;
   private volatile Throwable closeCause;
   /** Bytes of yamux frames (headers and payloads) read from the connection. */
@@ -397,7 +418,7 @@ public final class YamuxSession implements AutoCloseable {
     return "YamuxSession[" + name + (closed ? ", closed" : "") + ", streams=" + streams.count() + "]";
   }
 
-  // ---------------------------------------------------------------- frames out, lifecycle
+  // ---------------------------------------------------------------- lifecycle (event loop)
 
   /** Why an operation cannot run: the session is closed, with the cause if any. */
   YamuxSessionClosedException closedException() {
