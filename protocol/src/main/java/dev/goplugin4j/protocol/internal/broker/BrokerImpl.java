@@ -15,7 +15,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
-import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,12 +60,6 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
 
   /** How long dial waits for the other side's address or knock answer, as go-plugin. */
   public static final long WAIT_MILLIS = 5_000;
-
-  /**
-   * How long a serve waits for the spare server being bound before it starts its own (a bind takes
-   * a few ms; a wait this long means something is stuck).
-   */
-  static final long SPARE_WAIT_MILLIS = 1_000;
 
   /** Where and how a non-multiplexed broker listens. */
   public interface Listeners {
@@ -305,8 +298,7 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     List<ServerServiceDefinition> defs = IdleServer.definitions(services, serverInterceptors);
     // a spare still binding is waited for (not on one of the group's loops, which it may need)
-    IdleServer idle = onEventLoop(group) ? spare.take(serverTls)
-        : spare.takeOrAwait(serverTls, SPARE_WAIT_MILLIS);
+    IdleServer idle = spare.take(serverTls, group);
     if (idle == null) {
       checkOpen(); // the spare waited for may have been disposed by close
       idle = newIdle();
@@ -326,16 +318,6 @@ public final class BrokerImpl implements GrpcBroker, AutoCloseable {
     }
     spare.refill(serverTls);
     return new Served(id, null, idle);
-  }
-
-  /** Whether the calling thread is one of {@code group}'s event loops. */
-  static boolean onEventLoop(EventLoopGroup group) {
-    for (EventExecutor e : group) {
-      if (e.inEventLoop()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** A started classic server with no services yet, listening on a new address. */

@@ -1,5 +1,7 @@
 package dev.goplugin4j.protocol.internal.broker;
 
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -46,6 +48,12 @@ final class Spare<K, T> {
    */
   static final long CLOSE_WAIT_SECONDS = 10;
 
+  /**
+   * How long {@link #take(Object, EventLoopGroup)} waits for the spare being built before the
+   * caller builds its own (a bind takes a few ms; a wait this long means something is stuck).
+   */
+  static final long AWAIT_MILLIS = 1_000;
+
   private final Executor executor;
   private final Function<K, T> build;
   private final Consumer<T> dispose;
@@ -78,6 +86,27 @@ final class Spare<K, T> {
     this.build = Objects.requireNonNull(build, "build");
     this.dispose = Objects.requireNonNull(dispose, "dispose");
     this.ownerClosed = Objects.requireNonNull(ownerClosed, "ownerClosed");
+  }
+
+  /**
+   * The spare for {@code key}, now the caller's to use or dispose; null when none. Off {@code
+   * group}'s event loops a build already under way is waited for (up to {@link #AWAIT_MILLIS},
+   * see {@link #takeOrAwait}); on one of them it is not, as the build may need that loop.
+   *
+   * @param group the event loops the spare's server runs on
+   */
+  T take(K key, EventLoopGroup group) {
+    return onEventLoop(group) ? take(key) : takeOrAwait(key, AWAIT_MILLIS);
+  }
+
+  /** Whether the calling thread is one of {@code group}'s event loops. */
+  static boolean onEventLoop(EventLoopGroup group) {
+    for (EventExecutor e : group) {
+      if (e.inEventLoop()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The spare built for {@code key}, now the caller's to use or dispose; null when none. */

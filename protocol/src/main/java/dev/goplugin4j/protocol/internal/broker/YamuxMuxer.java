@@ -164,8 +164,7 @@ public final class YamuxMuxer implements Muxer, AutoCloseable {
       throw alreadyServed(id);
     }
     // a spare still being built is waited for (not on one of the group's loops)
-    IdleServer idle = BrokerImpl.onEventLoop(group) ? spare.take(tls)
-        : spare.takeOrAwait(tls, BrokerImpl.SPARE_WAIT_MILLIS);
+    IdleServer idle = spare.take(tls, group);
     if (idle == null) {
       if (closed.get()) {
         throw new PluginException("the multiplexed connection is closed");

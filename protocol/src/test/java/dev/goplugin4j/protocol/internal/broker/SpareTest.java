@@ -3,6 +3,8 @@ package dev.goplugin4j.protocol.internal.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -396,5 +398,54 @@ class SpareTest {
     assertThat(taken.get()).isNull();
     assertThat(stillInterrupted).isTrue();
     assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+  }
+
+  // ------------------------------------------------------------------ take(key, group)
+
+  @Test
+  void takeForAGroupWaitsForABuildUnderWayWhenCalledOffTheGroupsLoops() throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+    EventLoopGroup group = GrpcTransport.newEventLoopGroup(1, "spare-test");
+    try {
+      AtomicReference<Object> taken = new AtomicReference<>();
+      Thread taker = new Thread(() -> taken.set(slot.take(KEY, group)), "taker");
+      taker.start();
+      assertThat(endedRatherThanWaiting(taker)).as("take returned before the build ended")
+          .isFalse();
+      release.countDown();
+      taker.join();
+      builder.join();
+
+      assertThat(taken.get()).isEqualTo(built.get(0));
+    } finally {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  @Test
+  void takeForAGroupDoesNotWaitForABuildUnderWayWhenCalledOnOneOfTheGroupsLoops()
+      throws Exception {
+    HeldExecutor executor = new HeldExecutor();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
+    Thread builder = startHeldBuild(slot, executor, entered);
+    EventLoopGroup group = GrpcTransport.newEventLoopGroup(2, "spare-test");
+    try {
+      // the build is held until after this take has returned
+      Object onLoop = group.submit(() -> slot.take(KEY, group)).get(60, TimeUnit.SECONDS);
+      release.countDown();
+      builder.join();
+
+      assertThat(onLoop).isNull();
+      assertThat(slot.take(KEY)).isEqualTo(built.get(0));
+    } finally {
+      release.countDown();
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+    }
   }
 }
