@@ -37,10 +37,15 @@ final class ImageRecipe {
   /**
    * The entrypoint's JVM options unless {@code --jvm-opts} replaces them: the JVM's own warnings
    * to stderr (by default they go to stdout, where the host expects the handshake line), the
-   * serial collector and C1 only (a plugin is small and short-lived), no perf-data file.
+   * serial collector and C1 only (a plugin is small and short-lived), no perf-data file, and C1's
+   * compile thresholds tripled ({@code CompileThresholdScaling=3}): the quick compiler's two
+   * threads took about a third of a start's CPU, mostly on methods run a few hundred times
+   * during start-up only; the plugin's hot code still gets compiled, a little later
+   * (docs/plugin-sdk.md, start-up).
    */
   static final List<String> DEFAULT_JVM_OPTS = List.of("-Xlog:disable", "-Xlog:all=warning:stderr",
-      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=3",
+      "-XX:-UsePerfData");
 
   /**
    * Modules left out although jdeps lists them: {@code java.sql} is referenced only by optional

@@ -44,6 +44,15 @@ class ImageRecipeTest {
   }
 
   @Test
+  void theCommandsDefaultJvmOptionsAreTheRecipesWithRaisedCompileThresholds() throws Exception {
+    String commandDefault = ImageCommand.class.getDeclaredField("jvmOpts")
+        .getAnnotation(picocli.CommandLine.Option.class).defaultValue();
+    assertThat(ImageRecipe.splitOptions(commandDefault)).isEqualTo(ImageRecipe.DEFAULT_JVM_OPTS);
+    assertThat(ImageRecipe.DEFAULT_JVM_OPTS)
+        .contains("-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=3");
+  }
+
+  @Test
   void theEntrypointMapsTheArchiveOnlyWhenThereIsOne() {
     String cp = ImageRecipe.classPath(List.of("a.jar", "b.jar"));
     assertThat(cp).isEqualTo("/app/lib/a.jar:/app/lib/b.jar");
