@@ -10,7 +10,6 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -63,7 +62,6 @@ record IdleServer(
       b.withChildOption(ChannelOption.SO_KEEPALIVE, null);
     }
     GrpcTransport.configure(b, tls, List.of());
-    withoutAbsentCensus(b);
     try {
       return new IdleServer(b.build().start(), null, address, registry);
     } catch (IOException e) {
@@ -76,40 +74,8 @@ record IdleServer(
     Registry registry = new Registry();
     return new IdleServer(null,
         dev.goplugin4j.protocol.internal.yamux.YamuxGrpc.server(
-            group, tls, List.of(), b -> withoutAbsentCensus(b.fallbackHandlerRegistry(registry))),
+            group, tls, List.of(), b -> b.fallbackHandlerRegistry(registry)),
         null, registry);
-  }
-
-  /**
-   * Whether grpc-census is on the class path, looked up once: without it, grpc's server builder
-   * still looks for it (two failed class loads, each a class-path scan and an exception) every
-   * time a server is built, a third of the CPU of building a brokered server, once per brokered
-   * id.
-   */
-  private static final boolean CENSUS_PRESENT =
-      present("io.grpc.census.InternalCensusStatsAccessor")
-          || present("io.grpc.census.InternalCensusTracingAccessor");
-
-  private static boolean present(String className) {
-    try {
-      Class.forName(className, false, Server.class.getClassLoader());
-      return true;
-    } catch (ClassNotFoundException | LinkageError e) {
-      return false;
-    }
-  }
-
-  /**
-   * Turns off the builder's census stats and tracing when grpc-census is absent (they would add
-   * nothing then), so that building the server does not look for it again; with grpc-census
-   * present the builder is left as it is.
-   */
-  private static NettyServerBuilder withoutAbsentCensus(NettyServerBuilder b) {
-    if (!CENSUS_PRESENT) {
-      InternalNettyServerBuilder.setStatsEnabled(b, false);
-      InternalNettyServerBuilder.setTracingEnabled(b, false);
-    }
-    return b;
   }
 
   /**

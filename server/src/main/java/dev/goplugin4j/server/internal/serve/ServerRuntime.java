@@ -522,18 +522,8 @@ public final class ServerRuntime {
       // grpc sets SO_KEEPALIVE on every accepted channel; Unix sockets do not know it.
       b.withChildOption(ChannelOption.SO_KEEPALIVE, null);
     }
-    b.maxInboundMessageSize(GrpcTransport.MAX_MESSAGE_SIZE)
-        .maxInboundMetadataSize(GrpcTransport.MAX_MESSAGE_SIZE);
-    if (tls != null) {
-      b.sslContext(tls);
-    }
-    for (Object s : services) {
-      if (s instanceof BindableService bs) {
-        b.addService(bs);
-      } else {
-        b.addService((ServerServiceDefinition) s);
-      }
-    }
+    // sizes, TLS, the services, and no look for an absent grpc-census: as every go-plugin server
+    GrpcTransport.configure(b, tls, services);
     customize(b);
     try {
       return b.build().start();
