@@ -158,7 +158,14 @@ public final class GrpcTransport {
 
   /**
    * A channel to {@code address}. {@code tls} null means plaintext. Its connection has a
-   * {@link #WRITE_BUFFER_HIGH_WATER_MARK} write buffer unless the customizer sets another.
+   * {@link #WRITE_BUFFER_HIGH_WATER_MARK} write buffer unless the customizer sets another, and a
+   * unary call with its own executor (a blocking stub's) gets what one read brought in one
+   * hand-over, before the read's own writes are flushed ({@link ReadBatchingInterceptor}, whose
+   * read marker heads each connection's pipeline). Warm KV.Get calls to go-plugin's examples/grpc
+   * plugin, plain: at load 6-15 the host's voluntary context switches per call fell from 3.28 to
+   * 2.54 and its CPU per call from 35 to 29 us (medians of 24 rounds of 20,000 calls, JVMs
+   * alternating); on a quiet machine (load 1.6-2.3) 3.04 to 2.92, CPU (74 us) and p50 (164-170
+   * us) unchanged.
    *
    * @param customizer applied last, so users can tune the builder; may be null
    */
@@ -168,11 +175,21 @@ public final class GrpcTransport {
       EventLoopGroup group,
       Consumer<NettyChannelBuilder> customizer) {
     boolean unix = NetAddress.UNIX.equals(address.network());
+    ReadBatchingInterceptor batching = new ReadBatchingInterceptor(group);
     NettyChannelBuilder b =
         NettyChannelBuilder.forAddress(socketAddress(address))
             .eventLoopGroup(group)
-            .channelType(unix ? EpollDomainSocketChannel.class : EpollSocketChannel.class);
+            .channelFactory(() -> {
+              io.grpc.netty.shaded.io.netty.channel.Channel ch =
+                  unix ? new EpollDomainSocketChannel() : new EpollSocketChannel();
+              // first in the pipeline, before TLS and HTTP/2
+              ch.pipeline().addFirst(batching.readMarker());
+              return ch;
+            });
     configure(b, tls);
+    // added first, so it runs last (next to the transport): it only changes when a call's
+    // callbacks are handed to the call's executor, whatever the interceptors above do
+    b.intercept(batching);
     b.withOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WRITE_BUFFER);
     if (unix) {
       // grpc sets SO_KEEPALIVE on every channel; Unix sockets do not know it and Netty would warn
