@@ -133,30 +133,18 @@ class SpareTest {
 
   @Test
   void closeWaitsForABuildInFlightThenNothingIsLeft() throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch buildEntered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, key -> {
-      buildEntered.countDown();
-      awaitUninterruptibly(release);
-      return building().apply(key);
-    }, disposed::add);
-    slot.refill(KEY);
-    Thread builder = new Thread(executor.takeOnly(), "spare-builder");
-    builder.start();
-    buildEntered.await();
+    HeldBuild held = new HeldBuild();
 
     ownerClosed.set(true);
-    Thread closer = new Thread(slot::close, "owner-close");
+    Thread closer = new Thread(held.slot::close, "owner-close");
     closer.start();
     assertThat(endedRatherThanWaiting(closer)).as("close returned before the build ended")
         .isFalse();
-    release.countDown();
+    held.releaseAndJoin();
     closer.join();
 
     assertThat(built).hasSize(1);
     assertThat(disposed).isEqualTo(built);
-    builder.join();
   }
 
   @Test
@@ -277,42 +265,53 @@ class SpareTest {
 
   // ------------------------------------------------------------------ takeOrAwait
 
-  /** Starts a refill's build on its own thread and returns once it has begun building. */
-  private static Thread startHeldBuild(Spare<Object, Object> slot, HeldExecutor executor,
-      CountDownLatch entered) {
-    slot.refill(KEY);
-    Thread builder = new Thread(executor.takeOnly(), "spare-builder");
-    builder.start();
-    awaitUninterruptibly(entered);
-    return builder;
-  }
+  /**
+   * A spare whose one refill is being built on its own thread, held inside the build until
+   * {@link #release()}: the set-up every "a build is under way" test starts from.
+   */
+  private final class HeldBuild {
+    final Spare<Object, Object> slot;
+    final Thread builder;
+    private final CountDownLatch release = new CountDownLatch(1);
 
-  /** Builds that wait for {@code release} before they make their resource. */
-  private Function<Object, Object> heldBuilding(CountDownLatch entered, CountDownLatch release) {
-    Function<Object, Object> b = building();
-    return key -> {
-      entered.countDown();
-      awaitUninterruptibly(release);
-      return b.apply(key);
-    };
+    HeldBuild() {
+      HeldExecutor executor = new HeldExecutor();
+      CountDownLatch entered = new CountDownLatch(1);
+      Function<Object, Object> b = building();
+      slot = spare(executor, key -> {
+        entered.countDown();
+        awaitUninterruptibly(release);
+        return b.apply(key);
+      }, disposed::add);
+      slot.refill(KEY);
+      builder = new Thread(executor.takeOnly(), "spare-builder");
+      builder.start();
+      awaitUninterruptibly(entered);
+    }
+
+    /** Lets the build finish and waits until it has. */
+    void releaseAndJoin() throws InterruptedException {
+      release();
+      builder.join();
+    }
+
+    void release() {
+      release.countDown();
+    }
   }
 
   @Test
   void takeOrAwaitWaitsForABuildUnderWayAndTakesWhatItMade() throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
 
     AtomicReference<Object> taken = new AtomicReference<>();
     Thread taker = new Thread(() -> taken.set(slot.takeOrAwait(KEY, 60_000)), "taker");
     taker.start();
     assertThat(endedRatherThanWaiting(taker)).as("takeOrAwait returned before the build ended")
         .isFalse();
-    release.countDown();
+    held.releaseAndJoin();
     taker.join();
-    builder.join();
 
     assertThat(built).hasSize(1);
     assertThat(taken.get()).isEqualTo(built.get(0));
@@ -335,15 +334,11 @@ class SpareTest {
 
   @Test
   void takeOrAwaitGivesUpWhenItsWaitRunsOutAndTheSpareStaysForTheNextTake() throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
 
     assertThat(slot.takeOrAwait(KEY, 1)).isNull(); // the build is held until after this
-    release.countDown();
-    builder.join();
+    held.releaseAndJoin();
 
     assertThat(slot.take(KEY)).isEqualTo(built.get(0));
   }
@@ -351,11 +346,8 @@ class SpareTest {
   @Test
   void takeOrAwaitTakesNothingWhenTheOwnerClosesDuringTheWaitAndTheBuildDisposesItsSpare()
       throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
 
     AtomicReference<Object> taken = new AtomicReference<>("not yet");
     Thread taker = new Thread(() -> taken.set(slot.takeOrAwait(KEY, 60_000)), "taker");
@@ -364,10 +356,9 @@ class SpareTest {
     ownerClosed.set(true);
     Thread closer = new Thread(slot::close, "owner-close");
     closer.start();
-    release.countDown();
+    held.releaseAndJoin();
     taker.join();
     closer.join();
-    builder.join();
 
     assertThat(taken.get()).isNull();
     assertThat(built).hasSize(1);
@@ -376,11 +367,8 @@ class SpareTest {
 
   @Test
   void takeOrAwaitKeepsTheInterruptAndTakesNothingWhenInterruptedWhileWaiting() throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
 
     AtomicReference<Object> taken = new AtomicReference<>("not yet");
     AtomicBoolean stillInterrupted = new AtomicBoolean();
@@ -392,8 +380,7 @@ class SpareTest {
     assertThat(endedRatherThanWaiting(taker)).isFalse();
     taker.interrupt();
     taker.join();
-    release.countDown();
-    builder.join();
+    held.releaseAndJoin();
 
     assertThat(taken.get()).isNull();
     assertThat(stillInterrupted).isTrue();
@@ -404,11 +391,8 @@ class SpareTest {
 
   @Test
   void takeForAGroupWaitsForABuildUnderWayWhenCalledOffTheGroupsLoops() throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
     EventLoopGroup group = GrpcTransport.newEventLoopGroup(1, "spare-test");
     try {
       AtomicReference<Object> taken = new AtomicReference<>();
@@ -416,9 +400,8 @@ class SpareTest {
       taker.start();
       assertThat(endedRatherThanWaiting(taker)).as("take returned before the build ended")
           .isFalse();
-      release.countDown();
+      held.releaseAndJoin();
       taker.join();
-      builder.join();
 
       assertThat(taken.get()).isEqualTo(built.get(0));
     } finally {
@@ -429,22 +412,18 @@ class SpareTest {
   @Test
   void takeForAGroupDoesNotWaitForABuildUnderWayWhenCalledOnOneOfTheGroupsLoops()
       throws Exception {
-    HeldExecutor executor = new HeldExecutor();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Spare<Object, Object> slot = spare(executor, heldBuilding(entered, release), disposed::add);
-    Thread builder = startHeldBuild(slot, executor, entered);
+    HeldBuild held = new HeldBuild();
+    Spare<Object, Object> slot = held.slot;
     EventLoopGroup group = GrpcTransport.newEventLoopGroup(2, "spare-test");
     try {
       // the build is held until after this take has returned
       Object onLoop = group.submit(() -> slot.take(KEY, group)).get(60, TimeUnit.SECONDS);
-      release.countDown();
-      builder.join();
+      held.releaseAndJoin();
 
       assertThat(onLoop).isNull();
       assertThat(slot.take(KEY)).isEqualTo(built.get(0));
     } finally {
-      release.countDown();
+      held.release();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
     }
   }
