@@ -10,12 +10,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,45 +24,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CensusLookupTest {
-  private static final Logger CHANNEL_LOG =
-      Logger.getLogger("io.grpc.internal.ManagedChannelImplBuilder");
-  private static final Logger SERVER_LOG = Logger.getLogger("io.grpc.internal.ServerImplBuilder");
-
   @TempDir Path dir;
   private EventLoopGroup group;
-  private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-  private final Handler recorder = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      logged.add(r);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
-  private Level channelLevel;
-  private Level serverLevel;
+  private CensusLookupLog log;
 
   @BeforeEach
   void setUp() {
     group = GrpcTransport.newEventLoopGroup(1, "census-test");
-    channelLevel = CHANNEL_LOG.getLevel();
-    serverLevel = SERVER_LOG.getLevel();
-    for (Logger l : List.of(CHANNEL_LOG, SERVER_LOG)) {
-      l.setLevel(Level.FINE);
-      l.addHandler(recorder);
-    }
+    log = CensusLookupLog.open();
   }
 
   @AfterEach
   void tearDown() throws InterruptedException {
-    CHANNEL_LOG.removeHandler(recorder);
-    SERVER_LOG.removeHandler(recorder);
-    CHANNEL_LOG.setLevel(channelLevel);
-    SERVER_LOG.setLevel(serverLevel);
+    log.close();
     group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
   }
 
@@ -85,8 +54,7 @@ class CensusLookupTest {
     channel.shutdownNow();
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
-    assertThat(logged).extracting(LogRecord::getMessage)
-        .noneMatch(m -> m != null && m.contains("census"));
+    assertThat(log.lookedForCensus()).isFalse();
   }
 
   @Test
@@ -97,7 +65,6 @@ class CensusLookupTest {
         .eventLoopGroup(group).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
     channel.shutdownNow();
 
-    assertThat(logged).extracting(LogRecord::getMessage)
-        .anyMatch(m -> m != null && m.contains("census"));
+    assertThat(log.lookedForCensus()).isTrue();
   }
 }
