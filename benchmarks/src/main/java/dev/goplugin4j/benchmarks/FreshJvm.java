@@ -44,8 +44,8 @@ import java.util.jar.Manifest;
  *       copy of the class path whose jars have no signature files (manifest cut to its main
  *       section), with ACCP's native library unpacked once into a directory and loaded from
  *       there ({@code -Djava.library.path}, {@code
- *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}); its archive is trained on
- *       that class path.
+ *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}), and Netty's JFR events off
+ *       ({@link #NETTY_JFR_OFF}); its archive is trained on that class path with those options.
  * </ul>
  *
  * <p>The variants run interleaved (one launch of each per round) so machine load hits them alike.
@@ -55,6 +55,13 @@ import java.util.jar.Manifest;
 final class FreshJvm {
   /** The goal of issue 11: median wall time from launch to the first answer. */
   static final double GOAL_MS = 400;
+
+  /**
+   * The recipe's switch for grpc-netty-shaded's JFR events: with them on (Netty's default where
+   * the JVM has JFR) the first pooled buffer registers them with the flight recorder, which
+   * builds JFR's metadata although nothing records (docs/startup.md, recipe item 6).
+   */
+  static final String NETTY_JFR_OFF = "-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false";
 
   private final Path java17;
   private final Path java25;
@@ -99,7 +106,7 @@ final class FreshJvm {
     Path nativeDir = Files.createDirectories(recipeDir.resolve("native"));
     String recipeCp = unsignedCopies(Files.createDirectories(recipeDir.resolve("lib")), nativeDir);
     String[] lib = {"-Djava.library.path=" + nativeDir,
-        "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true"};
+        "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true", NETTY_JFR_OFF};
     Path rjsa = archives.resolve("app17-recipe.jsa");
     Path rlist = archives.resolve("app17-recipe.classlist");
     Files.deleteIfExists(rjsa);
