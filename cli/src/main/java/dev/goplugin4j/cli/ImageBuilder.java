@@ -58,6 +58,7 @@ import java.util.zip.ZipFile;
  *       jdk.jfr} ({@link ImageRecipe#modules});
  *   <li>runtime: jlink with only those modules (no debug info, man pages or headers; the
  *       strongest compression), native symbol tables stripped when {@code strip} is there,
+ *       the files nothing in the image uses removed ({@link ImageRecipe#UNUSED_RUNTIME_FILES}),
  *       {@code java.security} trimmed to the providers the runtime has;
  *   <li>root fs: the runtime, the jars (native libraries for other platforms and Netty's unused
  *       tcnative removed from them; Amazon Corretto Crypto Provider's jar left out unless
@@ -218,6 +219,9 @@ final class ImageBuilder {
         }
       }
       strip(runtime);
+      for (String unused : ImageRecipe.UNUSED_RUNTIME_FILES) {
+        Files.deleteIfExists(runtime.resolve(unused));
+      }
       Path security = runtime.resolve("conf/security/java.security");
       Set<String> have = runtimeModules(runtime);
       Files.writeString(security,

@@ -65,6 +65,18 @@ final class ImageRecipe {
    */
   static final List<String> ALWAYS = List.of("jdk.crypto.ec");
 
+  /**
+   * Files of a jlinked runtime that nothing in the image uses, removed from it (0.25 MB of the
+   * JDK 17 runtime): the {@code keytool} launcher and {@code jexec} (no shell, nothing runs
+   * them), {@code jrt-fs.jar} (the {@code jrt:/} file system for <em>other</em> JDKs reading
+   * this runtime; the runtime's own is in {@code java.base}), the default class list (read only
+   * by {@code -Xshare:dump} without a list: the recipe dumps from the training run's list, and
+   * the JDK's default archive, when kept, is dumped before) and {@code libjsig} (signal chaining,
+   * used only when preloaded). {@code jspawnhelper} stays: {@code ProcessBuilder} needs it.
+   */
+  static final List<String> UNUSED_RUNTIME_FILES = List.of("bin/keytool", "lib/jexec",
+      "lib/jrt-fs.jar", "lib/classlist", "lib/libjsig.so", "lib/server/libjsig.so");
+
   /** The security providers of {@code java.security} and the module each lives in. */
   static final Map<String, String> PROVIDER_MODULES = Map.ofEntries(
       Map.entry("SUN", "java.base"), Map.entry("SunRsaSign", "java.base"),

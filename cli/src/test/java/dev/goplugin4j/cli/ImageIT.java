@@ -134,6 +134,13 @@ class ImageIT {
     assertThat(shell.status()).isNotZero();
     assertThat(CliProcess.sh("docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
         IMAGE + ":hello").lines().filter(l -> l.contains("FROM"))).allMatch(l -> l.contains("scratch"));
+    // the runtime without the files nothing in the image uses; ProcessBuilder's helper kept
+    List<String> files = CliProcess.sh("sh", "-c", "c=$(docker create " + IMAGE + ":hello)"
+        + " && docker export $c | tar t; docker rm $c >/dev/null").lines().toList();
+    assertThat(files).contains("opt/java/bin/java", "opt/java/lib/jspawnhelper",
+        "opt/java/lib/server/libjvm.so", "app/app.jsa");
+    assertThat(files).doesNotContainAnyElementsOf(
+        ImageRecipe.UNUSED_RUNTIME_FILES.stream().map(f -> "opt/java/" + f).toList());
     // built again: the same tag, the former image removed, the archive still maps
     CliProcess.Result again = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--json",
         "--image", IMAGE + ":hello", "--add-modules", "java.sql", jar.toString());
