@@ -62,7 +62,8 @@ import java.util.zip.ZipFile;
  *       {@code java.security} trimmed to the providers the runtime has;
  *   <li>root fs: the runtime, the jars (native libraries for other platforms and Netty's unused
  *       tcnative removed from them; Amazon Corretto Crypto Provider's jar left out unless
- *       BouncyCastle's JSSE is there, else its library unpacked), the native libraries for this
+ *       BouncyCastle's JSSE is there, else its library unpacked; merged into one jar unless one
+ *       is signed or {@code --keep-jars}, see {@link JarMerge}), the native libraries for this
  *       machine in {@code /app/native}, and the C libraries all of it links (from this machine,
  *       found with {@code ldd}), as a tar build context with one fixed mtime ({@link ImageTar});
  *   <li>base image: {@code FROM scratch}, that root fs, {@code USER 65532:0} (see {@link ImageRecipe#GID}), no shell;
@@ -261,6 +262,26 @@ final class ImageBuilder {
         jarNames.add(name);
         jarsBytes += Files.size(copy);
       }
+      int jarCount = jarNames.size();
+      String merged = "";
+      if (jarCount > 1 && in.mergeJars()) {
+        List<Path> copies = jarNames.stream().map(jars::resolve).toList();
+        Optional<Path> signed = JarMerge.signed(copies);
+        if (signed.isEmpty()) {
+          Path app = work.resolve(JarMerge.NAME);
+          JarMerge.merge(copies, app);
+          for (Path c : copies) {
+            Files.delete(c);
+          }
+          Files.move(app, jars.resolve(JarMerge.NAME));
+          jarNames.clear();
+          jarNames.add(JarMerge.NAME);
+          jarsBytes = Files.size(jars.resolve(JarMerge.NAME));
+          merged = " merged into " + JarMerge.NAME;
+        } else {
+          merged = " kept apart: " + signed.get().getFileName() + " is signed";
+        }
+      }
       List<Path> linked = new ArrayList<>();
       linked.add(runtime.resolve("bin/java"));
       try (Stream<Path> s = Stream.concat(Files.walk(runtime.resolve("lib")), Files.list(nativeDir))) {
@@ -304,7 +325,7 @@ final class ImageBuilder {
       for (Path l : libs.values()) {
         libcBytes += Files.size(l);
       }
-      done("root fs (" + jarNames.size() + " jars " + mib(jarsBytes) + ", " + libs.size()
+      done("root fs (" + jarCount + " jars" + merged + " " + mib(jarsBytes) + ", " + libs.size()
           + " C libraries " + mib(libcBytes) + ")");
 
       // 4. base image

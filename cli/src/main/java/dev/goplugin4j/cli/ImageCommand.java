@@ -69,6 +69,13 @@ final class ImageCommand implements Callable<Integer> {
           + " either: the smallest image (about 20 MB under --no-cds's), the slowest start.")
   boolean noArchive;
 
+  @Option(names = "--keep-jars",
+      description = "Keep the jars as they are instead of merging them into one /app/lib/app.jar"
+          + " (the merge keeps each name as the class path resolved it and concatenates"
+          + " META-INF/services; it drops the jars' own manifest attributes and duplicate"
+          + " resources). Signed jars are never merged.")
+  boolean keepJars;
+
   @Option(names = "--jvm-opts", paramLabel = "\"OPTS\"",
       description = "The JVM options of the entrypoint, replacing the default: ${DEFAULT-VALUE}"
           + " (on JDK 24+ native access and sun.misc.Unsafe are allowed too, and"
@@ -123,6 +130,9 @@ final class ImageCommand implements Callable<Integer> {
     ImageInputs in = ImageInputs.check(sources, classPath, mainClass, image, noCdsImage,
         javaHome == null ? Path.of(System.getProperty("java.home")) : javaHome,
         !noCds && !noArchive, ImageRecipe.splitOptions(jvmOpts), addModules, user, !noArchive);
+    if (keepJars) {
+      in = in.keepingJars();
+    }
     ctx.progress("image: building " + image + " from " + in.jars().size() + " jar(s), main class "
         + mainClass + ", Java " + in.feature() + " (" + in.javaHome() + ")");
     ImageBuilder.Result r = new ImageBuilder(in, engine, ctx.env(), ctx::progress).build();

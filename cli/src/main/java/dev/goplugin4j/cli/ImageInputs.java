@@ -27,10 +27,18 @@ import java.util.zip.ZipFile;
  * @param user the image's {@code USER}, numeric {@code UID:GID}
  * @param jdkArchive without AppCDS ({@code cds} false), whether the runtime keeps the JDK's
  *     default CDS archive (12 MB, a faster start) or has no archive at all (the smallest image)
+ * @param mergeJars whether the jars go into the image merged into one ({@link JarMerge}; true
+ *     unless {@code --keep-jars})
  */
 record ImageInputs(List<Path> jars, String mainClass, String image, String noCdsImage,
     Path javaHome, int feature, boolean cds, List<String> jvmOptions, List<String> addModules,
-    String user, boolean jdkArchive) {
+    String user, boolean jdkArchive, boolean mergeJars) {
+
+  /** These inputs with the jars kept as they are ({@code --keep-jars}). */
+  ImageInputs keepingJars() {
+    return new ImageInputs(jars, mainClass, image, noCdsImage, javaHome, feature, cds, jvmOptions,
+        addModules, user, jdkArchive, false);
+  }
 
   /**
    * Collects the jars (each argument a jar or a directory whose {@code *.jar} files are taken in
@@ -168,7 +176,7 @@ record ImageInputs(List<Path> jars, String mainClass, String image, String noCds
           + feature + "-jmods) or point --java-home at a JDK that has them");
     }
     return new ImageInputs(List.copyOf(jars), mainClass, image, noCdsImage, home, feature, cds,
-        List.copyOf(jvmOptions), List.copyOf(addModules), user, jdkArchive);
+        List.copyOf(jvmOptions), List.copyOf(addModules), user, jdkArchive, true);
   }
 
   /** The jars' file names, in class-path order. */

@@ -41,7 +41,7 @@ class ImageIT {
 
   @AfterEach
   void removeImages() {
-    for (String tag : List.of("hello", "boom", "nocds", "noarchive", "never", "never2")) {
+    for (String tag : List.of("hello", "boom", "nocds", "noarchive", "never", "never2", "merged")) {
       CliProcess.sh("sh", "-c", "docker rmi " + IMAGE + ":" + tag + " >/dev/null 2>&1 || true");
     }
   }
@@ -91,9 +91,13 @@ class ImageIT {
     return new CliProcess.Result(p.exitValue(), out, err.join());
   }
 
+  /**
+   * Containers of this test's builds: their images carry its main class as a label (builds of
+   * other plugins on the same engine, e.g. the examples' ITs at the same time, are not ours).
+   */
   private static String containersOfBuilds() {
-    return CliProcess.sh("docker", "ps", "-aq", "--filter", "label=dev.goplugin4j.image-build=true")
-        .strip();
+    return CliProcess.sh("docker", "ps", "-aq", "--filter", "label=dev.goplugin4j.image-build=true",
+        "--filter", "label=dev.goplugin4j.image.main=demo.Main").strip();
   }
 
   @Test
@@ -158,6 +162,87 @@ class ImageIT {
     assertThat(rerun.status()).as(rerun.toString()).isZero();
     assertThat(containersOfBuilds()).as("containers of the training runs").isEmpty();
     assertThat(workDirs()).as("work directories").isSubsetOf(workDirsBefore);
+  }
+
+  /** Compiles {@code sources} (name to text) against {@code classPath} into a jar with {@code resources}. */
+  private Path jarOf(String name, Map<String, String> sources, Map<String, String> resources,
+      Path... classPath) throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src-" + name));
+    Path classes = Files.createDirectories(dir.resolve("classes-" + name));
+    List<String> args = new java.util.ArrayList<>(List.of("--release", "17", "-d",
+        classes.toString()));
+    if (classPath.length > 0) {
+      args.add("-cp");
+      args.add(Stream.of(classPath).map(Path::toString).collect(Collectors.joining(":")));
+    }
+    for (Map.Entry<String, String> e : sources.entrySet()) {
+      Path f = src.resolve(e.getKey().replace('.', '/') + ".java");
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, e.getValue());
+      args.add(f.toString());
+    }
+    assertThat(ToolProvider.getSystemJavaCompiler().run(null, null, null,
+        args.toArray(String[]::new))).isZero();
+    Path jar = Files.createDirectories(dir.resolve("lib")).resolve(name);
+    Manifest m = new Manifest();
+    m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m);
+        Stream<Path> files = Files.walk(classes)) {
+      for (Path c : files.filter(Files::isRegularFile).sorted().toList()) {
+        out.putNextEntry(new ZipEntry(classes.relativize(c).toString()));
+        out.write(Files.readAllBytes(c));
+        out.closeEntry();
+      }
+      for (Map.Entry<String, String> r : resources.entrySet()) {
+        out.putNextEntry(new ZipEntry(r.getKey()));
+        out.write(r.getValue().getBytes(StandardCharsets.UTF_8));
+        out.closeEntry();
+      }
+    }
+    return jar;
+  }
+
+  @Test
+  void severalJarsRunFromOneMergedJarWithTheirClassesAndEveryServiceProvider() throws Exception {
+    String services = "META-INF/services/java.lang.Runnable";
+    Path util = jarOf("util.jar", Map.of(
+        "other.Util", "package other;\npublic final class Util {\n  public static String hello() {"
+            + " return \"util\"; }\n}\n",
+        "other.Two", "package other;\npublic final class Two implements Runnable {\n  public void"
+            + " run() { System.out.println(\"two\"); }\n}\n"),
+        Map.of(services, "other.Two\n", "shared.txt", "from util"));
+    Path demo = jarOf("demo.jar", Map.of(
+        "demo.Main", "package demo;\npublic final class Main {\n  public static void main("
+            + "String[] args) throws Exception {\n    System.out.println(other.Util.hello());\n"
+            + "    for (Runnable r : java.util.ServiceLoader.load(Runnable.class)) {\n      r.run();\n"
+            + "    }\n    System.out.println(new String(Main.class.getResourceAsStream(\"/shared.txt\")"
+            + ".readAllBytes()));\n  }\n}\n",
+        "demo.One", "package demo;\npublic final class One implements Runnable {\n  public void"
+            + " run() { System.out.println(\"one\"); }\n}\n"),
+        Map.of(services, "demo.One\n", "shared.txt", "from demo"), util);
+    // class path order: demo.jar, then util.jar
+    CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-cds",
+        "--image", IMAGE + ":merged", demo.toString(), util.toString());
+    assertThat(r.status()).as(r.toString()).isZero();
+    assertThat(r.err()).contains("image: root fs (2 jars merged into app.jar");
+    assertThat(CliProcess.sh("docker", "image", "inspect", "-f", "{{json .Config.Entrypoint}}",
+        IMAGE + ":merged").strip()).endsWith("\"-cp\",\"/app/lib/app.jar\",\"demo.Main\"]");
+    CliProcess.Result run = exec(List.of("docker", "run", "--rm", "--network", "none",
+        IMAGE + ":merged"));
+    assertThat(run.status()).as(run.toString()).isZero();
+    assertThat(run.out().lines().toList()).as("the first jar's resource wins, both providers load")
+        .containsExactly("util", "one", "two", "from demo");
+    // --keep-jars: the same plugin from its two jars
+    CliProcess.Result kept = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-cds",
+        "--keep-jars", "--image", IMAGE + ":merged", demo.toString(), util.toString());
+    assertThat(kept.status()).as(kept.toString()).isZero();
+    assertThat(CliProcess.sh("docker", "image", "inspect", "-f", "{{json .Config.Entrypoint}}",
+        IMAGE + ":merged").strip())
+        .endsWith("\"-cp\",\"/app/lib/demo.jar:/app/lib/util.jar\",\"demo.Main\"]");
+    CliProcess.Result rerun = exec(List.of("docker", "run", "--rm", "--network", "none",
+        IMAGE + ":merged"));
+    assertThat(rerun.out().lines().toList()).containsExactly("util", "one", "two", "from demo");
+    assertThat(containersOfBuilds()).as("containers of the builds").isEmpty();
   }
 
   @Test
