@@ -267,7 +267,8 @@ final class ImageBuilder {
       if (jarCount > 1 && in.mergeJars()) {
         List<Path> copies = jarNames.stream().map(jars::resolve).toList();
         Optional<Path> signed = JarMerge.signed(copies);
-        if (signed.isEmpty()) {
+        Optional<String> lossy = signed.isEmpty() ? JarMerge.lossy(copies) : Optional.empty();
+        if (signed.isEmpty() && lossy.isEmpty()) {
           Path app = work.resolve(JarMerge.NAME);
           JarMerge.merge(copies, app);
           for (Path c : copies) {
@@ -278,8 +279,11 @@ final class ImageBuilder {
           jarNames.add(JarMerge.NAME);
           jarsBytes = Files.size(jars.resolve(JarMerge.NAME));
           merged = " merged into " + JarMerge.NAME;
-        } else {
+        } else if (signed.isPresent()) {
           merged = " kept apart: " + signed.get().getFileName() + " is signed";
+        } else {
+          merged = " kept apart: a merge would keep one of two different copies of "
+              + lossy.get();
         }
       }
       List<Path> linked = new ArrayList<>();

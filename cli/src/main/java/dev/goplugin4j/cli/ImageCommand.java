@@ -72,8 +72,8 @@ final class ImageCommand implements Callable<Integer> {
   @Option(names = "--keep-jars",
       description = "Keep the jars as they are instead of merging them into one /app/lib/app.jar"
           + " (the merge keeps each name as the class path resolved it and concatenates"
-          + " META-INF/services; it drops the jars' own manifest attributes and duplicate"
-          + " resources). Signed jars are never merged.")
+          + " META-INF/services; it drops the jars' own manifest attributes). Signed jars, and"
+          + " jars that hold one resource with different contents, are never merged.")
   boolean keepJars;
 
   @Option(names = "--jvm-opts", paramLabel = "\"OPTS\"",

@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -35,7 +37,11 @@ import java.util.zip.ZipOutputStream;
  *       of a jar that was not multi-release are left out (the JDK ignores them there too).
  * </ul>
  * Signed jars are not merged (their signatures cover their own entries): {@link #signed} finds
- * them, and the recipe then keeps every jar as it is. Stateless; thread-safe.
+ * them. Nor are jars that hold the same resource with different contents ({@link #lossy}): on a
+ * class path {@code ClassLoader.getResources} returns every copy (a {@code reference.conf}, a
+ * plugin index, a {@code spring.factories}), a merged jar would hold only the first. Classes
+ * are exempt (a class loader takes the first copy either way), as are licence, notice and Maven
+ * files. In both cases the recipe keeps every jar as it is. Stateless; thread-safe.
  */
 final class JarMerge {
   /** The merged jar's file name. */
@@ -51,7 +57,7 @@ final class JarMerge {
     for (Path jar : jars) {
       try (ZipFile z = new ZipFile(jar.toFile())) {
         for (Enumeration<? extends ZipEntry> en = z.entries(); en.hasMoreElements(); ) {
-          String n = en.nextElement().getName().toUpperCase(java.util.Locale.ROOT);
+          String n = en.nextElement().getName().toUpperCase(Locale.ROOT);
           if (n.startsWith("META-INF/") && n.indexOf('/', 9) < 0 && (n.endsWith(".SF")
               || n.endsWith(".RSA") || n.endsWith(".DSA") || n.endsWith(".EC"))) {
             return Optional.of(jar);
@@ -60,6 +66,46 @@ final class JarMerge {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A resource that two of {@code jars} hold with different contents (size or CRC), which a merge
+   * would lose, described as {@code "NAME (in A and B)"}; empty when nothing would be lost.
+   */
+  static Optional<String> lossy(List<Path> jars) throws IOException {
+    Map<String, ZipEntry> first = new HashMap<>();
+    Map<String, Path> owner = new HashMap<>();
+    for (Path jar : jars) {
+      try (ZipFile z = new ZipFile(jar.toFile())) {
+        for (Enumeration<? extends ZipEntry> en = z.entries(); en.hasMoreElements(); ) {
+          ZipEntry e = en.nextElement();
+          String n = e.getName();
+          if (e.isDirectory() || n.endsWith(".class") || n.startsWith(SERVICES)
+              || n.startsWith(VERSIONS) || harmless(n)) {
+            continue;
+          }
+          ZipEntry seen = first.putIfAbsent(n, e);
+          if (seen == null) {
+            owner.put(n, jar);
+          } else if (seen.getSize() != e.getSize() || seen.getCrc() != e.getCrc()) {
+            return Optional.of(n + " (in " + owner.get(n).getFileName() + " and "
+                + jar.getFileName() + ")");
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Files every jar may carry its own of, read by no program: licences, notices, Maven's. */
+  private static boolean harmless(String name) {
+    String upper = name.toUpperCase(Locale.ROOT);
+    String file = upper.substring(upper.lastIndexOf('/') + 1);
+    boolean topOrMetaInf = name.indexOf('/') < 0
+        || (upper.startsWith("META-INF/") && upper.indexOf('/', 9) < 0);
+    return upper.startsWith("META-INF/MAVEN/") || upper.equals("META-INF/INDEX.LIST")
+        || upper.equals("META-INF/MANIFEST.MF") || (topOrMetaInf && (file.startsWith("LICENSE")
+            || file.startsWith("NOTICE") || file.startsWith("DEPENDENCIES")));
   }
 
   /** Writes the merge of {@code jars} (in class path order) to {@code out}. */

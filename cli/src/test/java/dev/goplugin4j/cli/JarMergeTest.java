@@ -109,4 +109,21 @@ class JarMergeTest {
     assertThat(JarMerge.signed(List.of(a, b))).isEmpty();
     assertThat(JarMerge.signed(List.of(a, signed, b))).contains(signed);
   }
+
+  @Test
+  void jarsHoldingOneResourceWithDifferentContentsAreFoundLossyAndClassesLicencesAndServicesAreNot()
+      throws Exception {
+    Path a = jar("a.jar", false, entries("p/A.class", "A", "reference.conf", "a = 1\n",
+        "META-INF/LICENSE.txt", "Apache", "META-INF/maven/g/a/pom.properties", "version=1",
+        "META-INF/services/x.Y", "p.A\n", "same.txt", "same"));
+    Path b = jar("b.jar", false, entries("p/A.class", "another A", "META-INF/LICENSE.txt", "MIT",
+        "META-INF/maven/g/a/pom.properties", "version=2", "META-INF/services/x.Y", "q.B\n",
+        "same.txt", "same"));
+    Path c = jar("c.jar", false, entries("reference.conf", "c = 2\n"));
+
+    assertThat(JarMerge.lossy(List.of(a, b))).as("nothing a class path would show twice is lost")
+        .isEmpty();
+    assertThat(JarMerge.lossy(List.of(a, b, c)))
+        .contains("reference.conf (in a.jar and c.jar)");
+  }
 }
