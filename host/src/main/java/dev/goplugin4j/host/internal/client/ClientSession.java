@@ -55,6 +55,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(PluginClient.class);
+  /** What a plugin's name loses in its logger's name; compiled once, not at every client. */
+  private static final Pattern NOT_IN_LOGGER_NAME = Pattern.compile("[^A-Za-z0-9_-]");
 
   private enum State {
     NEW,
@@ -131,7 +134,8 @@ public final class ClientSession {
     this.pluginLog =
         config.logger() != null
             ? config.logger()
-            : LoggerFactory.getLogger("goplugin4j.plugin." + name.replaceAll("[^A-Za-z0-9_-]", "_"));
+            : LoggerFactory.getLogger(
+                "goplugin4j.plugin." + NOT_IN_LOGGER_NAME.matcher(name).replaceAll("_"));
     this.events = new EventDispatcher(config.listeners());
     String kind =
         config.reattach() != null ? config.reattach().runnerKind()

@@ -64,6 +64,11 @@ public final class ProcessRunner implements Runner {
   private final Executor bookkeeping;
   /** The owner record's write after the spawn; done when there is none or it ran in start(). */
   private volatile CompletableFuture<Void> ownerRecorded = CompletableFuture.completedFuture(null);
+  /**
+   * The reattach attributes, read by the bookkeeping job after the spawn; null until then (or
+   * without bookkeeping), and {@link #reattachAttributes()} reads them itself.
+   */
+  private volatile Map<String, String> attributes;
 
   // Guarded by this.
   private Process process;
@@ -106,7 +111,8 @@ public final class ProcessRunner implements Runner {
    * with the plugin's pid, start and executable: a read and an atomic rewrite of a file beside
    * the directory, 1-3 ms on an ext4 disk, while the plugin needs about as long to print its
    * handshake line. With {@code bookkeeping} that write runs there, beside the plugin's start,
-   * and {@link #ownerRecorded()} tells when it is done; without it, in {@link #start()}.
+   * and {@link #ownerRecorded()} tells when it is done; without it, in {@link #start()}. The same
+   * job reads the {@linkplain #reattachAttributes() reattach attributes} ahead.
    *
    * @param command the command line (not empty) and the complete environment; not null
    * @param workingDirectory the child's working directory; null for this JVM's
@@ -183,18 +189,26 @@ public final class ProcessRunner implements Runner {
     Process p = process;
     LOG.debug("started plugin process {} (pid {}), output pipes {}", executable, p.pid(), pipes);
     String socketDir = command.env().get(PluginEnv.UNIX_SOCKET_DIR);
-    if (socketDir != null) {
-      Runnable record = () -> ProcStat.startTicks(p.pid())
-          .ifPresent(ticks -> SocketDirOwner.recordPlugin(Path.of(socketDir), p.pid(), ticks));
-      if (bookkeeping == null) {
-        record.run();
-      } else {
-        try {
-          // a zombie keeps its stat, and a record removed meanwhile is not written again
-          ownerRecorded = CompletableFuture.runAsync(record, bookkeeping);
-        } catch (RejectedExecutionException e) {
+    Runnable record = socketDir == null ? () -> { } : () -> ProcStat.startTicks(p.pid())
+        .ifPresent(ticks -> SocketDirOwner.recordPlugin(Path.of(socketDir), p.pid(), ticks));
+    if (bookkeeping == null) {
+      record.run();
+    } else {
+      try {
+        // a zombie keeps its stat, and a record removed meanwhile is not written again. The
+        // reattach attributes too (/proc reads that were 0.1-0.2 ms at the end of a start):
+        // the exec is done when start() returns, so they name the plugin, as read later would
+        ownerRecorded = CompletableFuture.runAsync(() -> {
+          try {
+            attributes = ProcessReattacher.attributesFor(p.toHandle());
+          } catch (RuntimeException e) {
+            LOG.debug("cannot read the reattach attributes of pid {} ahead: {}", p.pid(),
+                e.toString());
+          }
           record.run();
-        }
+        }, bookkeeping);
+      } catch (RejectedExecutionException e) {
+        record.run();
       }
     }
     p.onExit().whenComplete((done, error) -> exit.complete(error == null ? p.exitValue() : -1));
@@ -490,7 +504,8 @@ public final class ProcessRunner implements Runner {
    */
   @Override
   public Map<String, String> reattachAttributes() {
-    return ProcessReattacher.attributesFor(handle());
+    Map<String, String> read = attributes;
+    return read != null ? read : ProcessReattacher.attributesFor(handle());
   }
 
   /**

@@ -74,6 +74,27 @@ class ProcessRunnerTest {
   }
 
   @Test
+  void theBookkeepingJobReadsThePluginsReattachAttributesAheadAndTheyOutliveIt() throws Exception {
+    List<Runnable> jobs = new ArrayList<>();
+    ProcessRunner runner = new ProcessRunner(
+        new PluginCommand(List.of("/bin/sleep", "300"), Map.of()), null, jobs::add);
+    runners.add(runner);
+    runner.start();
+    Instant start = runner.processStartTime().orElseThrow();
+    Map<String, String> expected = Map.of(
+        ProcessReattacher.START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli()),
+        ProcessReattacher.EXECUTABLE_ATTRIBUTE, Path.of("/bin/sleep").toRealPath().toString());
+
+    assertThat(jobs).hasSize(1);
+    jobs.get(0).run();
+
+    // the plugin's own executable, not the JDK's spawn helper: the exec was done when start returned
+    assertThat(runner.reattachAttributes()).isEqualTo(expected);
+    runner.kill();
+    assertThat(runner.reattachAttributes()).isEqualTo(expected);
+  }
+
+  @Test
   void anOwnerRecordRemovedBeforeTheLateWriteIsNotWrittenAgain() throws Exception {
     Path dir = Files.createDirectory(tmp.resolve("goplugin4j-4343"));
     SocketDirOwner.recordHost(dir);
