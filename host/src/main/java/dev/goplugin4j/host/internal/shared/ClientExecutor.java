@@ -29,14 +29,32 @@ final class ClientExecutor extends AbstractExecutorService {
     this.threadPrefix = "goplugin4j-grpc-" + pluginName + "-";
   }
 
+  /**
+   * Runs {@code command} on a pool thread. After {@link #shutdown}, a job of this executor that
+   * hands on more work (grpc's serializing executor re-submitting itself to drain the callbacks a
+   * closing call queued meanwhile) runs it on its own thread, as part of itself, instead of
+   * getting an exception that would end the job with an uncaught stack trace and drop those
+   * callbacks; any other caller is rejected.
+   *
+   * @throws RejectedExecutionException after shutdown, for a caller that is not one of this
+   *     executor's running jobs
+   */
   @Override
   public void execute(Runnable command) {
     Objects.requireNonNull(command, "command");
+    boolean inline;
     synchronized (running) {
-      if (shutdown) {
+      inline = shutdown && running.contains(Thread.currentThread());
+      if (shutdown && !inline) {
         throw new RejectedExecutionException("the plugin client's executor is shut down");
       }
-      active++;
+      if (!inline) {
+        active++;
+      }
+    }
+    if (inline) {
+      command.run();
+      return;
     }
     try {
       pool.execute(() -> run(command));

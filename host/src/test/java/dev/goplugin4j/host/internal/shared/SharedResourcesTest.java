@@ -136,4 +136,35 @@ class SharedResourcesTest {
     f.get(10, TimeUnit.SECONDS);
     assertThat(a.executor().isShutdown()).isTrue();
   }
+
+  @Test
+  void aJobOfAClosedLeaseThatHandsOnMoreWorkRunsItItselfWhileOthersAreStillRejected()
+      throws Exception {
+    SharedResources.Lease a = SharedResources.acquire("a");
+    CountDownLatch jobRunning = new CountDownLatch(1);
+    AtomicReference<Thread> jobThread = new AtomicReference<>();
+    AtomicReference<Thread> handedOnRanOn = new AtomicReference<>();
+    AtomicReference<Throwable> jobFailure = new AtomicReference<>();
+    Future<?> job = a.executor().submit(() -> {
+      jobThread.set(Thread.currentThread());
+      jobRunning.countDown();
+      while (!a.executor().isShutdown()) {
+        Thread.onSpinWait();
+      }
+      try {
+        // what grpc's serializing executor does when callbacks were queued while it drained
+        a.executor().execute(() -> handedOnRanOn.set(Thread.currentThread()));
+      } catch (RuntimeException e) {
+        jobFailure.set(e);
+      }
+    });
+    jobRunning.await();
+    a.close(); // waits for the job (up to its bound)
+
+    assertThat(job.isDone()).isTrue();
+    assertThat(jobFailure.get()).isNull();
+    assertThat(handedOnRanOn.get()).isSameAs(jobThread.get());
+    assertThatThrownBy(() -> a.executor().execute(() -> {}))
+        .isInstanceOf(RejectedExecutionException.class);
+  }
 }
