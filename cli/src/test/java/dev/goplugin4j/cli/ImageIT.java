@@ -210,7 +210,7 @@ class ImageIT {
             + " return \"util\"; }\n}\n",
         "other.Two", "package other;\npublic final class Two implements Runnable {\n  public void"
             + " run() { System.out.println(\"two\"); }\n}\n"),
-        Map.of(services, "other.Two\n", "shared.txt", "from util"));
+        Map.of(services, "other.Two\n", "META-INF/LICENSE", "util's licence"));
     Path demo = jarOf("demo.jar", Map.of(
         "demo.Main", "package demo;\npublic final class Main {\n  public static void main("
             + "String[] args) throws Exception {\n    System.out.println(other.Util.hello());\n"
@@ -219,7 +219,8 @@ class ImageIT {
             + ".readAllBytes()));\n  }\n}\n",
         "demo.One", "package demo;\npublic final class One implements Runnable {\n  public void"
             + " run() { System.out.println(\"one\"); }\n}\n"),
-        Map.of(services, "demo.One\n", "shared.txt", "from demo"), util);
+        Map.of(services, "demo.One\n", "shared.txt", "from demo", "META-INF/LICENSE",
+            "demo's licence"), util);
     // class path order: demo.jar, then util.jar
     CliProcess.Result r = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-cds",
         "--image", IMAGE + ":merged", demo.toString(), util.toString());
@@ -230,7 +231,7 @@ class ImageIT {
     CliProcess.Result run = exec(List.of("docker", "run", "--rm", "--network", "none",
         IMAGE + ":merged"));
     assertThat(run.status()).as(run.toString()).isZero();
-    assertThat(run.out().lines().toList()).as("the first jar's resource wins, both providers load")
+    assertThat(run.out().lines().toList()).as("both jars' classes and resources are there, both providers load")
         .containsExactly("util", "one", "two", "from demo");
     // --keep-jars: the same plugin from its two jars
     CliProcess.Result kept = CliProcess.run(Map.of(), "image", "--main", "demo.Main", "--no-cds",
