@@ -25,18 +25,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Enumeration;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,8 +41,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Builds a plugin's image, step by step (each reported through {@code progress} with its time):
@@ -124,7 +116,7 @@ final class ImageBuilder {
       throw new ImageBuildException(Step.ENGINE, "closing the connection to " + endpoint
           + " failed: " + e, e);
     } finally {
-      deleteRecursively(work);
+      ImageFiles.deleteRecursively(work);
     }
   }
 
@@ -173,7 +165,7 @@ final class ImageBuilder {
     List<String> modules;
     try {
       Files.createDirectories(nativeDir);
-      unpackNative(nativeDir);
+      ImageFiles.unpackEpoll(in.jars(), nativeDir);
     } catch (IOException e) {
       throw new ImageBuildException(Step.INPUTS, "cannot unpack the jars' native libraries into "
           + nativeDir + ": " + e, e);
@@ -195,11 +187,13 @@ final class ImageBuilder {
     if (baseArchive) {
       // the JDK's default CDS archive, as jlink's --generate-cds-archive makes it, but with the
       // dump's output captured (in-process, jlink's child would print on our stdout)
-      ProcessResult dump = exec(List.of(runtime.resolve("bin/java").toString(), "-Xshare:dump"),
+      ImageFiles.ProcessResult dump = ImageFiles.exec(
+          List.of(runtime.resolve("bin/java").toString(), "-Xshare:dump"),
           Duration.ofMinutes(2));
       if (dump.status() != 0) {
         throw new ImageBuildException(Step.RUNTIME, "the runtime's default CDS archive could not"
-            + " be dumped (java -Xshare:dump, exit " + dump.status() + "): " + tail(dump.output(), 10));
+            + " be dumped (java -Xshare:dump, exit " + dump.status() + "): "
+            + ImageFiles.tail(dump.output(), 10));
       }
     }
     Path baseJsa = null;
@@ -219,19 +213,19 @@ final class ImageBuilder {
           }
         }
       }
-      strip(runtime);
+      ImageFiles.strip(runtime);
       for (String unused : ImageRecipe.UNUSED_RUNTIME_FILES) {
         Files.deleteIfExists(runtime.resolve(unused));
       }
       Path security = runtime.resolve("conf/security/java.security");
-      Set<String> have = runtimeModules(runtime);
+      Set<String> have = ImageFiles.runtimeModules(runtime);
       Files.writeString(security,
           ImageRecipe.trimSecurityProviders(Files.readString(security), have));
     } catch (IOException e) {
       throw new ImageBuildException(Step.RUNTIME, "cannot finish the runtime in " + runtime
           + ": " + e, e);
     }
-    long runtimeBytes = size(runtime);
+    long runtimeBytes = ImageFiles.size(runtime);
     done("runtime (jlink, " + mib(runtimeBytes) + ")");
 
     // 3. root fs
@@ -251,14 +245,14 @@ final class ImageBuilder {
           if (!bctls) {
             continue; // without bctls the SDK uses the JDK's crypto: ACCP's jar is dead weight
           }
-          if (unpackAccp(jar, nativeDir)) {
+          if (ImageFiles.unpackAccp(jar, nativeDir)) {
             extraProps.add("-Dcom.amazon.corretto.crypto.provider.useExternalLib=true");
             nativeCrypto = "accp";
           }
         }
         Path copy = jars.resolve(name);
         Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
-        dropNativeLibraries(copy);
+        ImageFiles.dropNativeLibraries(copy);
         jarNames.add(name);
         jarsBytes += Files.size(copy);
       }
@@ -291,7 +285,7 @@ final class ImageBuilder {
       try (Stream<Path> s = Stream.concat(Files.walk(runtime.resolve("lib")), Files.list(nativeDir))) {
         s.filter(p -> p.getFileName().toString().endsWith(".so")).forEach(linked::add);
       }
-      for (String lib : ldd(linked)) {
+      for (String lib : ImageFiles.ldd(linked)) {
         if (!lib.startsWith(work.toString())) {
           libs.put(lib, Path.of(lib));
         }
@@ -307,7 +301,7 @@ final class ImageBuilder {
             .getBytes(StandardCharsets.UTF_8));
         tar.dir("rootfs", 0755);
         tar.dir("rootfs/tmp", 01777);
-        addTree(tar, runtime, "rootfs/opt/java");
+        ImageFiles.addTree(tar, runtime, "rootfs/opt/java");
         if (baseJsa != null && !in.cds()) {
           tar.file("rootfs/opt/java/lib/server/classes.jsa", 0444, baseJsa);
         }
@@ -401,67 +395,6 @@ final class ImageBuilder {
     phaseStart = now;
   }
 
-  /** This machine's Netty epoll library from the jars (Netty looks in java.library.path first). */
-  private void unpackNative(Path nativeDir) throws IOException {
-    String osArch = System.getProperty("os.arch");
-    String arch = osArch.equals("amd64") ? "x86_64" : osArch.equals("aarch64") ? "aarch_64" : osArch;
-    for (Path jar : in.jars()) {
-      try (ZipFile z = new ZipFile(jar.toFile())) {
-        for (Enumeration<? extends ZipEntry> en = z.entries(); en.hasMoreElements(); ) {
-          ZipEntry e = en.nextElement();
-          String n = e.getName();
-          if (n.startsWith("META-INF/native/") && n.indexOf('/', 16) < 0
-              && n.endsWith("_" + arch + ".so") && n.contains("transport_native_epoll")) {
-            try (InputStream s = z.getInputStream(e)) {
-              Files.copy(s, nativeDir.resolve(n.substring(16)), StandardCopyOption.REPLACE_EXISTING);
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /** ACCP's library into {@code nativeDir}; false when the jar has none for this machine. */
-  private static boolean unpackAccp(Path jar, Path nativeDir) throws IOException {
-    try (ZipFile z = new ZipFile(jar.toFile())) {
-      ZipEntry e = z.getEntry("com/amazon/corretto/crypto/provider/libamazonCorrettoCryptoProvider.so");
-      if (e == null) {
-        return false;
-      }
-      try (InputStream s = z.getInputStream(e)) {
-        Files.copy(s, nativeDir.resolve("libamazonCorrettoCryptoProvider.so"),
-            StandardCopyOption.REPLACE_EXISTING);
-      }
-      return true;
-    }
-  }
-
-  /**
-   * Removes {@code META-INF/native/*.so|jnilib|dll} from a jar copy (other platforms, Netty's
-   * tcnative; this machine's epoll library is in {@code /app/native}, where Netty looks first),
-   * in place through the zip file system, which copies the other entries as they are.
-   */
-  private static void dropNativeLibraries(Path jar) throws IOException {
-    List<String> drop = new ArrayList<>();
-    try (ZipFile z = new ZipFile(jar.toFile())) {
-      for (Enumeration<? extends ZipEntry> en = z.entries(); en.hasMoreElements(); ) {
-        String n = en.nextElement().getName();
-        if (n.startsWith("META-INF/native/") && n.indexOf('/', 16) < 0
-            && (n.endsWith(".so") || n.endsWith(".jnilib") || n.endsWith(".dll"))) {
-          drop.add(n);
-        }
-      }
-    }
-    if (drop.isEmpty()) {
-      return;
-    }
-    try (FileSystem fs = FileSystems.newFileSystem(jar)) {
-      for (String n : drop) {
-        Files.delete(fs.getPath(n));
-      }
-    }
-  }
-
   /** Runs a JDK tool of {@code --java-home}: in this JVM when it is that JDK, else its binary. */
   private String tool(String name, List<String> args) {
     boolean same;
@@ -492,7 +425,7 @@ final class ImageBuilder {
     List<String> cmd = new ArrayList<>();
     cmd.add(bin.toString());
     cmd.addAll(args);
-    ProcessResult r = exec(cmd, Duration.ofMinutes(5));
+    ImageFiles.ProcessResult r = ImageFiles.exec(cmd, Duration.ofMinutes(5));
     if (r.status() != 0) {
       throw toolFailed(name, step, r.status(), r.output());
     }
@@ -504,113 +437,7 @@ final class ImageBuilder {
         ? " (" + in.javaHome() + " has no jmods, and this JDK may not link from its run-time"
             + " image: install its jmods)" : "";
     return new ImageBuildException(step, name + " of " + in.javaHome() + " failed (exit "
-        + status + ")" + hint + ": " + tail(output, 20));
-  }
-
-  record ProcessResult(int status, String output) {}
-
-  private static ProcessResult exec(List<String> cmd, Duration timeout) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      Thread reader = new Thread(() -> {
-        try (InputStream s = p.getInputStream()) {
-          s.transferTo(out);
-        } catch (IOException e) {
-          // the process ended
-        }
-      }, "goplugin4j-image-exec");
-      reader.start();
-      try {
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          p.destroyForcibly();
-          p.waitFor();
-          reader.join();
-          throw new ImageBuildException(Step.RUNTIME, cmd.get(0) + " did not finish in "
-              + timeout.toSeconds() + " s");
-        }
-        reader.join();
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new ImageBuildException(Step.RUNTIME, "interrupted while " + cmd.get(0) + " ran", e);
-      }
-      return new ProcessResult(p.exitValue(), out.toString(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new ImageBuildException(Step.RUNTIME, "cannot run " + cmd.get(0) + ": " + e, e);
-    }
-  }
-
-  /** The modules of a jlinked runtime, from its {@code release} file. */
-  private static Set<String> runtimeModules(Path runtime) throws IOException {
-    for (String line : Files.readAllLines(runtime.resolve("release"))) {
-      if (line.startsWith("MODULES=")) {
-        return new HashSet<>(List.of(line.substring(8).replace("\"", "").strip().split("\\s+")));
-      }
-    }
-    return Set.of("java.base");
-  }
-
-  /** strip --strip-unneeded on the runtime's libraries, when this machine has strip. */
-  private static void strip(Path runtime) throws IOException {
-    Optional<Path> strip = onPath("strip");
-    if (strip.isEmpty()) {
-      return;
-    }
-    List<String> cmd = new ArrayList<>(List.of(strip.get().toString(), "--strip-unneeded"));
-    try (Stream<Path> s = Files.walk(runtime)) {
-      s.filter(p -> p.getFileName().toString().endsWith(".so")).forEach(p -> cmd.add(p.toString()));
-    }
-    exec(cmd, Duration.ofMinutes(2)); // best effort: an unstripped library still works
-  }
-
-  private static Optional<Path> onPath(String name) {
-    String path = System.getenv("PATH");
-    for (String dir : (path == null ? "/usr/bin:/bin" : path).split(":")) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-      if (Files.isExecutable(p)) {
-        return Optional.of(p);
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** The C libraries the given ELF files link, by {@code ldd}, loader included. */
-  private static Set<String> ldd(List<Path> files) {
-    Optional<Path> ldd = onPath("ldd");
-    if (ldd.isEmpty()) {
-      throw new ImageBuildException(Step.LIBRARIES, "no ldd on PATH: the image builder copies the"
-          + " C libraries the runtime links from this machine and finds them with ldd (glibc's"
-          + " libc-bin package); install it");
-    }
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ldd.get().toString());
-    files.forEach(f -> cmd.add(f.toString()));
-    ProcessResult r = exec(cmd, Duration.ofMinutes(1));
-    Set<String> libs = new LinkedHashSet<>(ImageRecipe.lddPaths(r.output()));
-    if (libs.stream().noneMatch(l -> l.contains("libc.so"))) {
-      throw new ImageBuildException(Step.LIBRARIES, "ldd found no C library for "
-          + files.get(0) + ": the image builder needs a glibc Linux machine (" + tail(r.output(), 5)
-          + ")");
-    }
-    return libs;
-  }
-
-  private static void addTree(ImageTar tar, Path root, String prefix) throws IOException {
-    List<Path> all;
-    try (Stream<Path> s = Files.walk(root)) {
-      all = s.sorted(Comparator.comparing(Path::toString)).toList();
-    }
-    for (Path p : all) {
-      String rel = root.relativize(p).toString();
-      String name = rel.isEmpty() ? prefix : prefix + "/" + rel;
-      if (Files.isDirectory(p)) {
-        tar.dir(name, 0755);
-      } else {
-        tar.file(name, Files.isExecutable(p) ? 0755 : 0644, p);
-      }
-    }
+        + status + ")" + hint + ": " + ImageFiles.tail(output, 20));
   }
 
   private DockerClient client(String endpoint) {
@@ -690,18 +517,18 @@ final class ImageBuilder {
     String id = containers.get(containers.size() - 1);
     if (r.status() != 0) {
       throw new ImageBuildException(step, what + " failed with exit status " + r.status()
-          + "; its output ends:\n" + tail(r.output(), 20));
+          + "; its output ends:\n" + ImageFiles.tail(r.output(), 20));
     }
     try (InputStream tar = docker.copyArchiveFromContainerCmd(id, copyOut).exec()) {
       byte[] data = ImageTar.firstFile(tar);
       if (data.length == 0) {
         throw new ImageBuildException(step, what + " wrote an empty " + copyOut + "; its output"
-            + " ends:\n" + tail(r.output(), 20));
+            + " ends:\n" + ImageFiles.tail(r.output(), 20));
       }
       return data;
     } catch (IOException | NotFoundException e) {
       throw new ImageBuildException(step, what + " wrote no " + copyOut + " (" + e.getMessage()
-          + "); its output ends:\n" + tail(r.output(), 20), e);
+          + "); its output ends:\n" + ImageFiles.tail(r.output(), 20), e);
     }
   }
 
@@ -735,10 +562,10 @@ final class ImageBuilder {
       } catch (com.github.dockerjava.api.exception.DockerClientException e) {
         throw new ImageBuildException(Step.TRAINING, String.join(" ", command.subList(0, 2))
             + "... did not finish in " + timeout.toSeconds() + " s; its output ends:\n"
-            + tail(logs(docker, id), 20), e);
+            + ImageFiles.tail(logs(docker, id), 20), e);
       }
       String output = logs(docker, id);
-      lastRunOutput = tail(output, 20);
+      lastRunOutput = ImageFiles.tail(output, 20);
       return new RunResult(status, output);
     } catch (IOException | DockerException e) {
       throw new ImageBuildException(Step.ENGINE, "running a container of " + shortId(image)
@@ -768,11 +595,6 @@ final class ImageBuilder {
     }
   }
 
-  static String tail(String text, int lines) {
-    List<String> all = text.strip().lines().toList();
-    return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-  }
-
   private static String shortId(String id) {
     String s = id.startsWith("sha256:") ? id.substring(7) : id;
     return s.length() > 12 ? s.substring(0, 12) : s;
@@ -782,30 +604,4 @@ final class ImageBuilder {
     return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
   }
 
-  private static long size(Path root) {
-    try (Stream<Path> s = Files.walk(root)) {
-      return s.filter(Files::isRegularFile).mapToLong(p -> {
-        try {
-          return Files.size(p);
-        } catch (IOException e) {
-          return 0;
-        }
-      }).sum();
-    } catch (IOException e) {
-      return 0;
-    }
-  }
-
-  static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // best effort; reported by the caller's leak checks
-    }
-  }
 }
