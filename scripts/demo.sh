@@ -91,7 +91,13 @@ fi
 socket_dirs() { find /tmp -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
 before=$(socket_dirs)
 CP="$(cat examples/demo/target/classpath.txt):$PWD/examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
-DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB")
+# The container's CPU quota: half a core, the hardened default the demo shows. A JVM plugin pays
+# for it in start time, its start being CPU-bound: under runsc the Java counter plugin reached its
+# handshake line in 1.65 s at 0.5 CPU, 0.92 s at 1 CPU and 0.93 s without a quota (medians of 4
+# interleaved runs, load ~8.5, 2026-12-03). So the demo line names the limits; DEMO_CPUS=1 (or 0:
+# no limit) to compare.
+CPUS=${DEMO_CPUS:-0.5}
+DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB" --cpus "$CPUS")
 # The host JVM's start-up recipe (docs/startup.md): a static AppCDS archive of the classes the
 # demo loads (class list from one training run of the demo itself, then -Xshare:dump; the
 # lambda-proxy entries are left out: JDK 17.0.15 crashes dumping them), and only the quick JIT

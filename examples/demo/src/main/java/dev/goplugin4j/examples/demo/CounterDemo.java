@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * storage, which the plugin reaches through the multiplexed broker. Prints 1, 3, 2.
  *
  * <p>Usage: {@code CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]
- * [--memory-mib N]} or
+ * [--memory-mib N] [--cpus C]} or
  * {@code CounterDemo --command PATH} to run the plugin as a process.
  */
 public final class CounterDemo {
@@ -42,6 +42,7 @@ public final class CounterDemo {
     String runtime = null;
     String command = null;
     long memoryMiB = 64;
+    long nanoCpus = 500_000_000L;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -51,6 +52,7 @@ public final class CounterDemo {
         case "--runtime" -> runtime = v;
         case "--command" -> command = v;
         case "--memory-mib" -> memoryMiB = parseMiB(v);
+        case "--cpus" -> nanoCpus = parseCpus(v);
         default -> usage("unknown argument " + args[i]);
       }
       if (v == null) {
@@ -72,7 +74,7 @@ public final class CounterDemo {
           .image(image)
           .disableNetwork(true)
           .memory(memoryMiB << 20)
-          .nanoCpus(500_000_000L)
+          .nanoCpus(nanoCpus)
           .pluginName("counter");
       if (tag != null) {
         c.tag(tag);
@@ -96,7 +98,9 @@ public final class CounterDemo {
       RunnerFactory sandbox = c.build();
       builder.runner(sandbox).multiplexBroker(true);
       where = "container " + ((ContainerConfig) sandbox).imageRef()
-          + " (runtime " + (runtime == null ? "engine default" : runtime) + ")";
+          + " (runtime " + (runtime == null ? "engine default" : runtime)
+          + "; limits: " + cpus(nanoCpus) + ", "
+          + (memoryMiB == 0 ? "no memory limit" : memoryMiB + " MiB memory") + ")";
     } else {
       builder.command(command);
       where = "process " + command;
@@ -162,6 +166,23 @@ public final class CounterDemo {
     System.out.println(b.toString().replace("%n", System.lineSeparator()));
   }
 
+  /** A CPU quota as the demo line says it: "0.5 CPU", "no CPU limit". */
+  private static String cpus(long nanoCpus) {
+    if (nanoCpus == 0) {
+      return "no CPU limit";
+    }
+    return java.math.BigDecimal.valueOf(nanoCpus, 9).stripTrailingZeros().toPlainString() + " CPU";
+  }
+
+  private static long parseCpus(String v) {
+    try {
+      return new java.math.BigDecimal(v).movePointRight(9).longValueExact();
+    } catch (ArithmeticException | NumberFormatException | NullPointerException e) {
+      usage("--cpus needs a number of CPUs (0.5, 1, 0 for no limit), got " + v);
+      return 0;
+    }
+  }
+
   private static long parseMiB(String v) {
     try {
       return Long.parseLong(v);
@@ -174,7 +195,7 @@ public final class CounterDemo {
   private static void usage(String why) {
     System.err.println("CounterDemo: " + why);
     System.err.println("usage: CounterDemo --image NAME [--tag T] [--sha256 ID] [--runtime runsc|runc]"
-        + " [--memory-mib N (default 64)]");
+        + " [--memory-mib N (default 64)] [--cpus C (default 0.5, 0: no limit)]");
     System.err.println("       CounterDemo --command PATH");
     System.exit(2);
   }
