@@ -98,30 +98,56 @@ CP="$(cat examples/demo/target/classpath.txt):$PWD/examples/demo/target/goplugin
 # no limit) to compare.
 CPUS=${DEMO_CPUS:-0.5}
 DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB" --cpus "$CPUS")
-# The host JVM's start-up recipe (docs/startup.md): a static AppCDS archive of the classes the
-# demo loads (class list from one training run of the demo itself, then -Xshare:dump; the
-# lambda-proxy entries are left out: JDK 17.0.15 crashes dumping them), and only the quick JIT
-# compiler (a short-lived host). Built once, again when a jar is newer. DEMO_JVM_RECIPE=0 runs a
-# plain `java` instead.
+# The host JVM's start-up recipe, the whole of docs/startup.md's:
+#  - the jars copied into target/demo/host-classpath/lib, again only when their content changed
+#    (`mvn install` writes every jar anew, and the JVM drops an archive whose jars changed time:
+#    the archive was trained again at every run), the signed ones (BouncyCastle's, ACCP's) without
+#    their signature files and with their manifest cut to its main section, so that the JVM
+#    neither verifies them at their first class load nor leaves them out of the archive; ACCP's
+#    native library unpacked once into a directory it is loaded from (useExternalLib) instead of
+#    into a new temporary directory at every start. A small Java step of the demo (HostClassPath:
+#    the JDK alone, no unzip or zip);
+#  - a static AppCDS archive of the classes the demo loads on that class path (class list from one
+#    training run of the demo itself, then -Xshare:dump; the lambda-proxy entries are left out:
+#    JDK 17.0.15 crashes dumping them);
+#  - only the quick JIT compiler (a short-lived host).
+# The archive is made again when a copy is newer or the class path changed. DEMO_JVM_RECIPE=0
+# runs a plain `java` on the jars as published instead.
 JVM_OPTS=()
+# newer_than FILE: the jars of $CP newer than FILE (none when FILE is newer than all)
+newer_than() { echo "$CP" | tr ':' '\n' | while read -r j; do [ "$j" -nt "$1" ] && echo "$j"; done; }
 if [ "${DEMO_JVM_RECIPE:-1}" = 1 ]; then
+  hostcp=$PWD/$work/host-classpath
+  if java -XX:TieredStopAtLevel=1 -cp "$CP" dev.goplugin4j.examples.demo.HostClassPath "$hostcp" "$CP" \
+       >"$work/host-classpath.txt" 2>"$work/host-classpath.log"; then
+    [ ! -s "$work/host-classpath.log" ] || say "host class path (docs/startup.md): $(cat "$work/host-classpath.log")"
+    CP=$(cat "$work/host-classpath.txt")
+    if [ -s "$hostcp/native/libamazonCorrettoCryptoProvider.so" ]; then
+      JVM_OPTS+=(-Djava.library.path="$hostcp/native" -Dcom.amazon.corretto.crypto.provider.useExternalLib=true)
+    fi
+  else
+    say "could not copy the class path (the demo runs on the jars as published): $(tail -3 "$work/host-classpath.log")"
+  fi
+  JVM_OPTS+=(-XX:TieredStopAtLevel=1)
   ARCHIVE=$PWD/$work/host-$(java -version 2>&1 | head -1 | tr -dc '0-9._-').jsa
-  if [ ! -s "$ARCHIVE" ] || [ -n "$(echo "$CP" | tr ':' '\n' | while read -r j; do
-       [ "$j" -nt "$ARCHIVE" ] && echo "$j"; done)" ]; then
+  if [ ! -s "$ARCHIVE" ] || [ "$(cat "$ARCHIVE.classpath" 2>/dev/null)" != "$CP" ] || [ -n "$(newer_than "$ARCHIVE")" ]; then
     say "building the host JVM's class-data archive (once; docs/startup.md): a training run of the demo, then -Xshare:dump"
-    rm -f "$ARCHIVE" "$work/host.classlist"
-    if java -XX:DumpLoadedClassList="$work/host.classlist" -cp "$CP" \
+    rm -f "$ARCHIVE" "$ARCHIVE.classpath" "$work/host.classlist"
+    if java "${JVM_OPTS[@]}" -XX:DumpLoadedClassList="$work/host.classlist" -cp "$CP" \
          dev.goplugin4j.examples.demo.CounterDemo "${DEMO_ARGS[@]}" >"$work/training.log" 2>&1; then
       grep -v '^@lambda-proxy' "$work/host.classlist" >"$work/host.classlist.static"
-      java -Xshare:dump -XX:SharedClassListFile="$work/host.classlist.static" -XX:SharedArchiveFile="$ARCHIVE" \
-        -Xlog:cds=off -cp "$CP" >"$work/dump.log" 2>&1 \
-        || { say "the archive dump failed (the demo runs without it): $(tail -3 "$work/dump.log")"; rm -f "$ARCHIVE"; }
+      if java -Xshare:dump -XX:SharedClassListFile="$work/host.classlist.static" -XX:SharedArchiveFile="$ARCHIVE" \
+           -Xlog:cds=off -cp "$CP" >"$work/dump.log" 2>&1; then
+        printf '%s\n' "$CP" >"$ARCHIVE.classpath"
+      else
+        say "the archive dump failed (the demo runs without it): $(tail -3 "$work/dump.log")"
+        rm -f "$ARCHIVE"
+      fi
     else
       say "the training run failed (the demo runs without the archive): $(tail -3 "$work/training.log")"
     fi
   fi
   [ -s "$ARCHIVE" ] && JVM_OPTS+=(-XX:SharedArchiveFile="$ARCHIVE")
-  JVM_OPTS+=(-XX:TieredStopAtLevel=1)
   say "host JVM options: ${JVM_OPTS[*]}"
 fi
 say "running the Java host: counter plugin in a $RUNTIME container"
