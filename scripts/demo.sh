@@ -86,10 +86,13 @@ else
   say "gVisor (runsc) is not registered with the engine: using runc (run scripts/setup-engine.sh as root to add it)"
 fi
 
-# socket directories the host makes (under java.io.tmpdir, /tmp); find, unlike ls, succeeds when
-# there are none
-socket_dirs() { find /tmp -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
-before=$(socket_dirs)
+# The host makes its socket directories under java.io.tmpdir: a directory of the demo's own, so
+# that the check at the end sees this demo's leftovers only (other goplugin4j hosts on the machine
+# make theirs in /tmp). find, unlike ls, succeeds when there are none.
+host_tmp=$(mktemp -d /tmp/demo-host.XXXXXX)
+chmod 755 "$host_tmp"
+trap 'rm -rf "$host_tmp"' EXIT
+socket_dirs() { find "$host_tmp" -mindepth 1 -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
 CP="$(cat examples/demo/target/classpath.txt):$PWD/examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
 # The container's CPU quota: half a core, the hardened default the demo shows. A JVM plugin pays
 # for it in start time, its start being CPU-bound: under runsc the Java counter plugin reached its
@@ -113,7 +116,7 @@ DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --m
 #  - only the quick JIT compiler (a short-lived host).
 # The archive is made again when a copy is newer or the class path changed. DEMO_JVM_RECIPE=0
 # runs a plain `java` on the jars as published instead.
-JVM_OPTS=()
+JVM_OPTS=(-Djava.io.tmpdir="$host_tmp")
 # newer_than FILE: the jars of $CP newer than FILE (none when FILE is newer than all)
 newer_than() { echo "$CP" | tr ':' '\n' | while read -r j; do [ "$j" -nt "$1" ] && echo "$j"; done; }
 if [ "${DEMO_JVM_RECIPE:-1}" = 1 ]; then
@@ -154,8 +157,8 @@ say "running the Java host: counter plugin in a $RUNTIME container"
 java "${JVM_OPTS[@]}" -Dgoplugin4j.demo.launchedAtMillis="$(date +%s%3N)" -cp "$CP" \
   dev.goplugin4j.examples.demo.CounterDemo "${DEMO_ARGS[@]}"
 
-left=$(docker ps -aq --filter label=dev.goplugin4j.plugin | wc -l)
+# this demo's containers only (its image): other goplugin4j users of the engine may have their own
+left=$(docker ps -aq --filter label=dev.goplugin4j.plugin --filter "ancestor=$ID" | wc -l)
 [ "$left" -eq 0 ] || die "$left plugin container(s) left behind"
-after=$(socket_dirs)
-[ "$after" -le "$before" ] || die "a socket directory was left behind in /tmp"
+[ "$(socket_dirs)" -eq 0 ] || die "a socket directory was left behind in $host_tmp"
 say "done: no container and no socket directory left behind"
