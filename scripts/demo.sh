@@ -67,6 +67,7 @@ else
   IMAGE=goplugin4j-demo-counter-java
   TAG=latest
   MEMORY_MIB=256   # a JVM with its class-data archive needs more than a Go binary
+  CPUS_DEFAULT=1   # and a whole core to start: its start is CPU-bound (see the quota below)
   JHOME=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p')
   say "building the Java counter plugin image (jlink runtime, FROM scratch, AppCDS) with $JHOME"
   DOCKER_BUILDKIT=0 sh examples/java-plugins/container/build-image.sh \
@@ -94,12 +95,12 @@ chmod 755 "$host_tmp"
 trap 'rm -rf "$host_tmp"' EXIT
 socket_dirs() { find "$host_tmp" -mindepth 1 -maxdepth 1 -name 'goplugin4j-*' 2>/dev/null | wc -l; }
 CP="$(cat examples/demo/target/classpath.txt):$PWD/examples/demo/target/goplugin4j-demo-0.1.0-SNAPSHOT.jar"
-# The container's CPU quota: half a core, the hardened default the demo shows. A JVM plugin pays
-# for it in start time, its start being CPU-bound: under runsc the Java counter plugin reached its
-# handshake line in 1.65 s at 0.5 CPU, 0.92 s at 1 CPU and 0.93 s without a quota (medians of 4
-# interleaved runs, load ~8.5, 2026-12-03). So the demo line names the limits; DEMO_CPUS=1 (or 0:
+# The container's CPU quota: half a core for the Go plugin, the hardened default the demo shows;
+# a whole one for the Java plugin, whose start is CPU-bound: under runsc it reached its handshake
+# line in 1.65 s at 0.5 CPU, 0.92 s at 1 CPU and 0.93 s without a quota (medians of 4
+# interleaved runs, load ~8.5, 2026-12-03). The demo line names the limits; DEMO_CPUS=0.5 (or 0:
 # no limit) to compare.
-CPUS=${DEMO_CPUS:-0.5}
+CPUS=${DEMO_CPUS:-${CPUS_DEFAULT:-0.5}}
 DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --memory-mib "$MEMORY_MIB" --cpus "$CPUS")
 # The host JVM's start-up recipe, the whole of docs/startup.md's:
 #  - the jars copied into target/demo/host-classpath/lib, again only when their content changed
@@ -117,6 +118,10 @@ DEMO_ARGS=(--image "$IMAGE" --tag "$TAG" --sha256 "$ID" --runtime "$RUNTIME" --m
 # The archive is made again when a copy is newer or the class path changed. DEMO_JVM_RECIPE=0
 # runs a plain `java` on the jars as published instead.
 JVM_OPTS=(-Djava.io.tmpdir="$host_tmp")
+# recipe item 6: Netty's JFR events off (the first pooled buffer would register them, 40-90 ms)
+if [ "${DEMO_JVM_RECIPE:-1}" = 1 ]; then
+  JVM_OPTS+=(-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false)
+fi
 # newer_than FILE: the jars of $CP newer than FILE (none when FILE is newer than all)
 newer_than() { echo "$CP" | tr ':' '\n' | while read -r j; do [ "$j" -nt "$1" ] && echo "$j"; done; }
 if [ "${DEMO_JVM_RECIPE:-1}" = 1 ]; then
