@@ -15,4 +15,7 @@ module dev.goplugin4j.host {
   requires org.slf4j;
 
   exports dev.goplugin4j.host;
+  // one notion of "this process started then" for the records hosts leave (owner records,
+  // container labels, reattach claims)
+  exports dev.goplugin4j.host.internal.process to dev.goplugin4j.container;
 }

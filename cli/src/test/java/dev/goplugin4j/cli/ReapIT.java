@@ -32,10 +32,10 @@ class ReapIT {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
     HostId me = HostId.current();
-    HostId dead = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    HostId dead = new HostId(me.hostname(), gone.pid(), "t1");
     String orphan = create(dead);
     String live = create(me);
-    String foreign = create(new HostId("some-other-machine", 1, 1));
+    String foreign = create(new HostId("some-other-machine", 1, "1"));
     // owner gone, but this live JVM reattached it: recorded beside its socket dir
     Path socketDir = Files.createTempDirectory("goplugin4j-reapit");
     String reattached = createWithSocketDir(dead, socketDir);
@@ -72,13 +72,13 @@ class ReapIT {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
     HostId me = HostId.current();
-    HostId dead = new HostId(me.hostname(), gone.pid(), me.startMillis() - 5000);
+    HostId dead = new HostId(me.hostname(), gone.pid(), "t1");
     Path parent = Files.createTempDirectory("reapit");
     Path socketDir = Files.createDirectory(parent.resolve("goplugin4j-4242"));
     Files.createFile(socketDir.resolve("plugin1234.sock"));
     Path owner = Files.writeString(parent.resolve("goplugin4j-4242.owner"), "hosts=" + gone.pid() + ":1\n");
     String orphan = createWithSocketDir(dead, socketDir);
-    HostClaims.claim(socketDir, new HostId(me.hostname(), gone.pid(), 1));
+    HostClaims.claim(socketDir, new HostId(me.hostname(), gone.pid(), "1"));
     try {
       CliProcess.Result rm = CliProcess.run("reap", "--remove", "--no-processes");
       assertThat(rm.status()).as(rm.toString()).isZero();

@@ -43,7 +43,7 @@ class ReaperAndAclIT {
   void reaperRemovesContainersOfDeadHostsAndLeavesLiveOnes() throws Exception {
     HostId me = HostId.current();
     HostId dead = GoneHosts.one();
-    HostId elsewhere = new HostId("some-other-machine", 1, 1);
+    HostId elsewhere = new HostId("some-other-machine", 1, "1");
     Path dir = socketDir();
     try (Engine e = ItSupport.engine()) {
       String orphan = createWithOwner(e, dead, dir);

@@ -95,10 +95,12 @@ class HostileLifecycleIT {
         rc = first.reattachConfig().orElseThrow();
         first.detach();
       }
-      // the pid and start time edited to match the unrelated process, the rest the plugin's
+      // the pid and start (time and ticks) edited to match the unrelated process, the rest the plugin's
       Map<String, String> attributes = new TreeMap<>(rc.runnerAttributes());
       attributes.put("start_time", Long.toString(
           unrelated.toHandle().info().startInstant().orElseThrow().toEpochMilli()));
+      String stat = Files.readString(Path.of("/proc", Long.toString(unrelated.pid()), "stat"));
+      attributes.put("start_ticks", stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
       ReattachConfig edited = new ReattachConfig(rc.protocol(), rc.protocolVersion(), rc.address(),
           rc.runnerKind(), Long.toString(unrelated.pid()), attributes, rc.multiplexed(),
           rc.pluginCertificate(), rc.hostCertificate(), rc.hostPrivateKey(), false);

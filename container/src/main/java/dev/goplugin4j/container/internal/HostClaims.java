@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which live hosts use a plugin container besides the one its owner label names: a host that
- * reattaches records itself in {@code <socket dir>.hosts/<pid>-<start millis>} (the file holds
+ * reattaches records itself in {@code <socket dir>.hosts/<pid>-<start>} (the file holds
  * its {@link HostId}), and the reaper leaves a container alone while any host recorded there is
  * alive. The directory sits beside the socket directory, not in it, because the socket directory
  * is bind-mounted into the container and the plugin must not be able to forge or remove claims.
@@ -37,8 +37,8 @@ public final class HostClaims {
   /** The suffix of the claims directory, beside the socket directory. */
   public static final String SUFFIX = ".hosts";
 
-  /** A claim file's name: {@code <pid>-<start millis>}. */
-  private static final Pattern CLAIM_NAME = Pattern.compile("\\d+-\\d+");
+  /** A claim file's name: {@code <pid>-<start>}, the start a {@link HostId}'s. */
+  private static final Pattern CLAIM_NAME = Pattern.compile("\\d+-t?\\d+");
 
   private HostClaims() {}
 
@@ -174,6 +174,6 @@ public final class HostClaims {
   }
 
   static String fileName(HostId host) {
-    return host.pid() + "-" + host.startMillis();
+    return host.pid() + "-" + host.start();
   }
 }

@@ -4,19 +4,33 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
+import dev.goplugin4j.host.internal.process.ProcessStart;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Identifies a host process across time: {@code hostname/pid/startMillis}. The start time makes a
- * reused pid distinguishable, so a leftover container is never taken for a live host's.
+ * Identifies a host process across time: {@code hostname/pid/start}, the start a {@link
+ * ProcessStart} token (on Linux {@code t} and clock ticks since boot, exact for every reader;
+ * elsewhere, and in labels written before, epoch milliseconds). The start makes a reused pid
+ * distinguishable, so a leftover container is never taken for a live host's, nor a live host's
+ * for a leftover.
+ *
+ * @param hostname the machine's host name
+ * @param pid the host's pid
+ * @param start its start token; {@link ProcessStart#isToken} holds
  */
-public record HostId(String hostname, long pid, long startMillis) {
+public record HostId(String hostname, long pid, String start) {
+  /** Checks the start token. */
+  public HostId {
+    Objects.requireNonNull(hostname, "hostname");
+    if (!ProcessStart.isToken(start)) {
+      throw new IllegalArgumentException("not a start token: " + start);
+    }
+  }
+
   /** This JVM. */
   public static HostId current() {
-    ProcessHandle self = ProcessHandle.current();
-    return new HostId(localHostname(), self.pid(),
-        self.info().startInstant().map(Instant::toEpochMilli).orElse(0L));
+    return new HostId(localHostname(), ProcessHandle.current().pid(), ProcessStart.current());
   }
 
   /** Parses the label value, or empty when it is not one. */
@@ -29,9 +43,13 @@ public record HostId(String hostname, long pid, long startMillis) {
     if (a <= 0) {
       return Optional.empty();
     }
+    String start = value.substring(b + 1);
+    if (!ProcessStart.isToken(start)) {
+      return Optional.empty();
+    }
     try {
       return Optional.of(new HostId(value.substring(0, a), Long.parseLong(value.substring(a + 1, b)),
-          Long.parseLong(value.substring(b + 1))));
+          start));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
@@ -39,7 +57,7 @@ public record HostId(String hostname, long pid, long startMillis) {
 
   /**
    * Whether this host process is still running: it must be on this machine (same host name),
-   * and a process with the pid must exist with the same start time.
+   * and a process with the pid must exist with the same start ({@link ProcessStart#matches}).
    *
    * @return empty when it cannot be told (another host name)
    */
@@ -47,16 +65,13 @@ public record HostId(String hostname, long pid, long startMillis) {
     if (!hostname.equals(localHostname())) {
       return Optional.empty();
     }
-    return Optional.of(ProcessHandle.of(pid)
-        .flatMap(p -> p.info().startInstant())
-        .map(i -> i.toEpochMilli() == startMillis)
-        .orElse(false));
+    return Optional.of(ProcessStart.matches(pid, start));
   }
 
   /** The label value. */
   @Override
   public String toString() {
-    return hostname + "/" + pid + "/" + startMillis;
+    return hostname + "/" + pid + "/" + start;
   }
 
   static String localHostname() {

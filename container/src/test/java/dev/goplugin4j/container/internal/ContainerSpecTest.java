@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ContainerSpecTest {
-  private static final HostId OWNER = new HostId("box", 42, 1000);
+  private static final HostId OWNER = new HostId("box", 42, "t1000");
 
   private static ContainerSpec spec(ContainerConfig c) {
     return ContainerSpecs.of(c, new PluginCommand(List.of("ignored"),
@@ -46,7 +46,7 @@ class ContainerSpecTest {
     ContainerSpec s = spec(ContainerConfig.builder().image("a").label("x", "y").capIpcLock(true)
         .rootless(true).groupAdd(1500).build());
     assertThat(s.labels()).containsEntry("x", "y").containsEntry(Labels.MANAGED, "true")
-        .containsEntry(Labels.OWNER, "box/42/1000").containsEntry(Labels.PLUGIN, "a");
+        .containsEntry(Labels.OWNER, "box/42/t1000").containsEntry(Labels.PLUGIN, "a");
     assertThat(s.capDrop()).containsExactly("ALL");
     assertThat(s.capAdd()).containsExactly("IPC_LOCK", "DAC_OVERRIDE");
     assertThat(s.groupAdd()).containsExactly("1500");

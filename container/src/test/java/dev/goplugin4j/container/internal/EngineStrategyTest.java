@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class EngineStrategyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HostId OWNER = new HostId("box", 42, 1000);
+  private static final HostId OWNER = new HostId("box", 42, "t1000");
 
   private static JsonNode json(String s) {
     try {

@@ -68,10 +68,27 @@ class HintsAndIdsTest {
     HostId me = HostId.current();
     assertThat(HostId.parse(me.toString())).hasValue(me);
     assertThat(me.isAlive()).hasValue(true);
-    assertThat(new HostId(me.hostname(), me.pid(), me.startMillis() + 1).isAlive())
+    long ticks = Long.parseLong(me.start().substring(1));
+    assertThat(new HostId(me.hostname(), me.pid(), "t" + (ticks + 1)).isAlive())
         .hasValue(false);
-    assertThat(new HostId("another-machine", 1, 1).isAlive()).isEmpty();
+    assertThat(new HostId("another-machine", 1, "1").isAlive()).isEmpty();
     assertThat(HostId.parse("garbage")).isEmpty();
+    assertThat(HostId.parse("box/42/t12x")).isEmpty();
+  }
+
+  @Test
+  void hostIdOfThisProcessIsInClockTicksSoAnotherJvmWithAnotherBootTimeAgrees() {
+    HostId me = HostId.current();
+    assertThat(me.start()).as("Linux: /proc gives clock ticks since boot").startsWith("t");
+    // a label written by a host before the start was kept in ticks: epoch milliseconds, read
+    // with the tolerance, never the JVM's exact value (which depends on its boot-time reading)
+    long millis = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
+    assertThat(new HostId(me.hostname(), me.pid(), Long.toString(millis + 400)).isAlive())
+        .hasValue(true);
+    assertThat(new HostId(me.hostname(), me.pid(), Long.toString(millis - 5000)).isAlive())
+        .hasValue(false);
+    assertThat(HostId.parse("box/42/1700000000000")).hasValueSatisfying(
+        id -> assertThat(id.start()).isEqualTo("1700000000000"));
   }
 
   @Test

@@ -29,7 +29,7 @@ class HostClaimsTest {
     assertThat(HostClaims.liveClaimants(socketDir)).containsExactly(me);
     try (var files = Files.list(HostClaims.dirOf(socketDir))) {
       assertThat(files.map(p -> p.getFileName().toString()))
-          .as("one file per host, no temp file left").hasSize(2).allMatch(n -> n.matches("\\d+-\\d+"));
+          .as("one file per host, no temp file left").hasSize(2).allMatch(n -> n.matches("\\d+-t\\d+"));
     }
   }
 

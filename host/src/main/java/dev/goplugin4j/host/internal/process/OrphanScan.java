@@ -105,6 +105,11 @@ public final class OrphanScan {
         return new Leftover(dir, Leftover.OTHER_MACHINE, pluginPid, false);
       }
     }
+    String timeNamespace = r.get(SocketDirOwner.TIME_NAMESPACE);
+    if (timeNamespace != null && !timeNamespace.equals(here.get(SocketDirOwner.TIME_NAMESPACE))) {
+      // start ticks read in another time namespace are shifted: nothing here can be confirmed
+      return new Leftover(dir, Leftover.OTHER_MACHINE, pluginPid, false);
+    }
     String hosts = r.getOrDefault(SocketDirOwner.HOSTS, "");
     for (String host : hosts.split(",")) {
       if (!host.isEmpty() && SocketDirOwner.hostAlive(host)) {

@@ -26,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * #START_TIME_ATTRIBUTE} its start time, so a pid reused by another process is never taken for the
  * plugin, neither when reattaching nor when killing.
  *
- * <p>Start times are compared with a tolerance of {@link #START_TIME_TOLERANCE}: on Linux the JDK
- * computes them from the boot time, which {@code /proc/stat} gives in whole seconds and which moves
- * when the wall clock is stepped, so two JVMs may disagree by a second about the same process. A
- * pid reused within that second of the plugin's start is not a realistic risk.
+ * <p>On Linux the start is also recorded in clock ticks since boot ({@value
+ * #START_TICKS_ATTRIBUTE}), and compared exactly: the JDK's start instants add the boot time each
+ * JVM reads once from {@code /proc/stat}, in whole seconds, and it moves when the wall clock is
+ * stepped, so two JVMs may disagree about the same process by a second or by the size of the step
+ * (see {@link ProcessStart}). A config without ticks (another OS, an older host) is compared in
+ * milliseconds with a tolerance of {@link #START_TIME_TOLERANCE}; a pid reused within that second
+ * of the plugin's start is not a realistic risk.
  *
  * <p>A pid and a start time can be edited to name any process. Before it reattaches (and so
  * before anything could be killed) it also checks, on Linux, that the process runs the executable
@@ -43,6 +46,12 @@ import org.slf4j.LoggerFactory;
 public final class ProcessReattacher implements Reattacher {
   /** Runner attribute holding the process start time, epoch milliseconds in decimal. */
   public static final String START_TIME_ATTRIBUTE = "start_time";
+
+  /**
+   * Runner attribute holding the process start in clock ticks since boot ({@code /proc/<pid>/stat},
+   * Linux only), in decimal; compared exactly when present.
+   */
+  public static final String START_TICKS_ATTRIBUTE = "start_ticks";
 
   /**
    * Runner attribute holding the process's executable as {@code /proc/<pid>/exe} named it at
@@ -64,7 +73,8 @@ public final class ProcessReattacher implements Reattacher {
    *
    * @param process the plugin process; not null
    * @return {@value #START_TIME_ATTRIBUTE} → start time in epoch milliseconds, and (on Linux)
-   *     {@value #EXECUTABLE_ATTRIBUTE} → the executable; without an entry the JDK or {@code /proc}
+   *     {@value #START_TICKS_ATTRIBUTE} → start in clock ticks since boot and {@value
+   *     #EXECUTABLE_ATTRIBUTE} → the executable; without an entry the JDK or {@code /proc}
    *     cannot tell on this OS (reattaching then refuses without the start time, with a clear
    *     message)
    */
@@ -75,6 +85,8 @@ public final class ProcessReattacher implements Reattacher {
         .info()
         .startInstant()
         .ifPresent(start -> attributes.put(START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())));
+    ProcStat.startTicks(process.pid())
+        .ifPresent(ticks -> attributes.put(START_TICKS_ATTRIBUTE, Long.toString(ticks)));
     ProcessIdentity.executable(process.pid())
         .ifPresent(exe -> attributes.put(EXECUTABLE_ATTRIBUTE, exe));
     return Map.copyOf(attributes);
@@ -110,19 +122,26 @@ public final class ProcessReattacher implements Reattacher {
               + " reused its pid; refusing to reattach. Start a new client instead");
     }
     Instant expected = parseStartTime(pid, recorded);
+    String start = startToken(pid, config, expected);
     Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessTrees::isRunning);
     if (handle.isEmpty()) {
       throw notRunning(pid);
     }
     Instant actual = startInstant(handle.get(), pid);
-    if (!sameStart(expected, actual)) {
+    if (!ProcessStart.matches(pid, start)) {
       throw new PluginStartException(
           "process "
               + pid
               + " is not the plugin: it started at "
               + actual
+              + (start.startsWith(ProcessStart.TICKS)
+                  ? " (" + ProcStat.startTicks(pid).orElse(-1) + " clock ticks after boot)"
+                  : "")
               + " but the reattach config records "
               + expected
+              + (start.startsWith(ProcessStart.TICKS)
+                  ? " (" + start.substring(ProcessStart.TICKS.length()) + " ticks)"
+                  : "")
               + "; the plugin exited and its pid was reused. Start a new client instead of"
               + " reattaching");
     }
@@ -132,7 +151,7 @@ public final class ProcessReattacher implements Reattacher {
       // this host now uses the plugin too: ProcessReaper must not take it for an orphan
       SocketDirOwner.addHost(Path.of(socketDir));
     }
-    return new AttachedProcess(handle.get(), expected, config.runnerAttributes());
+    return new AttachedProcess(handle.get(), start, config.runnerAttributes());
   }
 
   /**
@@ -198,6 +217,25 @@ public final class ProcessReattacher implements Reattacher {
     }
   }
 
+  /**
+   * The {@link ProcessStart} token to compare the process with: its ticks when the config records
+   * them, else its milliseconds.
+   */
+  private static String startToken(long pid, ReattachConfig config, Instant millis) {
+    String ticks = config.runnerAttributes().get(START_TICKS_ATTRIBUTE);
+    if (ticks == null) {
+      return Long.toString(millis.toEpochMilli());
+    }
+    String token = ProcessStart.TICKS + ticks;
+    if (!ProcessStart.isToken(token)) {
+      throw new PluginException(
+          "invalid \"" + START_TICKS_ATTRIBUTE + "\" attribute \"" + ticks
+              + "\" in the reattach config of process " + pid
+              + ": expected clock ticks since boot, in decimal");
+    }
+    return token;
+  }
+
   private static Instant startInstant(ProcessHandle handle, long pid) {
     return handle
         .info()
@@ -212,10 +250,6 @@ public final class ProcessReattacher implements Reattacher {
                         + "; refusing to reattach rather than risk killing an unrelated process"));
   }
 
-  private static boolean sameStart(Instant expected, Instant actual) {
-    return Duration.between(expected, actual).abs().compareTo(START_TIME_TOLERANCE) <= 0;
-  }
-
   private static PluginStartException notRunning(long pid) {
     return new PluginStartException(
         "plugin process "
@@ -225,15 +259,16 @@ public final class ProcessReattacher implements Reattacher {
 
   /**
    * A plugin process this JVM did not start (or no longer owns as a {@link Process}), identified
-   * by pid and recorded start time. Package-private for tests that simulate a reused pid.
+   * by pid and recorded start ({@link ProcessStart} token). Package-private for tests that
+   * simulate a reused pid.
    */
   static final class AttachedProcess implements AttachedRunner {
     private final ProcessHandle handle;
-    private final Instant startTime;
+    private final String startTime;
     private final Map<String, String> attributes;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
 
-    AttachedProcess(ProcessHandle handle, Instant startTime, Map<String, String> attributes) {
+    AttachedProcess(ProcessHandle handle, String startTime, Map<String, String> attributes) {
       this.handle = handle;
       this.startTime = startTime;
       this.attributes = Map.copyOf(attributes);
@@ -260,14 +295,13 @@ public final class ProcessReattacher implements Reattacher {
         exit.complete(-1);
         return;
       }
-      Optional<Instant> start = current.get().info().startInstant();
-      if (start.isEmpty() || !sameStart(startTime, start.get())) {
+      if (!ProcessStart.matches(pid, startTime)) {
         LOG.warn(
             "not killing process {}: it started at {}, not at {} as the plugin did; the plugin is"
                 + " gone and its pid was reused",
             pid,
-            start.map(Instant::toString).orElse("an unknown time"),
-            startTime);
+            ProcessStart.of(pid).map(ProcessStart::describe).orElse("an unknown time"),
+            ProcessStart.describe(startTime));
         exit.complete(-1);
         return;
       }

@@ -12,7 +12,6 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -51,6 +50,11 @@ public final class SocketDirOwner {
   static final String HOSTS = "hosts";
   static final String BOOT_ID = "boot_id";
   static final String PID_NAMESPACE = "pid_namespace";
+  /**
+   * The time namespace: start ticks in {@code /proc} are shifted by its boot-time offset, so they
+   * compare only within one (see {@link ProcessStart}); absent from records written before.
+   */
+  static final String TIME_NAMESPACE = "time_namespace";
   static final String RUNNER = "runner";
   static final String PLUGIN_PID = "plugin_pid";
   static final String PLUGIN_START_TICKS = "plugin_start_ticks";
@@ -149,20 +153,20 @@ public final class SocketDirOwner {
     return fields;
   }
 
-  /** {@code pid:startMillis} of this JVM. */
+  /** {@code pid:start} of this JVM, the start a {@link ProcessStart} token. */
   static String thisHost() {
     return ThisJvm.HOST;
   }
 
-  /** The boot and pid namespace this JVM's pids are meaningful in; unmodifiable. */
+  /** The boot, pid and time namespace this JVM's pids and start ticks are meaningful in; unmodifiable. */
   static Map<String, String> machine() {
     return ThisJvm.MACHINE;
   }
 
   /**
    * This JVM's host entry and machine fields, read once: none of them changes while the JVM runs,
-   * and reading them ({@code ProcessHandle.Info} parses several {@code /proc/self} files, then
-   * {@code boot_id} and the pid namespace link) took 0.2-0.3 ms of every launch before the spawn.
+   * and reading them ({@code /proc/self/stat}, {@code boot_id} and the pid namespace link) took
+   * 0.2-0.3 ms of every launch before the spawn.
    */
   private static final class ThisJvm {
     static final String HOST = readThisHost();
@@ -172,8 +176,7 @@ public final class SocketDirOwner {
   }
 
   private static String readThisHost() {
-    ProcessHandle self = ProcessHandle.current();
-    return self.pid() + ":" + self.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+    return ProcessHandle.current().pid() + ":" + ProcessStart.current();
   }
 
   private static Map<String, String> readMachine() {
@@ -188,21 +191,24 @@ public final class SocketDirOwner {
     } catch (IOException | RuntimeException e) {
       // not Linux
     }
+    try {
+      m.put(TIME_NAMESPACE, Files.readSymbolicLink(Path.of("/proc/self/ns/time")).toString());
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or a kernel before 5.6 (no time namespaces)
+    }
     return m;
   }
 
-  /** Whether a recorded {@code pid:startMillis} host still runs here. */
+  /**
+   * Whether a recorded {@code pid:start} host still runs here: the pid runs and is not a zombie,
+   * and its start is the recorded one ({@link ProcessStart#matches}).
+   */
   static boolean hostAlive(String host) {
     int colon = host.indexOf(':');
     try {
       long pid = Long.parseLong(host.substring(0, colon));
-      long start = Long.parseLong(host.substring(colon + 1));
-      return ProcessHandle.of(pid)
-          .filter(ProcessTrees::isRunning)
-          .flatMap(h -> h.info().startInstant())
-          .map(s -> Math.abs(s.toEpochMilli() - start)
-              <= ProcessReattacher.START_TIME_TOLERANCE.toMillis())
-          .orElse(false);
+      return ProcessHandle.of(pid).filter(ProcessTrees::isRunning).isPresent()
+          && ProcessStart.matches(pid, host.substring(colon + 1));
     } catch (RuntimeException e) {
       return false;
     }

@@ -30,7 +30,7 @@ class OwnerRecordsTest {
     assertThat(fields).containsEntry("hosts", SocketDirOwner.thisHost())
         .containsEntry("runner", "process").containsEntry("plugin_pid", "42")
         .containsEntry("plugin_start_ticks", "4711")
-        .containsKeys("boot_id", "pid_namespace");
+        .containsKeys("boot_id", "pid_namespace", "time_namespace");
 
     assertThat(ProcessReaper.removeSocketDir(dir)).isTrue();
     assertThat(dir).doesNotExist();
@@ -85,6 +85,11 @@ class OwnerRecordsTest {
         + "\nrunner=process\nplugin_pid=" + deadPid() + "\nplugin_start_ticks=1"))
         .isEqualTo(Leftover.ORPHAN);
     assertThat(verdict("goplugin4j-5", null)).isEqualTo(Leftover.NO_RECORD);
+    // start ticks from another time namespace are shifted: never compared
+    assertThat(verdict("goplugin4j-6", "hosts=" + SocketDirOwner.thisHost() + "\n" + machine
+        + "\ntime_namespace=time:[1]")).isEqualTo(Leftover.OTHER_MACHINE);
+    assertThat(verdict("goplugin4j-7", "hosts=" + SocketDirOwner.thisHost() + "\n" + machine
+        + "\ntime_namespace=" + here.get("time_namespace"))).isEqualTo(Leftover.LIVE_HOST);
   }
 
   @Test

@@ -34,7 +34,7 @@ class ProcessReattacherTest {
   @TempDir Path tmp;
 
   @Test
-  void attributesRecordTheStartTimeInEpochMillisAndTheExecutable() throws Exception {
+  void attributesRecordTheStartInEpochMillisAndInTicksAndTheExecutable() throws Exception {
     ProcessRunner runner = sleeper();
     Instant start = runner.handle().info().startInstant().orElseThrow();
 
@@ -42,6 +42,7 @@ class ProcessReattacherTest {
         .isEqualTo(
             Map.of(
                 "start_time", Long.toString(start.toEpochMilli()),
+                "start_ticks", Long.toString(ProcStat.startTicks(runner.handle().pid()).orElseThrow()),
                 "executable", Path.of("/bin/sleep").toRealPath().toString()));
   }
 
@@ -79,7 +80,7 @@ class ProcessReattacherTest {
   @Test
   void killOfAnAttachmentWithoutARecordedExecutableKillsNothing() throws Exception {
     ProcessRunner runner = sleeper();
-    Instant real = runner.processStartTime().orElseThrow();
+    String real = ProcessStart.of(runner.handle().pid()).orElseThrow();
     AttachedRunner unconfirmed = new ProcessReattacher.AttachedProcess(runner.handle(), real, Map.of());
 
     unconfirmed.kill();
@@ -167,10 +168,10 @@ class ProcessReattacherTest {
   @Test
   void killOfAnAttachmentWhosePidWasReusedKillsNothing() throws Exception {
     ProcessRunner runner = sleeper();
-    Instant real = runner.processStartTime().orElseThrow();
+    long real = ProcStat.startTicks(runner.handle().pid()).orElseThrow();
     // What an attachment made before the pid was reused looks like: same pid, another start.
     AttachedRunner stale =
-        new ProcessReattacher.AttachedProcess(runner.handle(), real.minusSeconds(3600), Map.of());
+        new ProcessReattacher.AttachedProcess(runner.handle(), "t" + (real - 1), Map.of());
 
     stale.kill();
 
@@ -180,16 +181,52 @@ class ProcessReattacherTest {
   }
 
   @Test
-  void startTimesWithinTheToleranceMatch() throws Exception {
+  void withoutTicksStartTimesWithinTheToleranceMatch() throws Exception {
     Listener listener = listener();
     ProcessRunner runner = listener.runner;
     Instant real = runner.processStartTime().orElseThrow();
     Map<String, String> attributes = new TreeMap<>(runner.reattachAttributes());
+    attributes.remove("start_ticks"); // a config from another OS or an older host
     attributes.put("start_time", Long.toString(real.toEpochMilli() + 900));
 
     AttachedRunner attached = reattacher.reattach(config(listener, attributes));
 
     assertThat(attached.id()).isEqualTo(runner.id());
+  }
+
+  @Test
+  void withTicksAHostWhoseClockWasSteppedStillReattaches() throws Exception {
+    Listener listener = listener();
+    ProcessRunner runner = listener.runner;
+    Instant real = runner.processStartTime().orElseThrow();
+    Map<String, String> attributes = new TreeMap<>(runner.reattachAttributes());
+    // the JVM that wrote the config read another boot time: its start_time is off by an hour
+    attributes.put("start_time", Long.toString(real.minusSeconds(3600).toEpochMilli()));
+
+    AttachedRunner attached = reattacher.reattach(config(listener, attributes));
+    attached.kill();
+
+    Processes.awaitGone(runner.handle().pid());
+  }
+
+  @Test
+  void withTicksAnotherStartIsRefusedEvenWithinAMillisecondOfTheRecordedTime() throws Exception {
+    Listener listener = listener();
+    ProcessRunner runner = listener.runner;
+    Map<String, String> attributes = new TreeMap<>(runner.reattachAttributes());
+    long ticks = Long.parseLong(attributes.get("start_ticks"));
+    attributes.put("start_ticks", Long.toString(ticks + 1));
+
+    assertThatThrownBy(() -> reattacher.reattach(config(listener, attributes)))
+        .isInstanceOf(PluginStartException.class)
+        .hasMessageContaining("process " + runner.id() + " is not the plugin")
+        .hasMessageContaining("(" + ticks + " clock ticks after boot)")
+        .hasMessageContaining("(" + (ticks + 1) + " ticks)");
+    attributes.put("start_ticks", "soon");
+    assertThatThrownBy(() -> reattacher.reattach(config(listener, attributes)))
+        .isInstanceOf(PluginException.class)
+        .hasMessageContaining("invalid \"start_ticks\" attribute \"soon\"");
+    assertThat(Processes.isGone(runner.handle().pid())).isFalse();
   }
 
   @Test

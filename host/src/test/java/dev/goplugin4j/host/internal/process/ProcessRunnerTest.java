@@ -83,6 +83,8 @@ class ProcessRunnerTest {
     Instant start = runner.processStartTime().orElseThrow();
     Map<String, String> expected = Map.of(
         ProcessReattacher.START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli()),
+        ProcessReattacher.START_TICKS_ATTRIBUTE,
+        Long.toString(ProcStat.startTicks(runner.handle().pid()).orElseThrow()),
         ProcessReattacher.EXECUTABLE_ATTRIBUTE, Path.of("/bin/sleep").toRealPath().toString());
 
     assertThat(jobs).hasSize(1);
@@ -211,6 +213,8 @@ class ProcessRunnerTest {
     assertThat(runner.reattachAttributes())
         .containsOnly(
             Map.entry(ProcessReattacher.START_TIME_ATTRIBUTE, Long.toString(start.toEpochMilli())),
+            Map.entry(ProcessReattacher.START_TICKS_ATTRIBUTE,
+                Long.toString(ProcStat.startTicks(runner.handle().pid()).orElseThrow())),
             Map.entry(
                 ProcessReattacher.EXECUTABLE_ATTRIBUTE,
                 java.nio.file.Path.of("/bin/sleep").toRealPath().toString()));
