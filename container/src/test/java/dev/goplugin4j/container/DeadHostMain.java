@@ -6,12 +6,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * A host that {@link ReaperSocketDirIT} kills with SIGKILL: in a JVM of its own it starts
+ * A host that {@link ReaperSocketDirIT} kills (SIGKILL, or SIGTERM): in a JVM of its own it starts
  * plugincontainer's counter (as a process, or in a container under runc), prints {@value
  * #READY_PREFIX} and the client's reattach config (one line of JSON), then waits. It never closes
  * the client: what its death leaves behind is the point.
  *
- * <p>Arguments: {@code process|runc}, the socket parent directory, the counter binary.
+ * <p>Arguments: {@code process|runc}, the socket parent directory, the counter binary, and
+ * optionally {@code keep} to build the client with {@code closeOnJvmExit(false)}.
  */
 final class DeadHostMain {
   static final String READY_PREFIX = "DEAD-HOST-READY ";
@@ -24,7 +25,8 @@ final class DeadHostMain {
         .plugin("counter", new StorageCounterPlugin())
         .skipHostEnv(true)
         .unixSocketTempDir(Path.of(args[1]))
-        .startTimeout(Duration.ofSeconds(60));
+        .startTimeout(Duration.ofSeconds(60))
+        .closeOnJvmExit(!(args.length > 3 && args[3].equals("keep")));
     if (args[0].equals("process")) {
       b.command(args[2]);
     } else {

@@ -129,6 +129,52 @@ class ReaperSocketDirIT {
   }
 
   @Test
+  void aHostStoppedWithSigtermTakesItsProcessPluginAndSocketDirWithIt() throws Exception {
+    ReattachConfig rc = startHost("process");
+    Path dir = Path.of(rc.runnerAttributes().get("socket_dir"));
+    long plugin = Long.parseLong(rc.runnerId());
+
+    host.destroy(); // SIGTERM: the JVM runs its shutdown hooks
+    assertThat(host.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    awaitGone(plugin);
+    assertThat(dir).doesNotExist();
+    assertThat(owner(dir)).doesNotExist();
+    assertThat(ProcessReaper.create(parent).find()).isEmpty();
+  }
+
+  @Test
+  void aHostStoppedWithSigtermTakesItsContainerAndSocketDirWithIt() throws Exception {
+    ReattachConfig rc = startHost("runc");
+    Path dir = Path.of(rc.runnerAttributes().get("socket_dir"));
+    assertThat(ItSupport.inspect(rc.runnerId())).isPresent();
+
+    host.destroy();
+    assertThat(host.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(ItSupport.inspect(rc.runnerId())).as("the plugin's container").isEmpty();
+    assertThat(dir).doesNotExist();
+    assertThat(HostClaims.dirOf(dir)).doesNotExist();
+    assertThat(owner(dir)).doesNotExist();
+  }
+
+  @Test
+  void aHostThatKeepsItsPluginOnExitLeavesItRunningForTheReaper() throws Exception {
+    ReattachConfig rc = startHost("process", "keep");
+    Path dir = Path.of(rc.runnerAttributes().get("socket_dir"));
+    long plugin = Long.parseLong(rc.runnerId());
+
+    host.destroy();
+    assertThat(host.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(ProcessHandle.of(plugin).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(dir).isDirectory();
+    assertThat(ProcessReaper.create(parent).reapOrphans()).extracting(Leftover::socketDir)
+        .containsExactly(dir);
+    awaitGone(plugin);
+  }
+
+  @Test
   void anOwnerRecordEditedToNameAnUnrelatedProcessKillsNothingAndKeepsTheDir() throws Exception {
     ReattachConfig rc = startThenKillHost("process");
     Path dir = Path.of(rc.runnerAttributes().get("socket_dir"));
@@ -199,12 +245,14 @@ class ReaperSocketDirIT {
   }
 
   /** A host JVM of its own, run from {@code /}, that started the plugin and waits. */
-  private ReattachConfig startHost(String kind) throws Exception {
+  private ReattachConfig startHost(String kind, String... more) throws Exception {
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    host = new ProcessBuilder(
+    List<String> command = new java.util.ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
-        DeadHostMain.class.getName(), kind, parent.toString(), counter.toString())
+        DeadHostMain.class.getName(), kind, parent.toString(), counter.toString()));
+    command.addAll(List.of(more));
+    host = new ProcessBuilder(command)
         .directory(Path.of("/").toFile())
         .redirectErrorStream(true)
         .start();

@@ -280,6 +280,8 @@ public final class PluginClient implements AutoCloseable {
    *     of {@link Builder#interceptors}; empty for none
    * @param serverInterceptors put on every server the host serves to the plugin through the
    *     broker, in the order of {@link Builder#serverInterceptors}; empty for none
+   * @param closeOnJvmExit whether a started client still open when the JVM exits is closed by a
+   *     shutdown hook ({@link Builder#closeOnJvmExit})
    */
   public record Config(
       int protocolVersion,
@@ -311,7 +313,8 @@ public final class PluginClient implements AutoCloseable {
       boolean allowNonLoopbackTcp,
       List<PluginListener> listeners,
       List<ClientInterceptor> interceptors,
-      List<ServerInterceptor> serverInterceptors) {
+      List<ServerInterceptor> serverInterceptors,
+      boolean closeOnJvmExit) {
 
     /**
      * The kind of the runner: the reattach config's, the runner factory's, or {@value
@@ -382,6 +385,7 @@ public final class PluginClient implements AutoCloseable {
     private final List<PluginListener> listeners = new ArrayList<>();
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
     private final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
+    private boolean closeOnJvmExit = true;
 
     Builder() {}
 
@@ -416,6 +420,7 @@ public final class PluginClient implements AutoCloseable {
       listeners.addAll(c.listeners());
       interceptors.addAll(c.interceptors());
       serverInterceptors.addAll(c.serverInterceptors());
+      closeOnJvmExit = c.closeOnJvmExit();
     }
 
     /**
@@ -935,6 +940,33 @@ public final class PluginClient implements AutoCloseable {
     }
 
     /**
+     * Whether the plugin goes when this JVM exits normally and the client is still open: the end
+     * of {@code main} with no other threads, {@code System.exit}, or SIGTERM, SIGINT or SIGHUP
+     * (a container stopped, a service manager's stop, Ctrl-C). Then a shutdown hook, registered
+     * while the client is started and removed by {@link PluginClient#close()}, {@link
+     * PluginClient#kill()} and {@link PluginClient#detach()}, closes the client as {@link
+     * PluginClient#close()} does: the plugin is asked to shut down, killed after 2 s (its process
+     * tree, or its container stopped and removed), and its socket directory removed. The hook
+     * waits at most 10 s for it, so a hung engine cannot hold the JVM's exit; whatever is left then is what {@link
+     * ProcessReaper} and the container runner's reaper find. A JVM killed with SIGKILL, or one
+     * that crashes, runs no hooks at all.
+     *
+     * <p>Default true: a plugin outliving its host is a leak in most applications. Turn it off for
+     * a plugin that should keep running after the host exits, to be {@linkplain
+     * Builder#reattach reattached} by the next one; {@link PluginClient#detach()} before the exit
+     * does the same for one client. A client reattached in test mode ({@link
+     * ReattachConfig#test()}) is left running either way, as by {@code close()}. A {@link
+     * PluginSupervisor} does not restart a plugin the hook closed.
+     *
+     * @param close false to leave the plugin running when the JVM exits
+     * @return this builder
+     */
+    public Builder closeOnJvmExit(boolean close) {
+      this.closeOnJvmExit = close;
+      return this;
+    }
+
+    /**
      * Checks the combination and builds the client. Nothing is started.
      *
      * <p>App protocol versions: the host offers the versions of {@link #plugins(int, Map)} and,
@@ -1038,7 +1070,8 @@ public final class PluginClient implements AutoCloseable {
               allowNonLoopbackTcp,
               List.copyOf(listeners),
               List.copyOf(interceptors),
-              List.copyOf(serverInterceptors)));
+              List.copyOf(serverInterceptors),
+              closeOnJvmExit));
     }
 
     private static void checkName(String name) {

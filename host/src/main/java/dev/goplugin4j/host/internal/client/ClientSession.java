@@ -98,6 +98,8 @@ public final class ClientSession {
   private Map<String, Duration> startPhases = Map.of();
 
   private State state = State.NEW;
+  /** Closes this client if the JVM exits while it is open; null when off or not started. */
+  private JvmExitHook exitHook; // guarded by lock
   private volatile boolean exited;
   private volatile boolean closing;
 
@@ -194,6 +196,16 @@ public final class ClientSession {
       if (events.active()) {
         events.fire(new PluginEvent.Starting(source, Instant.now(), config.reattach() != null));
       }
+      if (config.closeOnJvmExit() && exitHook == null) {
+        // before the plugin exists: an exit during the start waits for it, then closes
+        exitHook = JvmExitHook.register(name, () -> close(true, true));
+        if (exitHook == null) {
+          throw new PluginStartException("not starting plugin " + name + ": the JVM is exiting,"
+              + " and a plugin started now would outlive it (its exit hooks already run). Start"
+              + " plugins before the exit, or build the client with closeOnJvmExit(false) to start"
+              + " one that is meant to outlive this JVM");
+        }
+      }
       try {
         if (config.reattach() != null) {
           doReattach();
@@ -203,6 +215,7 @@ public final class ClientSession {
         state = State.RUNNING;
       } catch (RuntimeException | Error e) {
         state = State.CLOSED;
+        removeExitHook();
         teardown(true, true);
         if (events.active()) {
           RuntimeException failure = e instanceof RuntimeException re ? re
@@ -537,6 +550,7 @@ public final class ClientSession {
       }
       boolean wasRunning = state == State.RUNNING;
       state = State.CLOSED;
+      removeExitHook();
       if (!wasRunning) {
         if (transportStats != null && muxer == null) {
           transportStats.finish(); // never connected: nothing will be counted
@@ -576,6 +590,7 @@ public final class ClientSession {
         return;
       }
       state = State.CLOSED;
+      removeExitHook();
       if (muxer != null) {
         log.warn("detaching from plugin {}, which uses the multiplexed broker: go-plugin serves only"
             + " its first host connection on a multiplexed socket and exits when it closes, so no"
@@ -590,6 +605,13 @@ public final class ClientSession {
       if (events.active() && startedNanos != 0) {
         events.post(new PluginEvent.Detached(source, Instant.now(), uptime()));
       }
+    }
+  }
+
+  private void removeExitHook() {
+    if (exitHook != null) {
+      exitHook.remove();
+      exitHook = null;
     }
   }
 
