@@ -45,7 +45,9 @@ import java.util.jar.Manifest;
  *       section), with ACCP's native library unpacked once into a directory and loaded from
  *       there ({@code -Djava.library.path}, {@code
  *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}), and Netty's JFR events off
- *       ({@link #NETTY_JFR_OFF}); its archive is trained on that class path with those options.
+ *       ({@link #NETTY_JFR_OFF}), and logback configured in code instead of from the benchmarks'
+ *       {@code logback.xml} ({@link FreshLogging}, recipe item 3; the other variants read the
+ *       XML file); its archive is trained on that class path with those options.
  * </ul>
  *
  * <p>The variants run interleaved (one launch of each per round) so machine load hits them alike.
@@ -100,13 +102,15 @@ final class FreshJvm {
       variants.put("jdk25_aot", cmd(java25, "-XX:AOTCache=" + aot));
       variants.put("jdk25_aot_c1", cmd(java25, "-XX:AOTCache=" + aot, "-XX:TieredStopAtLevel=1"));
     }
-    // the recipe: unsigned jars, ACCP's library from a directory, an archive of its own
+    // the recipe: unsigned jars, ACCP's library from a directory, Netty's JFR events off,
+    // logback configured in code, an archive of its own
     Path recipeDir = workdir.resolve("startup-recipe");
     deleteTree(recipeDir);
     Path nativeDir = Files.createDirectories(recipeDir.resolve("native"));
     String recipeCp = unsignedCopies(Files.createDirectories(recipeDir.resolve("lib")), nativeDir);
     String[] lib = {"-Djava.library.path=" + nativeDir,
-        "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true", NETTY_JFR_OFF};
+        "-Dcom.amazon.corretto.crypto.provider.useExternalLib=true", NETTY_JFR_OFF,
+        "-D" + FreshLogging.PROPERTY + "=true"};
     Path rjsa = archives.resolve("app17-recipe.jsa");
     Path rlist = archives.resolve("app17-recipe.classlist");
     Files.deleteIfExists(rjsa);
