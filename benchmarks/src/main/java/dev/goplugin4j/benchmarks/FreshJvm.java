@@ -44,7 +44,9 @@ import java.util.jar.Manifest;
  *       copy of the class path whose jars have no signature files (manifest cut to its main
  *       section), with ACCP's native library unpacked once into a directory and loaded from
  *       there ({@code -Djava.library.path}, {@code
- *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}), and Netty's JFR events off
+ *       -Dcom.amazon.corretto.crypto.provider.useExternalLib=true}), grpc-netty-shaded's epoll
+ *       library moved from its jar into the same directory (Netty loads it from there instead of
+ *       extracting it at every start), Netty's JFR events off
  *       ({@link #NETTY_JFR_OFF}), and logback configured in code instead of from the benchmarks'
  *       {@code logback.xml} ({@link FreshLogging}, recipe item 3; the other variants read the
  *       XML file); its archive is trained on that class path with those options.
@@ -204,7 +206,7 @@ final class FreshJvm {
   /**
    * Copies every jar of the class path into {@code dir} (same order, same names) without its
    * signature files and with its manifest cut to the main section, as docs/startup.md's loop
-   * does; ACCP's native libraries go into {@code nativeDir}.
+   * does; ACCP's native libraries and Netty's epoll library go into {@code nativeDir}.
    *
    * @return the copies' class path
    */
@@ -231,7 +233,7 @@ final class FreshJvm {
               continue;
             }
             try (InputStream data = in.getInputStream(je)) {
-              if (accp && name.endsWith(".so")) {
+              if ((accp && name.endsWith(".so")) || nettyEpollLibrary(name)) {
                 Files.copy(data, nativeDir.resolve(Path.of(name).getFileName()),
                     StandardCopyOption.REPLACE_EXISTING);
                 continue;
@@ -246,6 +248,21 @@ final class FreshJvm {
       copies.add(copy.toString());
     }
     return String.join(java.io.File.pathSeparator, copies);
+  }
+
+  /**
+   * grpc-netty-shaded's epoll library for this machine's architecture: without it in the jar,
+   * Netty loads it from {@code java.library.path} instead of writing it to a temporary file at
+   * every start (docs/startup.md).
+   */
+  private static boolean nettyEpollLibrary(String name) {
+    String arch = switch (System.getProperty("os.arch")) {
+      case "amd64", "x86_64" -> "x86_64";
+      case "aarch64" -> "aarch_64";
+      default -> null;
+    };
+    return arch != null && name.startsWith("META-INF/native/")
+        && name.endsWith("netty_transport_native_epoll_" + arch + ".so");
   }
 
   private static boolean signatureFile(String name) {
