@@ -81,7 +81,8 @@ final class ImageCommand implements Callable<Integer> {
           + " (on JDK 24+ native access and sun.misc.Unsafe are allowed too, and"
           + " -Djava.library.path=/app/native is always added).",
       defaultValue = "-Xlog:disable -Xlog:all=warning:stderr -XX:+UseSerialGC"
-          + " -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:-UsePerfData")
+          + " -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:-UsePerfData"
+          + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0")
   String jvmOpts;
 
   @Option(names = "--add-modules", paramLabel = "MODULES", split = ",",

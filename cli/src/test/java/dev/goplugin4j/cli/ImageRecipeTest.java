@@ -53,6 +53,15 @@ class ImageRecipeTest {
   }
 
   @Test
+  void theDefaultJvmOptionsMapTheArchiveWhereItWasDumpedWithTheDiagnosticOptionUnlockedFirst() {
+    List<String> o = ImageRecipe.DEFAULT_JVM_OPTS;
+    assertThat(o).contains("-XX:ArchiveRelocationMode=0");
+    assertThat(o.indexOf("-XX:+UnlockDiagnosticVMOptions"))
+        .isNotNegative()
+        .isLessThan(o.indexOf("-XX:ArchiveRelocationMode=0"));
+  }
+
+  @Test
   void theEntrypointMapsTheArchiveOnlyWhenThereIsOne() {
     String cp = ImageRecipe.classPath(List.of("a.jar", "b.jar"));
     assertThat(cp).isEqualTo("/app/lib/a.jar:/app/lib/b.jar");
