@@ -81,8 +81,7 @@ final class ImageCommand implements Callable<Integer> {
           + " (on JDK 24+ native access and sun.misc.Unsafe are allowed too, and"
           + " -Djava.library.path=/app/native is always added).",
       defaultValue = "-Xlog:disable -Xlog:all=warning:stderr -XX:+UseSerialGC"
-          + " -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:-UsePerfData"
-          + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0")
+          + " -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:-UsePerfData")
   String jvmOpts;
 
   @Option(names = "--add-modules", paramLabel = "MODULES", split = ",",

@@ -41,16 +41,16 @@ final class ImageRecipe {
    * compile thresholds tripled ({@code CompileThresholdScaling=3}): the quick compiler's two
    * threads took about a third of a start's CPU, mostly on methods run a few hundred times
    * during start-up only; the plugin's hot code still gets compiled, a little later
-   * (docs/plugin-sdk.md, start-up). And the class-data archive mapped where it was dumped
-   * ({@code ArchiveRelocationMode=0}, a diagnostic option): JDK 17.0.15 and 25 map it at a random
-   * address by default and then patch every pointer in it, touching all of its ~31 MB before
-   * {@code main} (58 → 41 ms of CPU per JVM start; under gVisor the VM's creation 177 → 139 ms);
-   * where the address is taken the JVM still relocates. The price: the archive's metadata lies at
-   * a known address (no ASLR for it), as on JDK 17 before that default changed.
+   * (docs/plugin-sdk.md, start-up). The class-data archive keeps the JDK's default, mapped at a
+   * random address and relocated before {@code main}: mapping it where it was dumped ({@code
+   * -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0}) saves 58 → 41 ms of CPU per JVM
+   * start but gives up address randomisation for its metadata, a hardening the JDK turned on by
+   * default, with a diagnostic option; it is a documented {@code --jvm-opts} choice, not a
+   * default of an image meant for untrusted code (docs/plugin-sdk.md).
    */
   static final List<String> DEFAULT_JVM_OPTS = List.of("-Xlog:disable", "-Xlog:all=warning:stderr",
       "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=3",
-      "-XX:-UsePerfData", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+      "-XX:-UsePerfData");
 
   /**
    * Modules left out although jdeps lists them: {@code java.sql} is referenced only by optional
