@@ -1,6 +1,7 @@
 package dev.goplugin4j.container;
 
 import dev.goplugin4j.container.internal.ContainerRunner;
+import dev.goplugin4j.container.internal.EngineShare;
 import dev.goplugin4j.host.PluginCommand;
 import dev.goplugin4j.host.Runner;
 import dev.goplugin4j.host.RunnerFactory;
@@ -97,6 +98,12 @@ public final class ContainerConfig implements RunnerFactory {
   private final String pluginName;
   private final String engineEndpoint;
   private final Duration killGrace;
+  /**
+   * The engine connections of the runners this configuration creates (not part of equality):
+   * one connection per engine, shared by its running plugins and closed about a second after
+   * the last one ends. See {@link #create}.
+   */
+  private final EngineShare engines = new EngineShare();
 
   private ContainerConfig(Builder b) {
     image = b.image;
@@ -148,6 +155,15 @@ public final class ContainerConfig implements RunnerFactory {
    * Creates a container runner for one plugin start; nothing is contacted until {@link
    * Runner#start()}.
    *
+   * <p>The runners of one configuration object share their connection to the engine: the first
+   * start connects (one {@code GET /_ping} and API negotiation), later and concurrent starts
+   * reuse it and its pooled connections; each runner has its own connections only for its attach
+   * and exit-wait streams. The connection is closed about one second after the last of these
+   * runners is killed or released (so nothing needs closing: a host that closes its plugins keeps
+   * no engine socket and no thread), and opened again at the next start. A pooled connection the
+   * engine closed (e.g. it restarted) is noticed at the next call, which is sent again on a new
+   * one. Configurations built separately, even equal ones, do not share.
+   *
    * @param command the environment the host computed (its command line is ignored); not null
    * @param socketDir the host's socket directory, bind-mounted at {@value #CONTAINER_SOCKET_DIR};
    *     must be absolute
@@ -160,7 +176,7 @@ public final class ContainerConfig implements RunnerFactory {
     if (!socketDir.isAbsolute()) {
       throw new IllegalArgumentException("socketDir must be absolute, got " + socketDir);
     }
-    return new ContainerRunner(this, command, socketDir, System.getenv());
+    return new ContainerRunner(this, command, socketDir, System.getenv(), engines);
   }
 
   /**

@@ -56,6 +56,8 @@ public final class ContainerRunner implements Runner {
   private final SocketDirTranslator translator;
   private final Path socketDir;
   private final EngineLocator locator;
+  /** Where the engine connection comes from: shared with the factory's other runners. */
+  private final EngineShare engines;
   /** What is sent to the engine; adjusted once in start() for the engine's socket strategy. */
   private volatile ContainerSpec spec;
   private final OutputPump output = new OutputPump();
@@ -85,12 +87,24 @@ public final class ContainerRunner implements Runner {
   private volatile long startedAt;
 
   /**
-   * A runner for one start.
+   * A runner for one start, with an engine connection of its own (closed with the runner).
    *
    * @param environment the process environment for engine discovery
    */
   public ContainerRunner(ContainerConfig config, PluginCommand command, Path socketDir,
       Map<String, String> environment) {
+    this(config, command, socketDir, environment, new EngineShare(0));
+  }
+
+  /**
+   * A runner for one start that takes its engine connection from {@code engines}, shared with
+   * the other runners of the same factory; its kill or release gives its share back.
+   *
+   * @param environment the process environment for engine discovery
+   */
+  public ContainerRunner(ContainerConfig config, PluginCommand command, Path socketDir,
+      Map<String, String> environment, EngineShare engines) {
+    this.engines = engines;
     this.config = config;
     this.socketDir = socketDir.toAbsolutePath().normalize();
     this.translator = new SocketDirTranslator(this.socketDir);
@@ -133,7 +147,7 @@ public final class ContainerRunner implements Runner {
     try {
       Engine e;
       try {
-        e = locator.connect();
+        e = engines.acquire(locator);
         phase("engine");
       } finally {
         synchronized (lock) {

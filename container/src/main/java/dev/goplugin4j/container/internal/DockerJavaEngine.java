@@ -54,8 +54,9 @@ public final class DockerJavaEngine implements Engine {
   private final String endpoint;
   private final String apiVersion;
   private final EngineFacts facts;
-  /** Plain calls bounded by the call timeout, and the stream client of attach and wait. */
+  /** Plain calls bounded by the call timeout, over a pooled client shared by all users. */
   private final EngineTransport transport;
+  /** Attach and wait of callers of this object itself; a {@link #lease} has its own. */
   private final EngineStreams streams;
   private final EngineQueries queries;
   /** What the typed client is built from, when first needed. */
@@ -74,12 +75,11 @@ public final class DockerJavaEngine implements Engine {
   private final Duration typedTimeout;
 
   private DockerJavaEngine(String endpoint, String apiVersion, EngineFacts facts,
-      DockerHttpClient http, DockerHttpClient streams, DefaultDockerClientConfig typedConfig,
-      Duration callTimeout) {
+      DockerHttpClient http, DefaultDockerClientConfig typedConfig, Duration callTimeout) {
     this.endpoint = endpoint;
     this.apiVersion = apiVersion;
     this.facts = facts;
-    this.transport = new EngineTransport(endpoint, apiVersion, http, streams, callTimeout);
+    this.transport = new EngineTransport(endpoint, apiVersion, http, typedConfig, callTimeout);
     this.streams = new EngineStreams(transport);
     this.queries = new EngineQueries(transport);
     this.typedConfig = typedConfig;
@@ -120,7 +120,8 @@ public final class DockerJavaEngine implements Engine {
       cfg.withDockerCertPath(tlsCertPath);
     }
     DefaultDockerClientConfig probeConfig = cfg.build();
-    DockerHttpClient http = EngineTransport.transport(endpoint, probeConfig, callTimeout);
+    DockerHttpClient http = EngineTransport.transport(endpoint, probeConfig, callTimeout,
+        EngineTransport.SHARED_CONNECTIONS);
     try {
       Map<String, String> ping = EngineTransport.bounded(endpoint, callTimeout, "GET /_ping",
           () -> ApiNegotiation.ping(http, endpoint));
@@ -137,7 +138,6 @@ public final class DockerJavaEngine implements Engine {
         facts = new EngineFacts(false, "");
       }
       return new DockerJavaEngine(endpoint, version, facts, http,
-          EngineTransport.transport(endpoint, probeConfig, null),
           cfg.withApiVersion(version).build(), callTimeout);
     } catch (RuntimeException e) {
       EngineTransport.closeQuietly(http);
@@ -153,7 +153,8 @@ public final class DockerJavaEngine implements Engine {
             + " was closed", 0, null);
       }
       if (docker == null) {
-        typed = EngineTransport.transport(endpoint, typedConfig, typedTimeout);
+        typed = EngineTransport.transport(endpoint, typedConfig, typedTimeout,
+            EngineTransport.SHARED_CONNECTIONS);
         docker = DockerClientImpl.getInstance(typedConfig, typed);
       }
       return docker;
@@ -186,7 +187,8 @@ public final class DockerJavaEngine implements Engine {
 
   private List<String> doImageIds(String reference) {
     try {
-      List<Image> images = docker().listImagesCmd().withReferenceFilter(reference).exec();
+      List<Image> images = EngineTransport.retryingStale(
+          () -> docker().listImagesCmd().withReferenceFilter(reference).exec());
       List<String> ids = new ArrayList<>();
       for (Image i : images) {
         ids.add(i.getId());
@@ -257,7 +259,8 @@ public final class DockerJavaEngine implements Engine {
 
   private boolean doStop(String id, int graceSeconds) {
     try {
-      docker().stopContainerCmd(id).withTimeout(graceSeconds).exec();
+      EngineTransport.retryingStale(
+          () -> docker().stopContainerCmd(id).withTimeout(graceSeconds).exec());
       return true;
     } catch (NotFoundException | NotModifiedException e) {
       return false;
@@ -277,7 +280,8 @@ public final class DockerJavaEngine implements Engine {
 
   private boolean doRemove(String id) {
     try {
-      docker().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+      EngineTransport.retryingStale(
+          () -> docker().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec());
       return true;
     } catch (NotFoundException e) {
       return false;
@@ -327,8 +331,8 @@ public final class DockerJavaEngine implements Engine {
 
   private List<ContainerSummary> doListByLabel(String key, String value) {
     try {
-      List<Container> list =
-          docker().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(key, value)).exec();
+      List<Container> list = EngineTransport.retryingStale(() -> docker().listContainersCmd()
+          .withShowAll(true).withLabelFilter(Map.of(key, value)).exec());
       List<ContainerSummary> out = new ArrayList<>();
       for (Container c : list) {
         out.add(new ContainerSummary(c.getId(), String.valueOf(c.getState()),
@@ -376,8 +380,21 @@ public final class DockerJavaEngine implements Engine {
         EngineTransport.closeQuietly(typed);
       }
     }
-    // closing the stream pool cuts the connections of attach and wait streams still being read
+    // closing the stream client cuts the connections of attach and wait streams still being read
+    streams.close();
     transport.close();
+  }
+
+  /**
+   * A view of this connection for one user (a runner): the same plain and typed clients, the
+   * facts and the cached rootless answer, but attach and wait on a stream client of its own, so
+   * that closing the view cuts only its own streams. Closing the view runs {@code onClose} (once)
+   * and leaves this connection open.
+   *
+   * @param onClose run at the view's first close, e.g. to give back a share of this connection
+   */
+  Engine lease(Runnable onClose) {
+    return new EngineLease(this, new EngineStreams(transport), onClose);
   }
 
   static String shortId(String id) {

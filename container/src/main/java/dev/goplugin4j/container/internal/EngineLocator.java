@@ -51,6 +51,24 @@ public final class EngineLocator {
     this.podmanRootful = podmanRootful;
   }
 
+  /**
+   * What decides where this locator looks: the explicit endpoint, or the environment variables
+   * it reads and the well-known paths. Two locators with the same key find the same engine, so
+   * an {@link EngineShare} keeps one connection per key.
+   */
+  String key() {
+    if (explicit != null) {
+      return "explicit " + explicit;
+    }
+    StringBuilder k = new StringBuilder("discover ").append(dockerRootful).append(' ')
+        .append(podmanRootful);
+    for (String name : List.of("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH",
+        "XDG_RUNTIME_DIR", "HOME")) {
+      k.append('\0').append(name).append('=').append(env.getOrDefault(name, ""));
+    }
+    return k.toString();
+  }
+
   /** One place to look. {@code endpoint} is null when the place is not applicable. */
   record Candidate(String source, String endpoint, String notApplicable) {}
 
@@ -84,7 +102,7 @@ public final class EngineLocator {
    *
    * @throws EngineUnavailableException listing every attempt when none answers
    */
-  public Engine connect() {
+  public DockerJavaEngine connect() {
     List<String> attempts = new ArrayList<>();
     RuntimeException last = null;
     for (Candidate c : candidates()) {
@@ -99,7 +117,7 @@ public final class EngineLocator {
       }
       try {
         String certPath = c.source().equals("DOCKER_HOST") ? tlsCertPath() : null;
-        Engine engine = DockerJavaEngine.connect(c.endpoint(), certPath);
+        DockerJavaEngine engine = DockerJavaEngine.connect(c.endpoint(), certPath);
         LOG.debug("using container engine {} (from {})", engine.describe(), c.source());
         return engine;
       } catch (RuntimeException e) {

@@ -5,6 +5,7 @@ import static dev.goplugin4j.container.internal.EngineTransport.JSON;
 import static dev.goplugin4j.container.internal.EngineTransport.failure;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient.Response;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,27 +20,61 @@ import org.slf4j.LoggerFactory;
 /**
  * Stream phase of {@link DockerJavaEngine}: the attach stream (stdout and stderr, multiplexed),
  * the wait for a container's exit, and a finished container's logs. Attach and wait are accepted
- * by the engine within the call timeout and then last as long as the container runs, on the
- * transport's stream client; closing that client cuts them.
+ * by the engine within the call timeout and then last as long as the container runs, on a stream
+ * client of their own (built at the first attach or wait); {@link #close()} closes that client,
+ * which cuts them. Each user of a shared engine (one runner) has its own instance, so that closing
+ * it cuts that runner's streams only; logs go over the transport's shared plain client.
  *
- * <p>Thread-safe: no state of its own beyond the transport; each wait has its own daemon thread.
+ * <p>Thread-safe; each wait has its own daemon thread.
  */
-final class EngineStreams {
+final class EngineStreams implements AutoCloseable {
   // the engine's logger: tests and users read these lines under DockerJavaEngine
   private static final Logger LOG = LoggerFactory.getLogger(DockerJavaEngine.class);
   private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
   private final EngineTransport transport;
+  private final Object lock = new Object();
+  /** Attach and wait: no response timeout. Guarded by {@link #lock}; built on first use. */
+  private DockerHttpClient client;
+  private boolean closed;
 
   EngineStreams(EngineTransport transport) {
     this.transport = transport;
+  }
+
+  /** The stream client, built on first use. */
+  private DockerHttpClient client() {
+    synchronized (lock) {
+      if (closed) {
+        throw new EngineException("the connection to the engine at " + transport.endpoint()
+            + " was closed", 0, null);
+      }
+      if (client == null) {
+        client = transport.newStreamClient();
+      }
+      return client;
+    }
+  }
+
+  /** Closes the stream client: attach and wait streams still open are cut. Idempotent. */
+  @Override
+  public void close() {
+    DockerHttpClient c;
+    synchronized (lock) {
+      closed = true;
+      c = client;
+      client = null;
+    }
+    if (c != null) {
+      EngineTransport.closeQuietly(c);
+    }
   }
 
   /** See {@link Engine#attach(String)}. */
   InputStream attach(String id) {
     // bounded until the engine accepts the attachment; the stream itself is not
     Response r = transport.bounded(transport.callTimeout(), "attach to container " + shortId(id),
-        () -> transport.execute(transport.streams(),
+        () -> transport.execute(client(),
             "POST", "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1&logs=0", null));
     if (r.getStatusCode() != 200 && r.getStatusCode() != 101) {
       throw failure(r, "POST /containers/" + id + "/attach");
@@ -79,7 +114,7 @@ final class EngineStreams {
   private Response openWait(String id, boolean nextExit) {
     String condition = nextExit ? "next-exit" : "not-running";
     Response r = transport.bounded(transport.callTimeout(), "wait for container " + shortId(id),
-        () -> transport.execute(transport.streams(),
+        () -> transport.execute(client(),
             "POST", "/containers/" + id + "/wait?condition=" + condition, null));
     if (r.getStatusCode() != 200) {
       throw failure(r, "POST /containers/" + id + "/wait");

@@ -34,20 +34,30 @@ final class EngineTransport {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Connections of a shared client (plain or typed calls): as many starts and kills at once as
+   * this run their calls side by side, more wait for a free connection (within the call's
+   * bound). Idle ones stay open, for the next call, until the engine connection is closed.
+   */
+  static final int SHARED_CONNECTIONS = 64;
+
+  /** Connections of one runner's stream client: its attach and its exit wait. */
+  static final int STREAM_CONNECTIONS = 2;
+
   private final String endpoint;
   private final String apiVersion;
-  /** Plain calls, bounded by {@link #callTimeout}. */
+  /** Plain calls, bounded by {@link #callTimeout}; pooled, shared by every user of the engine. */
   private final DockerHttpClient http;
-  /** Attach and wait: their answers take as long as the container runs, so no response timeout. */
-  private final DockerHttpClient streams;
+  /** What stream clients are built from (the TLS settings of a {@code tcp} endpoint). */
+  private final DefaultDockerClientConfig config;
   private final Duration callTimeout;
 
   EngineTransport(String endpoint, String apiVersion, DockerHttpClient http,
-      DockerHttpClient streams, Duration callTimeout) {
+      DefaultDockerClientConfig config, Duration callTimeout) {
     this.endpoint = endpoint;
     this.apiVersion = apiVersion;
     this.http = http;
-    this.streams = streams;
+    this.config = config;
     this.callTimeout = callTimeout;
   }
 
@@ -64,18 +74,21 @@ final class EngineTransport {
     return callTimeout;
   }
 
-  /** The client for attach and wait, whose answers last as long as the container. */
-  DockerHttpClient streams() {
-    return streams;
+  /**
+   * A new client for attach and wait, whose answers last as long as the container (no response
+   * timeout); the caller closes it, which cuts its streams.
+   */
+  DockerHttpClient newStreamClient() {
+    return transport(endpoint, config, null, STREAM_CONNECTIONS);
   }
 
   /** A transport; {@code responseTimeout} null for none (streams last as long as a container). */
   static DockerHttpClient transport(String endpoint, DefaultDockerClientConfig config,
-      Duration responseTimeout) {
+      Duration responseTimeout, int maxConnections) {
     ApacheDockerHttpClient.Builder b = new ApacheDockerHttpClient.Builder()
         .dockerHost(URI.create(endpoint))
         .sslConfig(config.getSSLConfig())
-        .maxConnections(32)
+        .maxConnections(maxConnections)
         .connectionTimeout(CONNECT_TIMEOUT);
     if (responseTimeout != null) {
       b.responseTimeout(responseTimeout);
@@ -173,12 +186,63 @@ final class EngineTransport {
     if (body != null) {
       b.bodyBytes(body).putHeader("Content-Type", "application/json");
     }
+    Request request = b.build();
     try {
-      return client.execute(b.build());
+      return retryingStale(() -> client.execute(request));
     } catch (RuntimeException e) {
       throw new EngineException(method + " " + path + " on " + endpoint + " failed: "
           + describeFailure(e), 0, e);
     }
+  }
+
+  /**
+   * Runs a call, again when it failed on a pooled connection the engine had closed (it restarted,
+   * or dropped an idle connection): the request never reached a live engine, so sending it again
+   * is safe. The pool discards the dead connection, so each retry takes the next pooled one or a
+   * new one; at most {@link #SHARED_CONNECTIONS} retries. Other failures, and any once the thread
+   * is interrupted (the call's watchdog), are thrown at once.
+   */
+  static <T> T retryingStale(Supplier<T> call) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return call.get();
+      } catch (RuntimeException e) {
+        if (attempt >= SHARED_CONNECTIONS || Thread.currentThread().isInterrupted()
+            || !deadConnection(e)) {
+          throw e;
+        }
+        LOG.debug("a pooled connection to the engine was closed by the engine ({}); sending the"
+            + " request again", describeFailure(e));
+      }
+    }
+  }
+
+  /**
+   * Whether a failure says that the engine had closed the connection before the request could
+   * be read: a broken pipe or reset at write, or a connection closed without an answer. Never a
+   * timeout, an interrupt or a failure to connect (the engine is down: retrying cannot help).
+   */
+  static boolean deadConnection(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.nio.channels.ClosedByInterruptException
+          || c instanceof java.nio.channels.AsynchronousCloseException
+          || c instanceof java.net.SocketTimeoutException
+          || c instanceof java.net.ConnectException) {
+        return false;
+      }
+      // httpclient5's exceptions by name: this module does not read the unnamed module
+      String type = c.getClass().getName();
+      if (type.equals("org.apache.hc.core5.http.NoHttpResponseException")
+          || type.equals("org.apache.hc.core5.http.ConnectionClosedException")) {
+        return true;
+      }
+      String m = c.getMessage();
+      if (c instanceof IOException && m != null
+          && (m.contains("Broken pipe") || m.contains("Connection reset"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static EngineException failure(Response r, String what) {
@@ -219,10 +283,9 @@ final class EngineTransport {
     return root.getClass().getSimpleName() + (msg == null ? "" : ": " + msg) + hint;
   }
 
-  /** Closes both clients; closing the stream pool cuts attach and wait streams still read. */
+  /** Closes the plain-call client. */
   void close() {
     closeQuietly(http);
-    closeQuietly(streams);
   }
 
   static void closeQuietly(AutoCloseable c) {
