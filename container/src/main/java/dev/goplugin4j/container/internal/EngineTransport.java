@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -187,8 +188,12 @@ final class EngineTransport {
       b.bodyBytes(body).putHeader("Content-Type", "application/json");
     }
     Request request = b.build();
+    // a create sent again after its answer was lost would make a second container: sent again
+    // only when the engine cannot have read it (broken pipe while writing it)
+    boolean repeatable = !("POST".equals(method) && path.startsWith("/containers/create"));
     try {
-      return retryingStale(() -> client.execute(request));
+      return repeatable ? retryingStale(() -> client.execute(request))
+          : retryingUnread(() -> client.execute(request));
     } catch (RuntimeException e) {
       throw new EngineException(method + " " + path + " on " + endpoint + " failed: "
           + describeFailure(e), 0, e);
@@ -203,18 +208,42 @@ final class EngineTransport {
    * is interrupted (the call's watchdog), are thrown at once.
    */
   static <T> T retryingStale(Supplier<T> call) {
+    return retrying(call, EngineTransport::deadConnection);
+  }
+
+  /**
+   * As {@link #retryingStale}, for a request that must not run twice: sent again only when it
+   * failed with a broken pipe while being written (the engine had closed the connection, so it
+   * read none of it); a reset or a connection closed without an answer may come after the engine
+   * acted on it, and is thrown.
+   */
+  static <T> T retryingUnread(Supplier<T> call) {
+    return retrying(call, EngineTransport::brokenPipe);
+  }
+
+  private static <T> T retrying(Supplier<T> call, Predicate<Throwable> unread) {
     for (int attempt = 0; ; attempt++) {
       try {
         return call.get();
       } catch (RuntimeException e) {
         if (attempt >= SHARED_CONNECTIONS || Thread.currentThread().isInterrupted()
-            || !deadConnection(e)) {
+            || !unread.test(e)) {
           throw e;
         }
         LOG.debug("a pooled connection to the engine was closed by the engine ({}); sending the"
             + " request again", describeFailure(e));
       }
     }
+  }
+
+  static boolean brokenPipe(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof IOException && c.getMessage() != null
+          && c.getMessage().contains("Broken pipe")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
