@@ -6,21 +6,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps named plugins alive: starts one {@link PluginClient} per name, restarts it when the plugin
@@ -70,8 +62,6 @@ import org.slf4j.LoggerFactory;
  * thread and closes every client: nothing is left running.
  */
 public final class PluginSupervisor implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(PluginSupervisor.class);
-
   /** Where a supervised plugin stands. */
   public enum State {
     /** {@link #start()} has not been called yet. */
@@ -169,63 +159,26 @@ public final class PluginSupervisor implements AutoCloseable {
     void onEvent(Event event);
   }
 
-  /** One started client of a slot, and the calls that hold it. */
-  private static final class Incarnation {
-    final Slot slot;
-    PluginClient client;
-    int leases; // guarded by slot
-    boolean installed; // guarded by slot
-    String pendingFailure; // guarded by slot: a failure seen before it was installed
-
-    Incarnation(Slot slot) {
-      this.slot = slot;
-    }
-  }
-
-  private static final class Slot {
-    final String name;
-    final RestartPolicy policy;
-    final Object upgradeLock = new Object();
-    volatile Supplier<PluginClient.Builder> spec;
-    State state = State.NEW;
-    Incarnation current;
-    int restarts;
-    String lastCause = "";
-    RuntimeException lastFailure;
-
-    Slot(String name, Supplier<PluginClient.Builder> spec, RestartPolicy policy) {
-      this.name = name;
-      this.spec = spec;
-      this.policy = policy;
-    }
-  }
-
-  private final Map<String, Slot> slots;
-  private final Duration window;
+  // the machinery, by phase: start and close (the thread, events), calls (leases, drain),
+  // restarts (failures, back-off, give-up, upgrade); each slot is one plugin's state
+  private final Map<String, SupervisorSlot> slots;
   private final Duration healthCheckInterval;
   private final Duration waitForRestart;
-  private final Duration drainTimeout;
-  private final List<Listener> listeners;
-  private final LongSupplier clock;
-  private final Set<Listener> failedListeners =
-      Collections.newSetFromMap(new IdentityHashMap<>());
-  private final Object lifecycle = new Object();
-  private ScheduledExecutorService executor; // guarded by lifecycle
-  private volatile boolean started;
-  private volatile boolean closed;
+  private final SupervisorLifecycle life;
+  private final SupervisorCalls calls;
+  private final SupervisorRestarts restarts;
 
   private PluginSupervisor(Builder b) {
-    this.window = b.window;
     this.healthCheckInterval = b.healthCheckInterval;
     this.waitForRestart = b.waitForRestart;
-    this.drainTimeout = b.drainTimeout;
-    this.listeners = List.copyOf(b.listeners);
-    this.clock = b.clock;
-    Map<String, Slot> m = new LinkedHashMap<>();
+    Map<String, SupervisorSlot> m = new LinkedHashMap<>();
     b.specs.forEach((name, spec) -> m.put(name,
-        new Slot(name, spec, new RestartPolicy(b.initialBackoff, b.maxBackoff, b.maxFailures,
-            b.window))));
+        new SupervisorSlot(name, spec, new RestartPolicy(b.initialBackoff, b.maxBackoff,
+            b.maxFailures, b.window))));
     this.slots = Collections.unmodifiableMap(m);
+    this.life = new SupervisorLifecycle(slots.values(), b.listeners);
+    this.calls = new SupervisorCalls(life, b.clock, b.window, b.drainTimeout);
+    this.restarts = new SupervisorRestarts(life, calls, slots.values(), b.clock, b.window);
   }
 
   /**
@@ -246,34 +199,7 @@ public final class PluginSupervisor implements AutoCloseable {
    * @throws IllegalStateException if the supervisor is closed
    */
   public void start() {
-    synchronized (lifecycle) {
-      if (closed) {
-        throw new IllegalStateException("the plugin supervisor is closed; build a new one");
-      }
-      if (started) {
-        return;
-      }
-      executor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "goplugin4j-supervisor");
-        t.setDaemon(true);
-        return t;
-      });
-      started = true;
-    }
-    try {
-      for (Slot s : slots.values()) {
-        Incarnation inc = launch(s, s.spec);
-        install(s, inc);
-      }
-    } catch (RuntimeException | Error e) {
-      close();
-      throw e;
-    }
-    if (!healthCheckInterval.isZero()) {
-      long every = healthCheckInterval.toNanos();
-      submit(() -> executor.scheduleWithFixedDelay(this::probeAll, every, every,
-          TimeUnit.NANOSECONDS));
-    }
+    life.start(restarts, healthCheckInterval);
   }
 
   /**
@@ -316,18 +242,8 @@ public final class PluginSupervisor implements AutoCloseable {
     if (wait.isNegative()) {
       throw new IllegalArgumentException("wait must not be negative, got " + wait);
     }
-    Slot s = slot(name);
-    Incarnation inc = lease(s, wait);
-    try {
-      return call.apply(inc.client);
-    } finally {
-      synchronized (s) {
-        inc.leases--;
-        if (inc.leases == 0) {
-          s.notifyAll();
-        }
-      }
-    }
+    SupervisorSlot s = slot(name);
+    return calls.call(s, wait, call);
   }
 
   /**
@@ -342,14 +258,7 @@ public final class PluginSupervisor implements AutoCloseable {
    * @throws IllegalStateException if the supervisor is not started or closed
    */
   public PluginClient current(String name) {
-    Slot s = slot(name);
-    synchronized (s) {
-      checkUsable(s);
-      if (s.current == null) {
-        throw restarting(s, Duration.ZERO);
-      }
-      return s.current.client;
-    }
+    return calls.current(slot(name));
   }
 
   /**
@@ -360,11 +269,7 @@ public final class PluginSupervisor implements AutoCloseable {
    * @throws IllegalArgumentException for an unknown name
    */
   public Status status(String name) {
-    Slot s = slot(name);
-    synchronized (s) {
-      return new Status(closed ? State.CLOSED : s.state, s.restarts,
-          s.policy.failuresInWindow(clock.getAsLong()), s.lastCause);
-    }
+    return calls.status(slot(name));
   }
 
   /**
@@ -391,37 +296,8 @@ public final class PluginSupervisor implements AutoCloseable {
    */
   public void upgrade(String name, Supplier<PluginClient.Builder> newSpec) {
     Objects.requireNonNull(newSpec, "newSpec");
-    Slot s = slot(name);
-    synchronized (s.upgradeLock) {
-      checkStarted();
-      Incarnation fresh = launch(s, newSpec);
-      Incarnation old;
-      String pending;
-      synchronized (s) {
-        if (closed) {
-          fresh.client.close();
-          throw new IllegalStateException("the plugin supervisor was closed during the upgrade of "
-              + name);
-        }
-        old = s.current;
-        s.spec = newSpec;
-        s.policy.reset();
-        s.current = fresh;
-        fresh.installed = true;
-        s.state = State.RUNNING;
-        pending = fresh.pendingFailure;
-        s.notifyAll();
-      }
-      if (pending != null) {
-        submit(() -> handleFailure(fresh, pending, null));
-      }
-      boolean drained = true;
-      if (old != null) {
-        drained = drain(old);
-        old.client.close();
-      }
-      fire(new Upgraded(name, Instant.now(), drained));
-    }
+    SupervisorSlot s = slot(name);
+    restarts.upgrade(s, newSpec);
   }
 
   /**
@@ -433,16 +309,7 @@ public final class PluginSupervisor implements AutoCloseable {
    * @throws IllegalStateException if the supervisor is not started or closed
    */
   public void restart(String name) {
-    Slot s = slot(name);
-    synchronized (s) {
-      checkUsable(s);
-      if (s.state != State.GAVE_UP) {
-        return;
-      }
-      s.policy.reset();
-      s.state = State.RESTARTING;
-    }
-    submit(() -> restartNow(s));
+    restarts.restart(slot(name));
   }
 
   /**
@@ -452,36 +319,7 @@ public final class PluginSupervisor implements AutoCloseable {
    */
   @Override
   public void close() {
-    ScheduledExecutorService ex;
-    synchronized (lifecycle) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      ex = executor;
-    }
-    if (ex != null) {
-      ex.shutdownNow();
-      try {
-        if (!ex.awaitTermination(2, TimeUnit.MINUTES)) {
-          log.warn("the plugin supervisor's thread did not end within 2 minutes");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    for (Slot s : slots.values()) {
-      Incarnation inc;
-      synchronized (s) {
-        inc = s.current;
-        s.current = null;
-        s.state = State.CLOSED;
-        s.notifyAll();
-      }
-      if (inc != null) {
-        closeQuietly(inc.client);
-      }
-    }
+    life.close();
   }
 
   @Override
@@ -491,303 +329,14 @@ public final class PluginSupervisor implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private Slot slot(String name) {
+  private SupervisorSlot slot(String name) {
     Objects.requireNonNull(name, "name");
-    Slot s = slots.get(name);
+    SupervisorSlot s = slots.get(name);
     if (s == null) {
       throw new IllegalArgumentException(
           "no supervised plugin named \"" + name + "\"; known: " + slots.keySet());
     }
     return s;
-  }
-
-  private void checkStarted() {
-    if (closed) {
-      throw new IllegalStateException("the plugin supervisor is closed");
-    }
-    if (!started) {
-      throw new IllegalStateException("the plugin supervisor is not started: call start() first");
-    }
-  }
-
-  private void checkUsable(Slot s) {
-    checkStarted();
-    if (s.state == State.GAVE_UP) {
-      throw new PluginGaveUpException(s.name, "the supervisor gave up on plugin " + s.name
-          + " after " + s.policy.failuresInWindow(clock.getAsLong()) + " failures within "
-          + window + "; the last: " + s.lastCause + ". Fix the plugin (its log says why), then"
-          + " call restart(\"" + s.name + "\") or upgrade it", s.lastFailure);
-    }
-  }
-
-  private Incarnation lease(Slot s, Duration wait) {
-    long deadline = System.nanoTime() + wait.toNanos();
-    synchronized (s) {
-      while (true) {
-        checkUsable(s);
-        if (s.current != null) {
-          s.current.leases++;
-          return s.current;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw restarting(s, wait);
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(s, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw restarting(s, wait);
-        }
-      }
-    }
-  }
-
-  private PluginRestartingException restarting(Slot s, Duration waited) {
-    return new PluginRestartingException(s.name, "plugin " + s.name + " is "
-        + (s.state == State.NEW ? "starting" : "restarting after a failure (" + s.lastCause + ")")
-        + (waited.isZero() ? "" : " and did not come back within " + waited)
-        + ": retry later, or call with a longer wait (call(name, wait, ...) or"
-        + " PluginSupervisor.Builder.waitForRestart)");
-  }
-
-  /** Builds and starts a client from a spec; the supervisor listens to its exit. */
-  private Incarnation launch(Slot s, Supplier<PluginClient.Builder> spec) {
-    Incarnation inc = new Incarnation(s);
-    PluginClient.Builder b = Objects.requireNonNull(spec.get(),
-        "the spec of plugin " + s.name + " returned no builder");
-    b.listener(e -> onClientEvent(inc, e));
-    PluginClient c = b.build();
-    inc.client = c;
-    try {
-      c.start();
-    } catch (RuntimeException | Error e) {
-      closeQuietly(c);
-      throw e;
-    }
-    return inc;
-  }
-
-  /** Makes a started client the current one, unless the supervisor closed meanwhile. */
-  private boolean install(Slot s, Incarnation inc) {
-    String pending;
-    boolean installed;
-    synchronized (s) {
-      // decided once, under the lock: a close() right after the install must not make this
-      // report "not installed" for a client that callers already got (its Restarted event would
-      // be lost; close() closes the installed client itself)
-      installed = !closed;
-      if (installed) {
-        s.current = inc;
-        inc.installed = true;
-        s.state = State.RUNNING;
-        pending = inc.pendingFailure;
-        s.notifyAll();
-      } else {
-        pending = null;
-      }
-    }
-    if (!installed) {
-      closeQuietly(inc.client);
-      return false;
-    }
-    if (pending != null) {
-      submit(() -> handleFailure(inc, pending, null));
-    }
-    return true;
-  }
-
-  private void onClientEvent(Incarnation inc, PluginEvent e) {
-    if (!(e instanceof PluginEvent.Exited exited) || exited.requested()) {
-      return;
-    }
-    String cause = "the plugin exited with status " + exited.status()
-        + (exited.hint().isEmpty() ? "" : " (" + exited.hint() + ")");
-    synchronized (inc.slot) {
-      if (!inc.installed) {
-        inc.pendingFailure = cause;
-        return;
-      }
-    }
-    submit(() -> handleFailure(inc, cause, null));
-  }
-
-  private void probeAll() {
-    for (Slot s : slots.values()) {
-      Incarnation inc;
-      synchronized (s) {
-        inc = s.current;
-      }
-      if (inc == null || closed) {
-        continue;
-      }
-      try {
-        inc.client.ping();
-      } catch (RuntimeException e) {
-        handleFailure(inc, "the health check failed: " + e.getMessage(), e);
-      }
-    }
-  }
-
-  /** On the supervisor's thread: retire a failed client and restart or give up. */
-  private void handleFailure(Incarnation inc, String cause, RuntimeException failure) {
-    Slot s = inc.slot;
-    RestartPolicy.Decision d;
-    synchronized (s) {
-      if (closed || s.current != inc) {
-        return;
-      }
-      s.current = null;
-      d = recordFailure(s, cause, failure);
-    }
-    log.warn("supervised plugin {} failed: {}; {}", s.name, cause,
-        d.giveUp() ? "giving up" : "restarting in " + d.delay().toMillis() + " ms");
-    // the plugin crashed or hangs: nothing to drain, calls on it fail anyway
-    if (!drain(inc, Duration.ZERO)) {
-      log.debug("plugin {}: {} calls still hold the failed client", s.name, inc.leases);
-    }
-    try {
-      inc.client.kill();
-    } catch (RuntimeException e) {
-      log.debug("killing the failed client of plugin {}: {}", s.name, e.toString());
-    }
-    afterFailure(s, d, cause);
-  }
-
-  private RestartPolicy.Decision recordFailure(Slot s, String cause, RuntimeException failure) {
-    RestartPolicy.Decision d = s.policy.onFailure(clock.getAsLong());
-    s.lastCause = cause;
-    s.lastFailure = failure;
-    s.state = d.giveUp() ? State.GAVE_UP : State.RESTARTING;
-    s.notifyAll();
-    return d;
-  }
-
-  private void afterFailure(Slot s, RestartPolicy.Decision d, String cause) {
-    if (d.giveUp()) {
-      log.error("the supervisor gave up on plugin {} after {} failures within {}; the last: {}",
-          s.name, d.failuresInWindow(), window, cause);
-      fire(new GaveUp(s.name, Instant.now(), cause, d.failuresInWindow(), window));
-      return;
-    }
-    fire(new Restarting(s.name, Instant.now(), cause, d.failuresInWindow(), d.delay()));
-    try {
-      executor.schedule(() -> restartNow(s), d.delay().toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException closing) {
-      // the supervisor is closing
-    }
-  }
-
-  /** On the supervisor's thread: start a failed plugin again. */
-  private void restartNow(Slot s) {
-    synchronized (s) {
-      if (closed || s.state != State.RESTARTING) {
-        return;
-      }
-    }
-    Incarnation inc;
-    try {
-      inc = launch(s, s.spec);
-    } catch (RuntimeException e) {
-      if (closed) {
-        return;
-      }
-      String cause = "the restart failed: " + e.getMessage();
-      RestartPolicy.Decision d;
-      synchronized (s) {
-        if (s.state != State.RESTARTING) {
-          return; // an upgrade took over
-        }
-        d = recordFailure(s, cause, e);
-      }
-      log.warn("supervised plugin {}: {}", s.name, cause);
-      afterFailure(s, d, cause);
-      return;
-    }
-    int restarts;
-    synchronized (s) {
-      if (s.state != State.RESTARTING) {
-        // an upgrade installed another client meanwhile
-        closeQuietly(inc.client);
-        return;
-      }
-      restarts = ++s.restarts;
-    }
-    if (install(s, inc)) {
-      log.info("supervised plugin {} restarted", s.name);
-      fire(new Restarted(s.name, Instant.now(), restarts));
-    }
-  }
-
-  /** Waits until no call holds {@code inc}, at most the drain timeout; whether it got there. */
-  private boolean drain(Incarnation inc) {
-    return drain(inc, drainTimeout);
-  }
-
-  private boolean drain(Incarnation inc, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (inc.slot) {
-      while (inc.leases > 0) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          if (!timeout.isZero()) {
-            log.warn("plugin {}: {} calls still hold the old client after the drain timeout of {};"
-                + " closing it anyway", inc.slot.name, inc.leases, timeout);
-          }
-          return false;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(inc.slot, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-      return true;
-    }
-  }
-
-  private void submit(Runnable task) {
-    ScheduledExecutorService ex;
-    synchronized (lifecycle) {
-      ex = executor;
-    }
-    if (ex == null || closed) {
-      return;
-    }
-    try {
-      ex.execute(task);
-    } catch (RejectedExecutionException closing) {
-      // the supervisor is closing
-    }
-  }
-
-  private void fire(Event e) {
-    for (Listener l : listeners) {
-      try {
-        l.onEvent(e);
-      } catch (RuntimeException ex) {
-        boolean first;
-        synchronized (failedListeners) {
-          first = failedListeners.add(l);
-        }
-        if (first) {
-          log.warn("supervisor listener {} threw on {}; ignored (later failures at DEBUG)", l,
-              e.getClass().getSimpleName(), ex);
-        } else {
-          log.debug("supervisor listener {} threw on {}: {}", l, e.getClass().getSimpleName(),
-              ex.toString());
-        }
-      }
-    }
-  }
-
-  private static void closeQuietly(PluginClient c) {
-    try {
-      c.close();
-    } catch (RuntimeException e) {
-      log.debug("closing {}: {}", c, e.toString());
-    }
   }
 
   /**
