@@ -10,8 +10,11 @@
 //   - Get("version"): the value of FLAKY_VERSION (default "1");
 //   - Get("pid"): the process id.
 //
-// With FLAKY_EXIT_AFTER_MS=n in its environment it exits with status 3 n ms
-// after it started serving, by itself.
+// With FLAKY_EXIT_AFTER_MS=n in its environment it exits with status 3 by
+// itself, n ms after a host's first call reached it (a host opens its stdio and
+// broker streams as it connects). Counting from the process start instead made
+// a slow start (a loaded machine) fail before the host had connected, which
+// tests then saw as a failed restart rather than a restarted plugin that died.
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,15 +86,44 @@ func hangWhenAsked(ctx context.Context, req interface{}, _ *grpc.UnaryServerInfo
 	return handler(ctx, req)
 }
 
+// exitTimer starts, once, the countdown of FLAKY_EXIT_AFTER_MS (if set).
+type exitTimer struct {
+	once   sync.Once
+	ms     int
+	stderr *os.File
+}
+
+func (t *exitTimer) start() {
+	if t.ms <= 0 {
+		return
+	}
+	t.once.Do(func() {
+		go func() {
+			time.Sleep(time.Duration(t.ms) * time.Millisecond)
+			fmt.Fprintln(t.stderr, "[ERROR] flaky-kv: exiting by itself as configured")
+			os.Exit(3)
+		}()
+	})
+}
+
+func (t *exitTimer) unary(ctx context.Context, req interface{}, _ *grpc.UnaryServerInfo,
+	handler grpc.UnaryHandler) (interface{}, error) {
+	t.start()
+	return handler(ctx, req)
+}
+
+func (t *exitTimer) stream(srv interface{}, ss grpc.ServerStream, _ *grpc.StreamServerInfo,
+	handler grpc.StreamHandler) error {
+	t.start()
+	return handler(srv, ss)
+}
+
 func main() {
 	// go-plugin points os.Stderr at its stdio forwarding while Serve runs: keep the real one.
 	stderr := os.Stderr
+	timer := &exitTimer{stderr: stderr}
 	if ms, err := strconv.Atoi(os.Getenv("FLAKY_EXIT_AFTER_MS")); err == nil && ms > 0 {
-		go func() {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-			fmt.Fprintln(stderr, "[ERROR] flaky-kv: exiting by itself as configured")
-			os.Exit(3)
-		}()
+		timer.ms = ms
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: shared.Handshake,
@@ -98,7 +131,9 @@ func main() {
 			"kv": &shared.KVGRPCPlugin{Impl: &flakyKV{store: memkv.New(), stderr: stderr}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(hangWhenAsked))...)
+			return grpc.NewServer(append(opts,
+				grpc.ChainUnaryInterceptor(timer.unary, hangWhenAsked),
+				grpc.ChainStreamInterceptor(timer.stream))...)
 		},
 	})
 }

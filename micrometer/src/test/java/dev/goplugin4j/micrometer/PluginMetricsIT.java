@@ -214,7 +214,7 @@ class PluginMetricsIT {
     Path binary = PEERS.badPlugin("flaky-kv");
     String name = binary.getFileName().toString();
     CountDownLatch gaveUp = new CountDownLatch(1);
-    // the plugin exits 1.5 s after it serves; no AutoMTLS, whose first handshake in a JVM on a
+    // the plugin exits 1.5 s after the host connected; no AutoMTLS, whose first handshake in a JVM on a
     // loaded machine can take longer than that
     try (PluginSupervisor s = PluginSupervisor.builder()
         .plugin("kv", () -> client(binary).plugin("kv", new KvPlugin())
