@@ -1,5 +1,6 @@
 package dev.goplugin4j.benchmarks;
 
+import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -213,6 +214,11 @@ public final class BenchMain {
         props.add("-D" + BenchPeers.CONTAINER_IMAGE + "=" + BenchPeers.containerImage());
       }
       default -> throw new IllegalArgumentException("unknown group " + group);
+    }
+    // the event loops' spin window, when this JVM was given one (A/B runs of one build)
+    String spin = System.getProperty(GrpcTransport.SPIN_MICROS_PROPERTY);
+    if (spin != null) {
+      props.add("-D" + GrpcTransport.SPIN_MICROS_PROPERTY + "=" + spin);
     }
     b.jvmArgsAppend(props.toArray(String[]::new));
     Collection<RunResult> results =

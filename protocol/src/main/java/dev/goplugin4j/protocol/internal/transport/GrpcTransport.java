@@ -112,10 +112,38 @@ public final class GrpcTransport {
     return ON_READY;
   }
 
-  /** A daemon epoll event loop group with the given thread name prefix. */
+  /**
+   * System property: how long, in microseconds, an event loop keeps polling after its last work
+   * before it blocks ({@link SpinSelectStrategy}); 0 turns it off (Netty's default strategy).
+   * Range 0 to 10,000; default {@value #DEFAULT_SPIN_MICROS}. Read when a group is made.
+   */
+  public static final String SPIN_MICROS_PROPERTY = "goplugin4j.io.spinMicros";
+
+  /** The default of {@link #SPIN_MICROS_PROPERTY}. */
+  public static final long DEFAULT_SPIN_MICROS = 0;
+
+  /**
+   * A daemon epoll event loop group with the given thread name prefix; its loops poll for
+   * {@link #SPIN_MICROS_PROPERTY} after their last work before they block.
+   *
+   * @throws IllegalArgumentException if the property is set outside its range or not a number
+   */
   public static EventLoopGroup newEventLoopGroup(int threads, String name) {
-    return new MultiThreadIoEventLoopGroup(
-        threads, new DefaultThreadFactory(name, true), EpollIoHandler.newFactory());
+    return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true),
+        EpollIoHandler.newFactory(0, SpinSelectStrategy.factory(spinMicros())));
+  }
+
+  static long spinMicros() {
+    String v = System.getProperty(SPIN_MICROS_PROPERTY);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_SPIN_MICROS;
+    }
+    try {
+      return Long.parseLong(v.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(SPIN_MICROS_PROPERTY
+          + " must be a number of microseconds from 0 (off) to 10000, got \"" + v + "\"", e);
+    }
   }
 
   private static boolean present(String className) {
