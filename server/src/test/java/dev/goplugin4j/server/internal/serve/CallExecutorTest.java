@@ -30,7 +30,7 @@ class CallExecutorTest {
 
   @Test
   void runsCallsOnDaemonThreadsNamedForThePlugin() throws Exception {
-    ExecutorService e = ServerRuntime.callExecutor(log);
+    ExecutorService e = ServeSetup.callExecutor(log);
     CountDownLatch ran = new CountDownLatch(1);
     String[] name = new String[1];
     boolean[] daemon = new boolean[1];
@@ -48,7 +48,7 @@ class CallExecutorTest {
 
   @Test
   void aTaskArrivingAfterShutdownIsDroppedWithADebugLineInsteadOfAnException() throws Exception {
-    ExecutorService e = ServerRuntime.callExecutor(log);
+    ExecutorService e = ServeSetup.callExecutor(log);
     e.shutdownNow();
     assertThat(e.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     AtomicBoolean ran = new AtomicBoolean();
