@@ -7,27 +7,18 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelId;
 import io.grpc.netty.shaded.io.netty.channel.ChannelMetadata;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundBuffer;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
-import io.grpc.netty.shaded.io.netty.channel.DefaultChannelConfig;
 import io.grpc.netty.shaded.io.netty.channel.DefaultChannelId;
 import io.grpc.netty.shaded.io.netty.channel.DefaultChannelPipeline;
 import io.grpc.netty.shaded.io.netty.channel.DefaultChannelPromise;
 import io.grpc.netty.shaded.io.netty.channel.EventLoop;
-import io.grpc.netty.shaded.io.netty.channel.RecvByteBufAllocator;
-import io.grpc.netty.shaded.io.netty.channel.VoidChannelPromise;
 import io.grpc.netty.shaded.io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.grpc.netty.shaded.io.netty.channel.socket.ChannelInputShutdownReadComplete;
-import io.grpc.netty.shaded.io.netty.channel.socket.ChannelOutputShutdownException;
 import io.grpc.netty.shaded.io.netty.channel.socket.DuplexChannel;
 import io.grpc.netty.shaded.io.netty.util.DefaultAttributeMap;
-import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
-import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionStage;
@@ -64,27 +55,32 @@ import java.util.function.Supplier;
  * registered: add handlers then {@link #register(ChannelHandler)}), or let gRPC create one through
  * {@link YamuxGrpc}. Thread-safe as every Netty channel is: operations from other threads are
  * handed to the session's event loop.
+ *
+ * <p>This class holds the stream's state and what the session calls; the Netty transport
+ * operations (register, connect, read, write, flush, close) are in {@link YamuxStreamUnsafe} and
+ * the options in {@link YamuxStreamConfig}.
  */
 public final class YamuxStreamChannel extends DefaultAttributeMap implements DuplexChannel {
   private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
 
+  // Members without "private" are shared with the session's code and with YamuxStreamUnsafe.
   final YamuxSession session;
-  private final EventLoop loop;
-  private final Supplier<? extends CompletionStage<?>> beforeOpen;
+  final EventLoop loop;
+  final Supplier<? extends CompletionStage<?>> beforeOpen;
   private final ChannelId channelId = DefaultChannelId.newInstance();
-  private final StreamConfig config;
-  private final StreamUnsafe unsafe = new StreamUnsafe();
-  private final ChannelPipeline pipeline;
-  private final ChannelPromise closePromise;
+  final YamuxStreamConfig config;
+  private final YamuxStreamUnsafe unsafe = new YamuxStreamUnsafe(this);
+  final ChannelPipeline pipeline;
+  final ChannelPromise closePromise;
 
-  private volatile boolean registered;
-  private volatile boolean open = true;
-  private volatile boolean active;
-  private volatile int unwritable;
-  private volatile int id;
-  private volatile Throwable closeCause;
-  private volatile SocketAddress localAddress;
-  private volatile SocketAddress remoteAddress;
+  volatile boolean registered;
+  volatile boolean open = true;
+  volatile boolean active;
+  volatile int unwritable;
+  volatile int id;
+  volatile Throwable closeCause;
+  volatile SocketAddress localAddress;
+  volatile SocketAddress remoteAddress;
 
   // Everything below is confined to the session's event loop.
   final boolean inbound;
@@ -105,15 +101,15 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
   ChannelPromise finPromise;
 
   private final ArrayDeque<ByteBuf> inboundQueue = new ArrayDeque<>();
-  private final ArrayDeque<PendingWrite> unflushed = new ArrayDeque<>();
+  final ArrayDeque<PendingWrite> unflushed = new ArrayDeque<>();
   final ArrayDeque<PendingWrite> flushed = new ArrayDeque<>();
-  private long pendingOutboundBytes;
-  private boolean connecting;
-  private ChannelPromise connectPromise;
-  private boolean readRequested;
+  long pendingOutboundBytes;
+  boolean connecting;
+  ChannelPromise connectPromise;
+  boolean readRequested;
   private boolean delivering;
   private boolean inputShutdown;
-  private boolean closeInitiated;
+  boolean closeInitiated;
 
   record PendingWrite(ByteBuf buf, ChannelPromise promise) {}
 
@@ -136,7 +132,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     this.loop = session.eventLoop();
     this.inbound = inbound;
     this.beforeOpen = beforeOpen;
-    this.config = new StreamConfig(this);
+    this.config = new YamuxStreamConfig(this);
     this.pipeline = new DefaultChannelPipeline(this) {};
     this.closePromise = new DefaultChannelPromise(this, loop);
     if (inbound) {
@@ -306,7 +302,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     }
   }
 
-  private void failQueue(ArrayDeque<PendingWrite> q, Throwable cause) {
+  void failQueue(ArrayDeque<PendingWrite> q, Throwable cause) {
     PendingWrite w;
     while ((w = q.poll()) != null) {
       pendingOutboundBytes -= w.buf().readableBytes();
@@ -315,7 +311,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     }
   }
 
-  private void deliver() {
+  void deliver() {
     if (delivering) {
       return;
     }
@@ -352,7 +348,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     }
   }
 
-  private void releaseInbound() {
+  void releaseInbound() {
     ByteBuf b;
     while ((b = inboundQueue.poll()) != null) {
       inboundBytes -= b.readableBytes();
@@ -360,7 +356,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     }
   }
 
-  private void inLoop(Runnable r) {
+  void inLoop(Runnable r) {
     if (loop.inEventLoop()) {
       r.run();
     } else {
@@ -535,7 +531,7 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
     return promise;
   }
 
-  private void moveUnflushed() {
+  void moveUnflushed() {
     PendingWrite w;
     while ((w = unflushed.poll()) != null) {
       flushed.add(w);
@@ -565,259 +561,5 @@ public final class YamuxStreamChannel extends DefaultAttributeMap implements Dup
         + (id == 0 ? "(unopened)" : streamIdString())
         + (isActive() ? "" : open ? " (not connected)" : " (closed)")
         + ']';
-  }
-
-  // Channel.Unsafe#recvBufAllocHandle returns the deprecated Handle type; implementing it is
-  // unavoidable.
-  @SuppressWarnings("deprecation")
-  private final class StreamUnsafe implements Unsafe {
-    private final VoidChannelPromise voidPromise = new VoidChannelPromise(YamuxStreamChannel.this, false);
-    private RecvByteBufAllocator.Handle recvHandle;
-
-    @Override
-    public RecvByteBufAllocator.Handle recvBufAllocHandle() {
-      if (recvHandle == null) {
-        recvHandle = config.getRecvByteBufAllocator().newHandle();
-      }
-      return recvHandle;
-    }
-
-    @Override
-    public SocketAddress localAddress() {
-      return localAddress;
-    }
-
-    @Override
-    public SocketAddress remoteAddress() {
-      return remoteAddress;
-    }
-
-    @Override
-    public void register(EventLoop requested, ChannelPromise promise) {
-      // Always the session's loop, whatever group the caller registers with.
-      if (!loop.inEventLoop()) {
-        loop.execute(() -> register(requested, promise));
-        return;
-      }
-      if (registered) {
-        promise.tryFailure(new IllegalStateException("yamux stream channel registered already"));
-        return;
-      }
-      if (!open) {
-        promise.tryFailure(new ClosedChannelException());
-        return;
-      }
-      registered = true;
-      promise.trySuccess();
-      pipeline.fireChannelRegistered();
-      if (isActive()) {
-        pipeline.fireChannelActive();
-      }
-    }
-
-    @Override
-    public void bind(SocketAddress localAddress, ChannelPromise promise) {
-      promise.tryFailure(new UnsupportedOperationException("a yamux stream cannot be bound"));
-    }
-
-    @Override
-    public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
-      if (!promise.setUncancellable()) {
-        return;
-      }
-      if (!open) {
-        promise.tryFailure(new ClosedChannelException());
-        return;
-      }
-      if (active || inbound) {
-        promise.tryFailure(new AlreadyConnectedException());
-        return;
-      }
-      if (connecting) {
-        promise.tryFailure(new ConnectionPendingException());
-        return;
-      }
-      connecting = true;
-      connectPromise = promise;
-      if (beforeOpen == null) {
-        session.streams.open(YamuxStreamChannel.this);
-        return;
-      }
-      CompletionStage<?> gate;
-      try {
-        gate = beforeOpen.get();
-      } catch (RuntimeException e) {
-        openFailed(e);
-        return;
-      }
-      gate.whenComplete(
-          (v, e) ->
-              inLoop(
-                  () -> {
-                    if (e != null) {
-                      openFailed(e);
-                    } else if (open && connecting) {
-                      session.streams.open(YamuxStreamChannel.this);
-                    }
-                  }));
-    }
-
-    @Override
-    public void disconnect(ChannelPromise promise) {
-      close(promise);
-    }
-
-    @Override
-    public void close(ChannelPromise promise) {
-      if (!promise.setUncancellable()) {
-        return;
-      }
-      if (closeInitiated) {
-        if (closePromise.isDone()) {
-          promise.trySuccess();
-        } else if (!(promise instanceof VoidChannelPromise)) {
-          closePromise.addListener(f -> promise.trySuccess());
-        }
-        return;
-      }
-      closeInitiated = true;
-      boolean wasActive = isActive();
-      open = false;
-      ChannelPromise cp = connectPromise;
-      connectPromise = null;
-      if (cp != null) {
-        cp.tryFailure(closeCause != null ? closeCause : new ClosedChannelException());
-      }
-      Throwable writeFailure = closeCause != null ? closeCause : new ClosedChannelException();
-      failQueue(unflushed, writeFailure);
-      releaseInbound();
-      session.streams.channelClosed(YamuxStreamChannel.this);
-      closePromise.trySuccess();
-      promise.trySuccess();
-      loop.execute(
-          () -> {
-            if (wasActive) {
-              pipeline.fireChannelInactive();
-            }
-            if (registered) {
-              registered = false;
-              pipeline.fireChannelUnregistered();
-            }
-          });
-    }
-
-    @Override
-    public void closeForcibly() {
-      close(voidPromise);
-    }
-
-    @Override
-    public void deregister(ChannelPromise promise) {
-      if (!promise.setUncancellable()) {
-        return;
-      }
-      if (registered) {
-        registered = false;
-        promise.trySuccess();
-        loop.execute(() -> pipeline.fireChannelUnregistered());
-      } else {
-        promise.trySuccess();
-      }
-    }
-
-    @Override
-    public void beginRead() {
-      if (!isActive()) {
-        return;
-      }
-      readRequested = true;
-      deliver();
-    }
-
-    @Override
-    public void write(Object msg, ChannelPromise promise) {
-      if (!open) {
-        ReferenceCountUtil.release(msg);
-        promise.tryFailure(closeCause != null ? closeCause : new ClosedChannelException());
-        return;
-      }
-      if (reset) {
-        ReferenceCountUtil.release(msg);
-        promise.tryFailure(closeCause);
-        return;
-      }
-      if (finPending || finSent) {
-        ReferenceCountUtil.release(msg);
-        promise.tryFailure(new ChannelOutputShutdownException("yamux stream output is shut down (FIN sent)"));
-        return;
-      }
-      if (!(msg instanceof ByteBuf buf)) {
-        String type = msg == null ? "null" : msg.getClass().getName();
-        ReferenceCountUtil.release(msg);
-        promise.tryFailure(
-            new UnsupportedOperationException("a yamux stream writes ByteBuf only, got " + type));
-        return;
-      }
-      unflushed.add(new PendingWrite(buf, promise));
-      pendingOutboundBytes += buf.readableBytes();
-      if (unwritable == 0 && pendingOutboundBytes > config.getWriteBufferHighWaterMark()) {
-        unwritable = 1;
-        loop.execute(() -> pipeline.fireChannelWritabilityChanged());
-      }
-    }
-
-    @Override
-    public void flush() {
-      moveUnflushed();
-      if (id != 0 && active && !flushed.isEmpty()) {
-        session.out.drain(YamuxStreamChannel.this);
-      }
-    }
-
-    @Override
-    public ChannelPromise voidPromise() {
-      return voidPromise;
-    }
-
-    @Override
-    public ChannelOutboundBuffer outboundBuffer() {
-      return null;
-    }
-  }
-
-  private static final class StreamConfig extends DefaultChannelConfig {
-    StreamConfig(Channel channel) {
-      super(channel);
-    }
-
-    private volatile boolean allowHalfClosure;
-
-    boolean isAllowHalfClosure() {
-      return allowHalfClosure;
-    }
-
-    @Override
-    public <T> T getOption(ChannelOption<T> option) {
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        @SuppressWarnings("unchecked")
-        T v = (T) Boolean.valueOf(allowHalfClosure);
-        return v;
-      }
-      return super.getOption(option);
-    }
-
-    @Override
-    public <T> boolean setOption(ChannelOption<T> option, T value) {
-      if (option == ChannelOption.ALLOW_HALF_CLOSURE) {
-        allowHalfClosure = Boolean.TRUE.equals(value);
-        return true;
-      }
-      if (option == ChannelOption.SO_KEEPALIVE || option == ChannelOption.TCP_NODELAY) {
-        // gRPC sets these on every channel; they mean nothing for a stream (the session's
-        // keepalive pings cover liveness), so accept them silently instead of warning.
-        return true;
-      }
-      return super.setOption(option, value);
-    }
   }
 }
