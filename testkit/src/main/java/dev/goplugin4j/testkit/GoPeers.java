@@ -278,7 +278,8 @@ public final class GoPeers {
    *       every later unary call (health checks too) block, {@code Put("warn", text)} writes
    *       {@code [WARN] text} to stderr, {@code Put("sleep", ms)} answers late, {@code
    *       Get("version")} answers {@code FLAKY_VERSION} (default 1); {@code
-   *       FLAKY_EXIT_AFTER_MS=n} makes it exit with 3 by itself n ms after it started.
+   *       FLAKY_EXIT_AFTER_MS=n} makes it exit with 3 by itself n ms after a host's first call
+   *       reached it (a host opens its stdio stream as it connects).
    *   <li>{@code versioned-kv}: the same in-memory KV plugin served under several app protocol
    *       versions with go-plugin's {@code ServeConfig.VersionedPlugins}: the versions in {@code
    *       VERSIONED_KV_VERSIONS} (comma-separated, default {@code 5,6}), each with a {@code kv}
