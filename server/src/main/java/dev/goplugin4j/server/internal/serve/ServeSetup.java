@@ -179,6 +179,15 @@ final class ServeSetup {
     return new TlsSetup(PluginTls.server(own, hostCert), PluginTls.client(own, hostCert), own.base64Der());
   }
 
+  /**
+   * Whether {@link #setUpTls} will give the servers TLS: a TLS provider, or the host's AutoMTLS
+   * certificate in the environment (a malformed one fails the set-up, not this check).
+   */
+  static boolean tlsWanted(ServeConfig config, Map<String, String> env) {
+    String hostPem = env.get(PluginEnv.CLIENT_CERT);
+    return config.tlsProvider().isPresent() || (hostPem != null && !hostPem.isEmpty());
+  }
+
   static TlsSetup joinTls(CompletableFuture<TlsSetup> f) {
     try {
       return f.get();

@@ -197,7 +197,8 @@ public final class ServerRuntime {
     Map<String, GrpcServerPlugin> plugins = config.versionedPlugins().get(version);
 
     // TLS set-up (key generation, JDK TLS initialisation) is the slowest part of a start: run it
-    // beside the gRPC set-up and join before the server binds.
+    // beside the gRPC set-up and the main server's bind (on a Unix socket without the multiplexed
+    // broker, the common case), and join before the broker and the handshake line.
     CompletableFuture<TlsSetup> tlsFuture = new CompletableFuture<>();
     Thread tlsThread = new Thread(() -> {
       try {
@@ -239,6 +240,16 @@ public final class ServerRuntime {
     services.add(ProtoReflectionServiceV1.newInstance());
     Path path = config.listenOnTcp() ? null : sockets.newSocketPath();
 
+    NetAddress address = null;
+    if (!config.listenOnTcp() && !multiplex) {
+      address = NetAddress.unix(path.toString());
+      SslContext deferred = ServeSetup.tlsWanted(config, env)
+          ? new DeferredSslContext(tlsFuture.thenApply(TlsSetup::server)) : null;
+      server = ServeSetup.startServer(group, address, deferred, services, this::customize);
+      socketFile = path;
+      sockets.applyGroup(path);
+    }
+
     TlsSetup tls = ServeSetup.joinTls(tlsFuture);
     SslContext serverTls = tls.server();
     broker = ServeSetup.newBroker(
@@ -246,7 +257,6 @@ public final class ServerRuntime {
     brokerStream.receiver(broker::onMessage);
     userBroker.target(broker);
 
-    NetAddress address;
     if (config.listenOnTcp()) {
       address = listenTcp(sockets, serverTls, services);
     } else if (multiplex) {
@@ -254,11 +264,6 @@ public final class ServerRuntime {
       YamuxGrpcServer main = YamuxGrpc.server(group, serverTls, services, this::customize);
       server = main.server();
       listener = ServeSetup.listenMultiplexed(group, executor, sessionMuxer, log, path, main);
-      socketFile = path;
-      sockets.applyGroup(path);
-    } else {
-      address = NetAddress.unix(path.toString());
-      server = ServeSetup.startServer(group, address, serverTls, services, this::customize);
       socketFile = path;
       sockets.applyGroup(path);
     }

@@ -313,13 +313,15 @@ class ServerRuntimeTest {
   }
 
   @Test
-  void aFailingTlsProviderFailsTheStartWithAClearError() {
+  void aFailingTlsProviderFailsTheStartWithAClearError() throws IOException {
     assertThatThrownBy(() -> start(config().tlsProvider(() -> {
           throw new IllegalStateException("vault unreachable");
         }).build()))
         .isInstanceOf(PluginServeException.class)
         .hasMessageContaining("TLS provider failed")
         .hasMessageContaining("vault unreachable");
+    // the main server was bound beside the TLS set-up: its socket goes with the failed start
+    assertThat(socketsInDir()).isEmpty();
   }
 
   @Test
@@ -422,11 +424,12 @@ class ServerRuntimeTest {
   }
 
   @Test
-  void aBrokenHostCertificateFailsWithAClearError() {
+  void aBrokenHostCertificateFailsWithAClearError() throws IOException {
     env.put(PluginEnv.CLIENT_CERT, "not a certificate");
     assertThatThrownBy(() -> start(config().build()))
         .isInstanceOf(PluginServeException.class)
         .hasMessageContaining(PluginEnv.CLIENT_CERT);
+    assertThat(socketsInDir()).isEmpty();
     runtime = null;
   }
 
