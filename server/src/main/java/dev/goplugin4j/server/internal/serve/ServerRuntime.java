@@ -197,8 +197,8 @@ public final class ServerRuntime {
     Map<String, GrpcServerPlugin> plugins = config.versionedPlugins().get(version);
 
     // TLS set-up (key generation, JDK TLS initialisation) is the slowest part of a start: run it
-    // beside the gRPC set-up and the main server's bind (on a Unix socket without the multiplexed
-    // broker, the common case), and join before the broker and the handshake line.
+    // beside the gRPC set-up and the main server's bind, and join before the broker and the
+    // handshake line.
     CompletableFuture<TlsSetup> tlsFuture = new CompletableFuture<>();
     Thread tlsThread = new Thread(() -> {
       try {
@@ -240,23 +240,10 @@ public final class ServerRuntime {
     services.add(ProtoReflectionServiceV1.newInstance());
     Path path = config.listenOnTcp() ? null : sockets.newSocketPath();
 
-    NetAddress address = null;
-    if (!config.listenOnTcp() && !multiplex) {
-      address = NetAddress.unix(path.toString());
-      SslContext deferred = ServeSetup.tlsWanted(config, env)
-          ? new DeferredSslContext(tlsFuture.thenApply(TlsSetup::server)) : null;
-      server = ServeSetup.startServer(group, address, deferred, services, this::customize);
-      socketFile = path;
-      sockets.applyGroup(path);
-    }
-
-    TlsSetup tls = ServeSetup.joinTls(tlsFuture);
-    SslContext serverTls = tls.server();
-    broker = ServeSetup.newBroker(
-        config, sockets, serverTls, tls.client(), sessionMuxer, brokerStream, group, timer);
-    brokerStream.receiver(broker::onMessage);
-    userBroker.target(broker);
-
+    // the main server's TLS context is the set-up's, handed over when it is done (DeferredSslContext)
+    SslContext serverTls = ServeSetup.tlsWanted(config, env)
+        ? new DeferredSslContext(tlsFuture.thenApply(TlsSetup::server)) : null;
+    NetAddress address;
     if (config.listenOnTcp()) {
       address = listenTcp(sockets, serverTls, services);
     } else if (multiplex) {
@@ -266,7 +253,19 @@ public final class ServerRuntime {
       listener = ServeSetup.listenMultiplexed(group, executor, sessionMuxer, log, path, main);
       socketFile = path;
       sockets.applyGroup(path);
+    } else {
+      address = NetAddress.unix(path.toString());
+      server = ServeSetup.startServer(group, address, serverTls, services, this::customize);
+      socketFile = path;
+      sockets.applyGroup(path);
     }
+
+    TlsSetup tls = ServeSetup.joinTls(tlsFuture);
+    broker = ServeSetup.newBroker(
+        config, sockets, tls.server(), tls.client(), sessionMuxer, brokerStream, group, timer);
+    brokerStream.receiver(broker::onMessage);
+    userBroker.target(broker);
+
     health.setStatus(HEALTH_SERVICE, ServingStatus.SERVING);
     log.debug("plugin address network={} address={}", address.network(), address.address());
 
