@@ -1,6 +1,5 @@
 package dev.goplugin4j.host.internal.client;
 
-import static dev.goplugin4j.host.internal.client.Cleanup.deleteRecursively;
 import static dev.goplugin4j.host.internal.client.Cleanup.quietly;
 import static dev.goplugin4j.host.internal.client.RunnerStart.since;
 
@@ -20,15 +19,12 @@ import dev.goplugin4j.host.internal.log.StderrPump;
 import dev.goplugin4j.host.internal.process.Checksums;
 import dev.goplugin4j.host.internal.process.ProcessReattacher;
 import dev.goplugin4j.host.internal.process.ProcessRunner;
-import dev.goplugin4j.host.internal.process.SocketDirOwner;
-import dev.goplugin4j.host.internal.shared.SharedResources;
 import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.GrpcBroker;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.NetAddress;
 import dev.goplugin4j.protocol.PluginException;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
-import dev.goplugin4j.protocol.internal.broker.YamuxMuxer;
 import dev.goplugin4j.protocol.internal.proto.ConnInfo;
 import dev.goplugin4j.protocol.internal.tls.TlsWarmUp;
 import dev.goplugin4j.protocol.internal.transport.GrpcTransport;
@@ -39,20 +35,15 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -69,9 +60,9 @@ import org.slf4j.LoggerFactory;
  * {@link RunnerStart} (runner start, phase timings), {@link HandshakeLineReader} (stdout and the
  * handshake line), {@link Negotiation} (handshake and reattach checks), {@link AddressChecks},
  * {@link Connector} (TLS, channel or muxer, readiness) and {@link BrokerAndStdio}; {@link
- * Cleanup} holds the teardown steps (graceful shutdown included) and {@link ExitEvents} the
- * Exited event. Each phase words its failures through {@link #failure} ({@link
- * FailureDiagnosis}).
+ * SessionResources} holds what a start makes and releases it (stop phase), {@link Cleanup} the
+ * teardown steps (graceful shutdown included) and {@link ExitEvents} the Exited event. Each
+ * phase words its failures through {@link #failure} ({@link FailureDiagnosis}).
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(PluginClient.class);
@@ -103,30 +94,12 @@ public final class ClientSession {
   private volatile boolean exited;
   private volatile boolean closing;
 
-  /** This client's share of the JVM's goplugin4j threads; the three below come from it. */
-  private SharedResources.Lease shared;
-  private ScheduledExecutorService timer;
-  private ExecutorService grpcExecutor;
-  private EventLoopGroup group;
-  private Path socketDir;
-  private boolean deleteSocketDir;
-  private AttachedRunner runner;
-  private StderrPump stderrPump;
-  private Thread stdoutThread;
-  private AutoMtlsCertificate hostCert;
-  private X509Certificate pluginCert;
-  private String pluginCertBase64 = "";
+  /** Everything a start makes; released by {@link #teardown}. Guarded by lock. */
+  private final SessionResources res = new SessionResources();
   private NetAddress address;
   private int version;
   private Map<String, GrpcPlugin<?>> pluginSet;
-  private ManagedChannel channel;
-  private BrokerImpl broker;
-  private YamuxMuxer muxer;
-  private StreamObserver<ConnInfo> brokerOut;
-  private Context.CancellableContext stdioContext;
   private ReattachConfig reattachConfig;
-  /** The runner's id once the runner reference is dropped. */
-  private String runnerId;
   /** Bytes over the yamux session; null unless multiplexed. */
   private final MuxTransportStats transportStats;
 
@@ -228,7 +201,7 @@ public final class ClientSession {
       }
       startedNanos = System.nanoTime();
       if (events.active()) {
-        AttachedRunner r = runner;
+        AttachedRunner r = res.runner;
         String id = r == null ? "" : r.id();
         if (config.reattach() != null) {
           events.post(new PluginEvent.Reattached(source, Instant.now(), version, address, id,
@@ -238,23 +211,23 @@ public final class ClientSession {
               address, id, startPhases, since(startingNanos, startedNanos)));
         }
       }
-      exitEvents.watch(runner);
+      exitEvents.watch(res.runner);
     }
   }
 
   private void doLaunch() {
     long t0 = System.nanoTime();
     long deadline = t0 + config.startTimeout().toNanos();
-    initExecutors();
-    socketDir = LaunchEnvironment.createSocketDir(config);
-    deleteSocketDir = true;
-    hostCert = LaunchEnvironment.hostCertificate(config);
-    if (hostCert != null && TlsWarmUp.pending()) {
+    res.initExecutors(name);
+    res.socketDir = LaunchEnvironment.createSocketDir(config);
+    res.deleteSocketDir = true;
+    res.hostCert = LaunchEnvironment.hostCertificate(config);
+    if (res.hostCert != null && TlsWarmUp.pending()) {
       // the JVM's first AutoMTLS start: load the TLS code on another thread while the plugin starts
-      AutoMtlsCertificate own = hostCert;
-      grpcExecutor.execute(() -> TlsWarmUp.runOnce(own));
+      AutoMtlsCertificate own = res.hostCert;
+      res.grpcExecutor.execute(() -> TlsWarmUp.runOnce(own));
     }
-    Map<String, String> env = LaunchEnvironment.pluginEnv(config, socketDir, hostCert);
+    Map<String, String> env = LaunchEnvironment.pluginEnv(config, res.socketDir, res.hostCert);
     long tPrepared = System.nanoTime();
     if (config.sha256() != null) {
       Checksums.verify(LaunchEnvironment.resolveExecutable(config.command().get(0)),
@@ -263,31 +236,31 @@ public final class ClientSession {
     PluginCommand command = new PluginCommand(config.command(), env);
     Runner r =
         config.runnerFactory() != null
-            ? config.runnerFactory().create(command, socketDir)
+            ? config.runnerFactory().create(command, res.socketDir)
             // the owner record is written on the pool while the plugin starts (1-3 ms of file I/O)
-            : new ProcessRunner(command, null, grpcExecutor);
-    runner = r;
-    RunnerStart.startRunner(config, r, deadline, grpcExecutor, this::failure);
+            : new ProcessRunner(command, null, res.grpcExecutor);
+    res.runner = r;
+    RunnerStart.startRunner(config, r, deadline, res.grpcExecutor, this::failure);
     long tRunner = System.nanoTime();
     log.debug("started plugin {} ({}), id {}", name, r.name(), r.id());
 
-    stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(),
+    res.stderrPump = StderrPump.start(name, r.stderr(), pluginLog, config.stderr(),
         config.logLineBufferSize(), this::onStderrLine);
 
     HandshakeLineReader stdout =
         new HandshakeLineReader(r, pluginLog, () -> closing, config.startTimeout(), this::failure);
-    stdoutThread = newThread("goplugin4j-stdout-" + name, stdout::readStdout);
-    stdoutThread.start();
+    res.stdoutThread = newThread("goplugin4j-stdout-" + name, stdout::readStdout);
+    res.stdoutThread.start();
 
     String line = stdout.awaitHandshakeLine(deadline);
     long tLine = System.nanoTime();
     Handshake h = stdout.parseHandshake(line);
     Negotiation.Negotiated n = Negotiation.negotiate(config, name, h, r, this::failure);
-    pluginCertBase64 = n.pluginCertBase64();
-    pluginCert = n.pluginCert();
+    res.pluginCertBase64 = n.pluginCertBase64();
+    res.pluginCert = n.pluginCert();
     version = n.version();
     pluginSet = n.pluginSet();
-    address = AddressChecks.checkAddress(r.pluginToHost(h.address()), socketDir,
+    address = AddressChecks.checkAddress(r.pluginToHost(h.address()), res.socketDir,
         config.allowNonLoopbackTcp(), "its handshake line", r, this::failure);
     long tNegotiated = System.nanoTime();
     long[] connected = connect(deadline, r, false);
@@ -295,7 +268,7 @@ public final class ClientSession {
       // done long ago in practice; a started client's socket dir names its plugin, as before
       pr.ownerRecorded().join();
     }
-    reattachConfig = reattachConfigFor(r);
+    reattachConfig = res.reattachConfig(r, version, address, config.multiplexBroker());
     r.onExit().thenAccept(this::onPluginExit);
     long end = System.nanoTime();
     startPhases = RunnerStart.phases(name, t0, tPrepared, tRunner, tLine, tNegotiated,
@@ -311,16 +284,16 @@ public final class ClientSession {
     // before the reattacher runs: a config that points elsewhere touches no process or container
     Path ownDir = AddressChecks.checkReattachAddress(rc, config.allowNonLoopbackTcp());
     long deadline = System.nanoTime() + config.startTimeout().toNanos();
-    initExecutors();
+    res.initExecutors(name);
     if (ownDir != null) {
-      socketDir = ownDir;
+      res.socketDir = ownDir;
     }
     try {
-      runner = reattacher.reattach(rc);
+      res.runner = reattacher.reattach(rc);
     } catch (RuntimeException | Error e) {
       // the plugin is gone (or is not ours): its socket dir is only worth keeping while it serves
-      deleteSocketDir = ownDir != null && AddressChecks.nobodyServes(rc.address());
-      if (deleteSocketDir) {
+      res.deleteSocketDir = ownDir != null && AddressChecks.nobodyServes(rc.address());
+      if (res.deleteSocketDir) {
         log.debug("reattach of plugin {} failed and nothing serves {}: removing its socket"
             + " directory {}", name, rc.address(), ownDir);
       }
@@ -330,27 +303,15 @@ public final class ClientSession {
     pluginSet = config.versionedPlugins().get(version);
     Negotiation.checkReattached(config, rc, pluginSet);
     if (rc.autoMtls()) {
-      hostCert = AutoMtlsCertificate.fromPem(rc.hostCertificate(), rc.hostPrivateKey());
-      pluginCertBase64 = rc.pluginCertificate();
-      pluginCert = AutoMtlsCertificate.parseBase64Der(pluginCertBase64);
+      res.hostCert = AutoMtlsCertificate.fromPem(rc.hostCertificate(), rc.hostPrivateKey());
+      res.pluginCertBase64 = rc.pluginCertificate();
+      res.pluginCert = AutoMtlsCertificate.parseBase64Der(res.pluginCertBase64);
     }
-    deleteSocketDir = ownDir != null;
+    res.deleteSocketDir = ownDir != null;
     address = rc.address();
-    connect(deadline, runner, true);
+    connect(deadline, res.runner, true);
     reattachConfig = rc;
-    runner.onExit().thenAccept(this::onPluginExit);
-  }
-
-  /**
-   * The threads come from {@link SharedResources}: a warm host's next start finds them running
-   * instead of making a pool, a timer and event loops (~10 ms of each start before); teardown
-   * gives the share back, shutting down this client's views of them only.
-   */
-  private void initExecutors() {
-    shared = SharedResources.acquire(name);
-    timer = shared.timer();
-    grpcExecutor = shared.executor();
-    group = shared.eventLoops();
+    res.runner.onExit().thenAccept(this::onPluginExit);
   }
 
   /**
@@ -367,32 +328,33 @@ public final class ClientSession {
    *     streams were opened (phase timings)
    */
   private long[] connect(long deadline, AttachedRunner r, boolean reattach) {
-    Connector connector = new Connector(config, name, address, group, grpcExecutor, this::failure);
-    Connector.Tls tls = connector.tls(hostCert, pluginCert);
+    Connector connector =
+        new Connector(config, name, address, res.group, res.grpcExecutor, this::failure);
+    Connector.Tls tls = connector.tls(res.hostCert, res.pluginCert);
     Consumer<NettyChannelBuilder> tune = connector.tune();
     if (config.multiplexBroker()) {
-      muxer = connector.connectMuxer(deadline, r);
-      transportStats.attach(muxer.session());
-      channel = muxer.mainChannel(tls.client(), tune);
+      res.muxer = connector.connectMuxer(deadline, r);
+      transportStats.attach(res.muxer.session());
+      res.channel = res.muxer.mainChannel(tls.client(), tune);
     } else {
-      channel = GrpcTransport.channel(address, tls.client(), group, tune);
+      res.channel = GrpcTransport.channel(address, tls.client(), res.group, tune);
     }
     if (!reattach) {
       // the event loop connects while this thread makes the broker and opens the streams
-      channel.getState(true);
+      res.channel.getState(true);
     }
     long channelBuilt = System.nanoTime();
     BrokerAndStdio streams = new BrokerAndStdio(config, name, () -> closing, () -> exited);
     if (reattach) {
-      connector.healthCheck(channel, deadline, r);
+      connector.healthCheck(res.channel, deadline, r);
     }
-    broker = streams.newBroker(this::sendBrokerMessage, tls.server(), tls.client(), r, socketDir,
-        group, muxer, timer, tune);
+    res.broker = streams.newBroker(this::sendBrokerMessage, tls.server(), tls.client(), r,
+        res.socketDir, res.group, res.muxer, res.timer, tune);
     // the first brokered server binds on the timer meanwhile: a plugin's first callback finds it
-    broker.startSpare();
+    res.broker.startSpare();
     openStreams(streams);
     long streamsOpened = System.nanoTime();
-    if (!reattach && !connector.awaitReachable(channel, deadline, r)) {
+    if (!reattach && !connector.awaitReachable(res.channel, deadline, r)) {
       // the first connection failed and a health check's retry found the plugin: the streams
       // opened with that connection failed with it
       reopenStreams(streams);
@@ -401,41 +363,28 @@ public final class ClientSession {
   }
 
   private void openStreams(BrokerAndStdio streams) {
-    brokerOut = streams.openBrokerStream(channel, broker);
-    stdioContext = Context.current().withCancellation();
-    ManagedChannel ch = channel;
-    stdioContext.run(() -> streams.streamStdio(ch));
+    res.brokerOut = streams.openBrokerStream(res.channel, res.broker);
+    res.stdioContext = Context.current().withCancellation();
+    ManagedChannel ch = res.channel;
+    res.stdioContext.run(() -> streams.streamStdio(ch));
   }
 
   private void reopenStreams(BrokerAndStdio streams) {
     log.debug("plugin {} answered on a later connection: opening its broker and stdio streams"
         + " again", name);
-    stdioContext.cancel(null);
-    if (brokerOut instanceof ClientCallStreamObserver<ConnInfo> failed) {
+    res.stdioContext.cancel(null);
+    if (res.brokerOut instanceof ClientCallStreamObserver<ConnInfo> failed) {
       failed.cancel("opened again on a new connection", null);
     }
     openStreams(streams);
   }
 
   private void sendBrokerMessage(ConnInfo msg) {
-    StreamObserver<ConnInfo> out = brokerOut;
+    StreamObserver<ConnInfo> out = res.brokerOut;
     if (out == null) {
       throw new PluginException("the broker stream of plugin " + name + " is closed");
     }
     out.onNext(msg);
-  }
-  private ReattachConfig reattachConfigFor(AttachedRunner r) {
-    Map<String, String> attrs = new HashMap<>(r.reattachAttributes());
-    String kind = r.kind();
-    if (socketDir != null) {
-      attrs.putIfAbsent("socket_dir", socketDir.toString());
-    }
-    return new ReattachConfig(
-        Handshake.GRPC, version, address, kind, r.id(), attrs, config.multiplexBroker(),
-        pluginCertBase64,
-        hostCert == null ? "" : hostCert.pem(),
-        hostCert == null ? "" : hostCert.privateKeyPem(),
-        false);
   }
 
   private void onPluginExit(Integer code) {
@@ -459,8 +408,8 @@ public final class ClientSession {
         throw new IllegalStateException("the plugin client is closed");
       }
       p = pluginSet.get(pluginName);
-      ch = channel;
-      b = broker;
+      ch = res.channel;
+      b = res.broker;
       v = version;
     }
     if (p == null) {
@@ -481,7 +430,7 @@ public final class ClientSession {
       if (state != State.RUNNING) {
         throw new IllegalStateException("the plugin client is not running; call start() first");
       }
-      return broker;
+      return res.broker;
     }
   }
 
@@ -491,7 +440,7 @@ public final class ClientSession {
       if (state != State.RUNNING) {
         throw new IllegalStateException("the plugin client is not running; call start() first");
       }
-      ch = channel;
+      ch = res.channel;
     }
     try {
       HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
@@ -527,7 +476,8 @@ public final class ClientSession {
   public String describe() {
     synchronized (lock) {
       return name + ", " + state.name().toLowerCase(java.util.Locale.ROOT)
-          + (runner != null ? ", id " + runner.id() : runnerId != null ? ", id " + runnerId : "")
+          + (res.runner != null ? ", id " + res.runner.id()
+              : res.runnerId != null ? ", id " + res.runnerId : "")
           + (address != null ? ", at " + address : "");
     }
   }
@@ -552,7 +502,7 @@ public final class ClientSession {
       state = State.CLOSED;
       removeExitHook();
       if (!wasRunning) {
-        if (transportStats != null && muxer == null) {
+        if (transportStats != null && res.muxer == null) {
           transportStats.finish(); // never connected: nothing will be counted
         }
         return;
@@ -561,9 +511,9 @@ public final class ClientSession {
       // from here on, streams ending because the plugin leaves are expected, not failures
       closing = true;
       long closeStart = System.nanoTime();
-      AttachedRunner r = runner;
+      AttachedRunner r = res.runner;
       if (graceful && !exited && !testMode) {
-        Cleanup.shutdownGracefully(name, channel, runner);
+        Cleanup.shutdownGracefully(name, res.channel, res.runner);
       }
       teardown(!testMode && kill, !testMode);
       if (events.active()) {
@@ -591,12 +541,12 @@ public final class ClientSession {
       }
       state = State.CLOSED;
       removeExitHook();
-      if (muxer != null) {
+      if (res.muxer != null) {
         log.warn("detaching from plugin {}, which uses the multiplexed broker: go-plugin serves only"
             + " its first host connection on a multiplexed socket and exits when it closes, so no"
             + " later host can reattach; use multiplexBroker(false) for plugins you detach", name);
       }
-      AttachedRunner r = runner;
+      AttachedRunner r = res.runner;
       teardown(false, false);
       if (r != null) {
         // the plugin keeps running; only this JVM's threads and connections for it go
@@ -615,92 +565,19 @@ public final class ClientSession {
     }
   }
 
-  /** Releases everything; each step guarded so one failure does not leak the rest. */
+  /** Releases everything ({@link SessionResources#release}), then forgets it. */
   private void teardown(boolean killPlugin, boolean removeSocketDir) {
     closing = true;
-    if (stdioContext != null) {
-      stdioContext.cancel(null);
-    }
-    if (brokerOut != null) {
-      quietly(() -> brokerOut.onCompleted());
-    }
-    if (broker != null) {
-      quietly(broker::close);
-    }
-    if (killPlugin && runner != null) {
-      quietly(runner::kill);
-    }
-    if (channel != null) {
-      channel.shutdownNow();
-      quietly(() -> channel.awaitTermination(2, TimeUnit.SECONDS));
-    }
-    if (muxer != null) {
-      quietly(muxer::close);
-    }
-    if (transportStats != null) {
-      transportStats.finish();
-    }
-    if (stderrPump != null) {
-      quietly(stderrPump::close);
-    }
-    if (stdoutThread != null) {
-      if (killPlugin) {
-        quietly(() -> stdoutThread.join(2_000));
-      }
-      if (stdoutThread.isAlive()) {
-        // a detached plugin keeps its stdout open; closing it ends our reader
-        quietly(() -> ((Runner) runner).stdout().close());
-        quietly(() -> stdoutThread.join(2_000));
-      }
-    }
-    if (shared != null) {
-      // this client's jobs and timers end; the threads stay for the other clients (and linger)
-      quietly(shared::close);
-    }
-    if (removeSocketDir && deleteSocketDir && socketDir != null) {
-      deleteRecursively(socketDir);
-      SocketDirOwner.remove(socketDir);
-    }
+    res.release(killPlugin, removeSocketDir, transportStats);
     exited = exited || killPlugin;
-    dropReferences();
-  }
-
-  /**
-   * A closed client that the application still references must cost next to nothing: forget
-   * everything teardown released (channel, broker, muxer, event loops, executors, pumps, runner,
-   * certificates), keeping only what {@link #describe()} and {@link #reattachConfig()} report.
-   */
-  private void dropReferences() {
-    if (runner != null) {
-      try {
-        runnerId = runner.id();
-      } catch (RuntimeException notStarted) {
-        // a runner whose start failed has no id; the start's own failure is what the caller sees
-        log.trace("runner of plugin {} has no id: {}", name, notStarted.toString());
-      }
-    }
-    runner = null;
-    channel = null;
-    broker = null;
-    muxer = null;
-    brokerOut = null;
-    stdioContext = null;
-    shared = null;
-    group = null;
-    grpcExecutor = null;
-    timer = null;
-    stderrPump = null;
-    stdoutThread = null;
-    hostCert = null;
-    pluginCert = null;
-    pluginCertBase64 = "";
+    res.dropReferences(name);
   }
 
   // ---------------------------------------------------------------------------------------------
   // diagnosis
 
   private String failure(String what, AttachedRunner r) {
-    return FailureDiagnosis.describe(what, r, stderrPump);
+    return FailureDiagnosis.describe(what, r, res.stderrPump);
   }
 
   private static Thread newThread(String name, Runnable r) {
