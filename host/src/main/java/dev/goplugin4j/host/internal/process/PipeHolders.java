@@ -118,11 +118,19 @@ final class PipeHolders {
         } catch (NumberFormatException e) {
           continue;
         }
-        if (pid == self || !holdsAny(proc.resolve("fd"), pipes)) {
+        if (pid == self) {
           continue;
         }
+        // The start first, the fds only of what is left: nearly every process started before
+        // the plugin, and one read of its stat is cheaper than a readlink of each of its fds
+        // (two exceptions each where we may not look: ~540 per kill on a shared 2-core machine
+        // with 87 processes, a third of a close's CPU). The pipe, the test that matters, still
+        // comes last, so a pid reused between the two reads is only taken if it holds the pipe.
         OptionalLong ticks = ProcStat.startTicks(pid);
-        if (ticks.isPresent() && ticks.getAsLong() >= pluginStartTicks) {
+        if (ticks.isEmpty() || ticks.getAsLong() < pluginStartTicks) {
+          continue;
+        }
+        if (holdsAny(proc.resolve("fd"), pipes)) {
           ProcessHandle.of(pid).ifPresent(found::add);
         }
       }
