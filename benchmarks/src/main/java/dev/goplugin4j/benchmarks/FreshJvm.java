@@ -49,7 +49,9 @@ import java.util.jar.Manifest;
  *       extracting it at every start), Netty's JFR events off
  *       ({@link #NETTY_JFR_OFF}), and logback configured in code instead of from the benchmarks'
  *       {@code logback.xml} ({@link FreshLogging}, recipe item 3; the other variants read the
- *       XML file); its archive is trained on that class path with those options.
+ *       XML file); its archive is trained on that class path with those options; on JDK 25 it
+ *       runs with the serial collector ({@link #SERIAL_GC}) and without the AOT cache's
+ *       training replay ({@link #NO_TRAINING_REPLAY}).
  * </ul>
  *
  * <p>The variants run interleaved (one launch of each per round) so machine load hits them alike.
@@ -66,6 +68,23 @@ final class FreshJvm {
    * builds JFR's metadata although nothing records (docs/startup.md, recipe item 6).
    */
   static final String NETTY_JFR_OFF = "-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false";
+
+  /**
+   * The JDK 25 recipe's collector for a short-lived host with a small heap: the serial collector
+   * starts no GC worker threads and sets up less at launch than G1 (docs/startup.md, recipe
+   * item 2). Only at run time; the cache is trained with the default collector. Not on JDK 17,
+   * where it saved no CPU with the static archive.
+   */
+  static final String SERIAL_GC = "-XX:+UseSerialGC";
+
+  /**
+   * The JDK 25 recipe's switch for the AOT cache's training replay: with only the quick
+   * compiler there is no use for the method profiles the cache holds, and replaying them made C1
+   * compile ~400 methods more before the first answer (docs/startup.md, recipe item 7). A
+   * diagnostic option of JDK 25: a JDK without it refuses to start.
+   */
+  static final List<String> NO_TRAINING_REPLAY =
+      List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining");
 
   private final Path java17;
   private final Path java25;
@@ -130,7 +149,8 @@ final class FreshJvm {
       launch("training (AOT cache, JDK 25, recipe)",
           cmdOn(java25, recipeCp, concat(lib, "-XX:AOTCacheOutput=" + raot)));
       variants.put("jdk25_aot_c1_recipe", cmdOn(java25, recipeCp,
-          concat(lib, "-XX:AOTCache=" + raot, "-XX:TieredStopAtLevel=1")));
+          concat(lib, concat(NO_TRAINING_REPLAY.toArray(String[]::new),
+              "-XX:AOTCache=" + raot, "-XX:TieredStopAtLevel=1", SERIAL_GC))));
     }
     Map<String, List<Long>> wall = new LinkedHashMap<>();
     Map<String, List<Long>> inJvm = new LinkedHashMap<>();
