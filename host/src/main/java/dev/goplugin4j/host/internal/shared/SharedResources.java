@@ -30,6 +30,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * plugin whose job it runs (and keeps it while idle); the timer thread is {@code
  * goplugin4j-timer-N} and the event loops {@code goplugin4j-io-...}, shared by all plugins.
  *
+ * <p>When the JVM exits while the threads linger (every client closed, as a CLI closes its
+ * client before {@code main} returns), a shutdown hook ends them at once ({@link #atJvmExit}):
+ * HotSpot's exit waits up to 300 ms for threads inside native code to come back, and an idle epoll
+ * loop is inside {@code epoll_wait}. With a client still open the hook leaves the threads alone
+ * (the client's own exit hook closes it and needs them).
+ *
  * <p>This is JVM-wide state, internal and not reachable from the public API; tests use {@link
  * #releaseIdleNow} to end the linger before they check for leaked threads. Thread-safe.
  */
@@ -94,6 +100,28 @@ public final class SharedResources {
   }
 
   /**
+   * The pool's JVM exit hook: when no client holds a lease, shuts the threads down now instead of
+   * after the linger and waits (up to 1 s) for the event loops to end, so that none of them is
+   * still inside {@code epoll_wait} when the JVM ends (HotSpot's exit then waits 300 ms for it: the
+   * whole gap between a fresh CLI's last line and its exit). Does nothing while a client holds a
+   * lease, or when {@code p} is no longer the current pool.
+   */
+  static void atJvmExit(Pool p) {
+    synchronized (LOCK) {
+      if (pool != p || refs > 0) {
+        return;
+      }
+      pool = null;
+      if (p.linger != null) {
+        p.linger.cancel(false);
+        p.linger = null;
+      }
+    }
+    p.shutdown(false);
+    p.group.terminationFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+  }
+
+  /**
    * For tests: when no client holds a lease, shuts the shared threads down now instead of after
    * the linger, and waits (up to 5 s) for them to end. Does nothing while a client holds one.
    *
@@ -120,6 +148,8 @@ public final class SharedResources {
     final ScheduledThreadPoolExecutor timer;
     final EventLoopGroup group;
     ScheduledFuture<?> linger; // guarded by LOCK
+    /** Runs {@link #atJvmExit} at the JVM's exit; removed when the pool shuts down before. */
+    final Thread exitHook;
     /** The pool's and the timer's threads, dead ones pruned now and then: to join at the end. */
     private final List<Thread> threads = new ArrayList<>(); // guarded by itself
 
@@ -139,6 +169,12 @@ public final class SharedResources {
       // and each loop costs an epoll instance at once (its thread only at first use)
       group = GrpcTransport.newEventLoopGroup(
           Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), "goplugin4j-io");
+      exitHook = new Thread(() -> atJvmExit(this), "goplugin4j-exit-shared");
+      try {
+        Runtime.getRuntime().addShutdownHook(exitHook);
+      } catch (IllegalStateException e) {
+        // the JVM is exiting already: the threads end with it, as without the hook
+      }
     }
 
     private Thread track(Thread t) {
@@ -150,6 +186,13 @@ public final class SharedResources {
     }
 
     void shutdown(boolean await) {
+      if (Thread.currentThread() != exitHook) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(exitHook);
+        } catch (IllegalStateException e) {
+          // the JVM is exiting: the hook runs and finds the pool gone
+        }
+      }
       timer.shutdownNow();
       executor.shutdownNow();
       if (await) {
@@ -203,7 +246,7 @@ public final class SharedResources {
    * reusable once closed.
    */
   public static final class Lease implements AutoCloseable {
-    private final Pool pool;
+    final Pool pool;
     private final ClientExecutor executor;
     private final ClientTimer timer;
     private boolean closed; // guarded by this

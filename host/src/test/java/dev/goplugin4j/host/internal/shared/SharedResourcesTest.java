@@ -121,6 +121,40 @@ class SharedResourcesTest {
   }
 
   @Test
+  void atTheJvmsExitLingeringThreadsEndAtOnce() throws Exception {
+    SharedResources.Lease a = SharedResources.acquire("a");
+    a.eventLoops().submit(() -> {}).get(10, TimeUnit.SECONDS);
+    a.close(); // the threads linger now
+    SharedResources.atJvmExit(a.pool);
+    assertThat(a.eventLoops().terminationFuture().await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(a.pool.executor.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(a.pool.timer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    SharedResources.Lease b = SharedResources.acquire("b"); // a new generation
+    assertThat(b.eventLoops()).isNotSameAs(a.eventLoops());
+    assertThat(b.executor().submit(() -> 42).get(10, TimeUnit.SECONDS)).isEqualTo(42);
+    b.close();
+  }
+
+  @Test
+  void atTheJvmsExitTheThreadsOfAnOpenLeaseStay() throws Exception {
+    SharedResources.Lease a = SharedResources.acquire("a");
+    SharedResources.atJvmExit(a.pool);
+    assertThat(a.eventLoops().isShuttingDown()).isFalse();
+    assertThat(a.eventLoops().submit(() -> 7).get(10, TimeUnit.SECONDS)).isEqualTo(7);
+    assertThat(a.executor().submit(() -> 42).get(10, TimeUnit.SECONDS)).isEqualTo(42);
+    a.close();
+  }
+
+  @Test
+  void aPoolThatShutsDownTakesItsExitHookWithIt() throws Exception {
+    SharedResources.Lease a = SharedResources.acquire("a");
+    a.close();
+    assertThat(SharedResources.releaseIdleNow()).isTrue();
+    // not registered any more: a JVM running many short-lived generations keeps no old pool
+    assertThat(Runtime.getRuntime().removeShutdownHook(a.pool.exitHook)).isFalse();
+  }
+
+  @Test
   void releaseIdleNowLeavesTheThreadsOfAnOpenLeaseAlone() throws Exception {
     SharedResources.Lease a = SharedResources.acquire("a");
     assertThat(SharedResources.releaseIdleNow()).isFalse();
