@@ -149,6 +149,9 @@ final class ServeSetup {
    */
   static TlsSetup setUpTls(ServeConfig config, Logger log, Map<String, String> env,
       Consumer<SelfSignedCertificate> ownCertificate) {
+    if (!tlsWanted(config, env)) {
+      return new TlsSetup(null, null, "");
+    }
     if (config.tlsProvider().isPresent()) {
       TlsConfig tls;
       try {
@@ -162,9 +165,6 @@ final class ServeSetup {
       return new TlsSetup(PluginTls.server(tls), PluginTls.client(tls), "");
     }
     String hostPem = env.get(PluginEnv.CLIENT_CERT);
-    if (hostPem == null || hostPem.isEmpty()) {
-      return new TlsSetup(null, null, "");
-    }
     X509Certificate hostCert;
     try {
       hostCert = SelfSignedCertificate.parsePem(hostPem);
@@ -180,8 +180,9 @@ final class ServeSetup {
   }
 
   /**
-   * Whether {@link #setUpTls} will give the servers TLS: a TLS provider, or the host's AutoMTLS
-   * certificate in the environment (a malformed one fails the set-up, not this check).
+   * Whether the servers get TLS, the one rule {@link #setUpTls} and the main server's early bind
+   * both follow: a TLS provider, or the host's AutoMTLS certificate in the environment (a
+   * malformed one fails the set-up, not this check).
    */
   static boolean tlsWanted(ServeConfig config, Map<String, String> env) {
     String hostPem = env.get(PluginEnv.CLIENT_CERT);
