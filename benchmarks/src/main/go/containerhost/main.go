@@ -2,9 +2,11 @@
 // with plugincontainer's runner as the host of plugincontainer's examples/container
 // plugin-counter image (the same image the Java benchmark runs), and the engine floor.
 //
-//	containerhost coldstart -image I -runtime runc|runsc [-runs N]
+//	containerhost coldstart -image I -runtime runc|runsc [-runs N] [-phases]
 //	    new client -> container create+start -> handshake -> connect -> first Counter.Increment
-//	    (which calls back the host's Storage through the broker); stopping is not timed
+//	    (which calls back the host's Storage through the broker); stopping is not timed. With
+//	    -phases, a second JSON line gives the medians of the start's phases (runner start, its
+//	    first stdout byte, client ready, dispense, first call), as the Java host's DEBUG lines do
 //	containerhost many -image I -runtime runc|runsc [-count 32] [-runs N]
 //	    -count plugins started at once, wall time until all have answered a first Increment
 //	containerhost floor -image I -runtime runc|runsc [-runs N]
@@ -21,13 +23,16 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"github.com/hashicorp/go-secure-stdlib/plugincontainer"
 	"github.com/hashicorp/go-secure-stdlib/plugincontainer/examples/container/shared"
 
@@ -51,6 +56,7 @@ type flags struct {
 	figure  string
 	impl    string
 	tempDir string
+	phases  bool
 }
 
 func (f *flags) register(fs *flag.FlagSet) {
@@ -64,6 +70,94 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.figure, "figure", "", "figure name (default per subcommand)")
 	fs.StringVar(&f.impl, "impl", "go", "impl printed in the JSON line: go, or java when the image holds a Java plugin (plugincontainer_java_plugin figures)")
 	fs.StringVar(&f.tempDir, "socket-temp-dir", "", "parent of the plugin socket dirs (default: the system temp dir)")
+	fs.BoolVar(&f.phases, "phases", false, "coldstart: also print the medians of the start's phases")
+}
+
+// runTimes are one start's phase ends, since the start: the runner's Start returned, and its
+// first stdout byte (the handshake line) arrived.
+type runTimes struct {
+	mu          sync.Mutex
+	runnerStart time.Duration
+	firstStdout time.Duration
+}
+
+// wrap times the runner made by newRunner.
+func (t *runTimes) wrap(newRunner func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error),
+	start time.Time) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
+	return func(l hclog.Logger, cmd *exec.Cmd, dir string) (runner.Runner, error) {
+		r, err := newRunner(l, cmd, dir)
+		if err != nil {
+			return nil, err
+		}
+		return &timedRunner{Runner: r, t: t, start: start}, nil
+	}
+}
+
+type timedRunner struct {
+	runner.Runner
+	t     *runTimes
+	start time.Time
+}
+
+func (r *timedRunner) Start(ctx context.Context) error {
+	err := r.Runner.Start(ctx)
+	r.t.mu.Lock()
+	r.t.runnerStart = time.Since(r.start)
+	r.t.mu.Unlock()
+	return err
+}
+
+func (r *timedRunner) Stdout() io.ReadCloser {
+	return &firstByte{ReadCloser: r.Runner.Stdout(), r: r}
+}
+
+type firstByte struct {
+	io.ReadCloser
+	r    *timedRunner
+	seen bool
+}
+
+func (f *firstByte) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if n > 0 && !f.seen {
+		f.seen = true
+		f.r.t.mu.Lock()
+		f.r.t.firstStdout = time.Since(f.r.start)
+		f.r.t.mu.Unlock()
+	}
+	return n, err
+}
+
+// phaseSamples collects the phases of the measured runs, in ms since each start.
+type phaseSamples struct {
+	runnerStart, firstStdout, ready, dispensed, firstCall []float64
+}
+
+func (p *phaseSamples) add(t *runTimes, ready, dispensed, total time.Duration) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p.runnerStart = append(p.runnerStart, ms(t.runnerStart))
+	p.firstStdout = append(p.firstStdout, ms(t.firstStdout))
+	p.ready = append(p.ready, ms(ready))
+	p.dispensed = append(p.dispensed, ms(dispensed))
+	p.firstCall = append(p.firstCall, ms(total))
+}
+
+// medians: each phase's median end (ms since the start) over the measured runs.
+func (p *phaseSamples) medians(figure, runtime string) map[string]any {
+	med := func(s []float64) float64 {
+		c := append([]float64(nil), s...)
+		sort.Float64s(c)
+		if len(c) == 0 {
+			return 0
+		}
+		return c[len(c)/2]
+	}
+	return map[string]any{"figure": figure, "impl": "go", "runtime": runtime, "unit": "ms since the start, median",
+		"runner_start_ms": med(p.runnerStart), "first_stdout_ms": med(p.firstStdout),
+		"client_ready_ms": med(p.ready), "dispensed_ms": med(p.dispensed), "first_call_ms": med(p.firstCall),
+		"runs": len(p.firstCall)}
 }
 
 func (f *flags) parse(fs *flag.FlagSet, args []string) error {
@@ -108,8 +202,17 @@ func runColdStart(args []string) error {
 	// the socket dir's group is the host's, so a plugin image with a non-root user (goplugin4j
 	// image's USER 65532:0) can create its socket, as examples/java-plugins' containerhost does
 	sockets := &plugin.UnixSocketConfig{TempDir: f.tempDir, Group: strconv.Itoa(os.Getgid())}
+	phases := f.phases
+	var ph phaseSamples
+	run := 0
 	samples, err := bench.Runs(f.warmups, f.runs, func() (time.Duration, error) {
+		run++
 		start := time.Now()
+		var t runTimes
+		runnerFunc := cfg.NewContainerRunner
+		if phases {
+			runnerFunc = t.wrap(cfg.NewContainerRunner, start)
+		}
 		c := plugin.NewClient(&plugin.ClientConfig{
 			HandshakeConfig:     bench.Handshake,
 			Plugins:             map[string]plugin.Plugin{"counter": &shared.CounterPlugin{}},
@@ -118,14 +221,24 @@ func runColdStart(args []string) error {
 			GRPCBrokerMultiplex: f.mux,
 			SkipHostEnv:         true,
 			UnixSocketConfig:    sockets,
-			RunnerFunc:          cfg.NewContainerRunner,
+			RunnerFunc:          runnerFunc,
 			Logger:              bench.HostLogger(),
 		})
 		defer c.Kill()
-		counter, err := bench.Dispense[shared.Counter](c, "counter")
+		rpc, err := c.Client()
 		if err != nil {
 			return 0, err
 		}
+		ready := time.Since(start)
+		raw, err := rpc.Dispense("counter")
+		if err != nil {
+			return 0, err
+		}
+		counter, ok := raw.(shared.Counter)
+		if !ok {
+			return 0, fmt.Errorf("plugin %q dispensed a %T", "counter", raw)
+		}
+		dispensed := time.Since(start)
 		v, err := counter.Increment("bench", 1, &memStorage{data: map[string]int64{}})
 		if err != nil {
 			return 0, err
@@ -134,10 +247,16 @@ func runColdStart(args []string) error {
 		if v != 1 {
 			return 0, fmt.Errorf("first increment returned %d, want 1", v)
 		}
+		if phases && run > f.warmups {
+			ph.add(&t, ready, dispensed, d)
+		}
 		return d, nil
 	})
 	if err != nil {
 		return err
+	}
+	if phases {
+		bench.Emit(ph.medians(f.figure+"_phases", f.runtime))
 	}
 	m := bench.PerRun(f.figure, samples, map[string]any{"runtime": f.runtime, "mtls": f.mtls, "mux": f.mux, "image": f.image + ":" + f.tag})
 	m["impl"] = f.impl
