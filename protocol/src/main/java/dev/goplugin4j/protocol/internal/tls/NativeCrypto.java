@@ -2,8 +2,10 @@ package dev.goplugin4j.protocol.internal.tls;
 
 import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
 import java.security.Provider;
+import java.security.SecureRandom;
 import org.bouncycastle.jcajce.util.JcaJceHelper;
 import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
 /**
@@ -87,15 +89,47 @@ final class NativeCrypto {
     // a loaded machine); ACCP runs each algorithm's own on its first use.
     quietBouncyCastleLogs();
     JcaJceHelper helper = new RoutingJcaJceHelper(accp);
-    JcaTlsCryptoProvider crypto =
-        new JcaTlsCryptoProvider() {
-          @Override
-          public JcaJceHelper getHelper() {
-            return helper;
-          }
-        };
-    Provider jsse = new BouncyCastleJsseProvider(false, crypto);
+    Provider jsse = new BouncyCastleJsseProvider(false, new SharedCryptoProvider(helper));
     return new Provider[] {accp, jsse};
+  }
+
+  /**
+   * The crypto of every context of the native path: bctls asks its crypto provider for a new
+   * {@code JcaTlsCrypto} at each {@code SSLContext.init}, and each new one probes again which of
+   * ~100 named groups and signature schemes it supports (a key pair generator or signature per
+   * entry, an exception for each one ACCP lacks: ~70 per context, on the thread that builds it;
+   * the client's context is built by the starting thread after the plugin's handshake line). One
+   * crypto for all contexts that pass no random of their own probes once per JVM. A {@code
+   * JcaTlsCrypto} is made for concurrent use (a context's engines all share one; its caches are
+   * synchronised tables and its randoms thread-safe {@code SecureRandom}s), so sharing it across
+   * contexts adds no new concurrency. A context given its own random gets a crypto of its own, as
+   * before. Thread-safe.
+   */
+  private static final class SharedCryptoProvider extends JcaTlsCryptoProvider {
+    private final JcaJceHelper helper;
+    private JcaTlsCrypto shared; // guarded by this
+
+    SharedCryptoProvider(JcaJceHelper helper) {
+      this.helper = helper;
+    }
+
+    @Override
+    public JcaJceHelper getHelper() {
+      return helper;
+    }
+
+    @Override
+    public JcaTlsCrypto create(SecureRandom random) {
+      if (random != null) {
+        return super.create(random);
+      }
+      synchronized (this) {
+        if (shared == null) {
+          shared = super.create(null);
+        }
+        return shared;
+      }
+    }
   }
 
   /**
