@@ -1,7 +1,8 @@
 // streamhost measures gRPC streaming throughput against go-plugin's examples/streaming plugin
 // through the example's own Go client (shared.StreamerGRPCClient), as the Java side's
 // grpc_streaming figures do: Configure(file, chunk), a client-streaming Write of -size-mib MiB,
-// a server-streaming Read of the file back; one JSON line per direction (MiB/s of the median).
+// a server-streaming Read of the file back; one JSON line per direction (MiB/s of the median, and
+// host_cpu_ms_per_mib: this process's CPU time, user and system, per MiB, median of the runs).
 //
 //	streamhost stream -plugin P [-size-mib N] [-chunk BYTES] [-warmup-runs N] [-runs N]
 package main
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"syscall"
 	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
@@ -53,40 +56,70 @@ func runStream(args []string) error {
 	}
 	defer os.Remove(file)
 	ctx := context.Background()
-	var writes, reads []int64
+	var writes, reads, writeCPU, readCPU []int64
 	for i := 0; i < *warmups+*runs; i++ {
 		_ = os.Remove(file)
 		if err := s.Configure(ctx, file, int64(*chunk)); err != nil {
 			return err
 		}
+		c0 := processCPU()
 		t0 := time.Now()
 		if err := s.Write(ctx, data); err != nil {
 			return err
 		}
 		t1 := time.Now()
+		c1 := processCPU()
 		back, err := s.Read(ctx)
 		if err != nil {
 			return err
 		}
 		t2 := time.Now()
+		c2 := processCPU()
 		if !bytes.Equal(back, data) {
 			return fmt.Errorf("read back %d bytes, not the %d written", len(back), len(data))
 		}
 		if i >= *warmups {
 			writes = append(writes, t1.Sub(t0).Nanoseconds())
 			reads = append(reads, t2.Sub(t1).Nanoseconds())
+			writeCPU = append(writeCPU, c1-c0)
+			readCPU = append(readCPU, c2-c1)
 		}
 	}
 	for _, f := range []struct {
 		name    string
 		samples []int64
-	}{{"grpc_streaming_write", writes}, {"grpc_streaming_read", reads}} {
+		cpu     []int64
+	}{{"grpc_streaming_write", writes, writeCPU}, {"grpc_streaming_read", reads, readCPU}} {
 		m := bench.PerRun(f.name+bench.Suffix(pf.MTLS, "", "_plain"), f.samples, map[string]any{
 			"size_mib": float64(*sizeMib), "chunk_bytes": *chunk, "mtls": pf.MTLS,
 		})
 		m["mib_per_s"] = bench.Round(float64(*sizeMib) / (m["p50_ms"].(float64) / 1e3))
 		m["mib_per_s_mean"] = bench.Round(float64(*sizeMib) / (m["mean_ms"].(float64) / 1e3))
+		m["host_cpu_ms_per_mib"] = bench.Round(median(f.cpu) / 1e6 / float64(*sizeMib))
 		bench.Emit(m)
 	}
 	return nil
+}
+
+// processCPU is this process's CPU time so far (all threads, user and system), in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// median of samples (the mean of the middle two for an even count).
+func median(samples []int64) float64 {
+	s := append([]int64(nil), samples...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return float64(s[n/2])
+	}
+	return float64(s[n/2-1]+s[n/2]) / 2
 }
