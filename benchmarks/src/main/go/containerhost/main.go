@@ -23,7 +23,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -128,35 +127,27 @@ func (f *firstByte) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// phaseSamples collects the phases of the measured runs, in ms since each start.
+// phaseSamples collects the phase ends of the measured runs, in ns since each start.
 type phaseSamples struct {
-	runnerStart, firstStdout, ready, dispensed, firstCall []float64
+	runnerStart, firstStdout, ready, dispensed, firstCall []int64
 }
 
 func (p *phaseSamples) add(t *runTimes, ready, dispensed, total time.Duration) {
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p.runnerStart = append(p.runnerStart, ms(t.runnerStart))
-	p.firstStdout = append(p.firstStdout, ms(t.firstStdout))
-	p.ready = append(p.ready, ms(ready))
-	p.dispensed = append(p.dispensed, ms(dispensed))
-	p.firstCall = append(p.firstCall, ms(total))
+	p.runnerStart = append(p.runnerStart, t.runnerStart.Nanoseconds())
+	p.firstStdout = append(p.firstStdout, t.firstStdout.Nanoseconds())
+	p.ready = append(p.ready, ready.Nanoseconds())
+	p.dispensed = append(p.dispensed, dispensed.Nanoseconds())
+	p.firstCall = append(p.firstCall, total.Nanoseconds())
 }
 
 // medians: each phase's median end (ms since the start) over the measured runs.
 func (p *phaseSamples) medians(figure, runtime string) map[string]any {
-	med := func(s []float64) float64 {
-		c := append([]float64(nil), s...)
-		sort.Float64s(c)
-		if len(c) == 0 {
-			return 0
-		}
-		return c[len(c)/2]
-	}
+	ms := func(s []int64) float64 { return bench.Round(bench.Median(s) / 1e6) }
 	return map[string]any{"figure": figure, "impl": "go", "runtime": runtime, "unit": "ms since the start, median",
-		"runner_start_ms": med(p.runnerStart), "first_stdout_ms": med(p.firstStdout),
-		"client_ready_ms": med(p.ready), "dispensed_ms": med(p.dispensed), "first_call_ms": med(p.firstCall),
+		"runner_start_ms": ms(p.runnerStart), "first_stdout_ms": ms(p.firstStdout),
+		"client_ready_ms": ms(p.ready), "dispensed_ms": ms(p.dispensed), "first_call_ms": ms(p.firstCall),
 		"runs": len(p.firstCall)}
 }
 
@@ -225,18 +216,14 @@ func runColdStart(args []string) error {
 			Logger:              bench.HostLogger(),
 		})
 		defer c.Kill()
-		rpc, err := c.Client()
-		if err != nil {
+		// started and connected first, to time it: Dispense's own Client() then returns at once
+		if _, err := c.Client(); err != nil {
 			return 0, err
 		}
 		ready := time.Since(start)
-		raw, err := rpc.Dispense("counter")
+		counter, err := bench.Dispense[shared.Counter](c, "counter")
 		if err != nil {
 			return 0, err
-		}
-		counter, ok := raw.(shared.Counter)
-		if !ok {
-			return 0, fmt.Errorf("plugin %q dispensed a %T", "counter", raw)
 		}
 		dispensed := time.Since(start)
 		v, err := counter.Increment("bench", 1, &memStorage{data: map[string]int64{}})

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
@@ -95,7 +94,7 @@ func runStream(args []string) error {
 		})
 		m["mib_per_s"] = bench.Round(float64(*sizeMib) / (m["p50_ms"].(float64) / 1e3))
 		m["mib_per_s_mean"] = bench.Round(float64(*sizeMib) / (m["mean_ms"].(float64) / 1e3))
-		m["host_cpu_ms_per_mib"] = bench.Round(median(f.cpu) / 1e6 / float64(*sizeMib))
+		m["host_cpu_ms_per_mib"] = bench.Round(bench.Median(f.cpu) / 1e6 / float64(*sizeMib))
 		bench.Emit(m)
 	}
 	return nil
@@ -108,18 +107,4 @@ func processCPU() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-// median of samples (the mean of the middle two for an even count).
-func median(samples []int64) float64 {
-	s := append([]int64(nil), samples...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return float64(s[n/2])
-	}
-	return float64(s[n/2-1]+s[n/2]) / 2
 }

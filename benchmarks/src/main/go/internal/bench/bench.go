@@ -130,6 +130,20 @@ func sorted(xs []int64) []int64 {
 	return s
 }
 
+// Median of samples, the mean of the middle two for an even count (as the Java side's
+// Results.median); 0 for none.
+func Median(samples []int64) float64 {
+	s := sorted(samples)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return float64(s[n/2])
+	}
+	return float64(s[n/2-1]+s[n/2]) / 2
+}
+
 // Round keeps three decimals.
 func Round(x float64) float64 {
 	return float64(int64(x*1000+0.5)) / 1000
