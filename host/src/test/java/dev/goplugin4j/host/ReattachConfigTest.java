@@ -22,6 +22,16 @@ class ReattachConfigTest {
   }
 
   @Test
+  void jsonIsCompactSortsAttributesAndLeavesHtmlCharactersAlone() {
+    ReattachConfig rc = new ReattachConfig("grpc", 2, NetAddress.unix("/tmp/a<b>&'c=\u00e9"), "container", "id\"1",
+        Map.of("z", "1", "a", "x\ny"), false, "", "", "", true);
+    assertThat(rc.toJson()).isEqualTo("{\"protocol\":\"grpc\",\"protocol_version\":2,\"network\":\"unix\","
+        + "\"address\":\"/tmp/a<b>&'c=\u00e9\",\"runner_kind\":\"container\",\"runner_id\":\"id\\\"1\","
+        + "\"runner_attributes\":{\"a\":\"x\\ny\",\"z\":\"1\"},\"multiplexed\":false,\"plugin_certificate\":\"\","
+        + "\"host_certificate\":\"\",\"host_private_key\":\"\",\"test\":true}");
+  }
+
+  @Test
   void toStringNeverPrintsThePrivateKey() {
     AutoMtlsCertificate host = AutoMtlsCertificate.generate();
     ReattachConfig rc = new ReattachConfig("grpc", 1, NetAddress.unix("/tmp/x"), "process", "1",
