@@ -119,7 +119,8 @@ public sealed interface PluginEvent
    * @param runnerId the runner's id: the process id, or the container id
    * @param phases how long each phase of the start took, in order: {@code prepare} (executors,
    *     socket directory, environment, host certificate), {@code runner start}, {@code handshake
-   *     line}, {@code handshake parse}, {@code channel} (built, its connection started), {@code
+   *     line} (the wait for it; the JVM's first start makes the shared event loops meanwhile),
+   *     {@code handshake parse}, {@code channel} (built, its connection started), {@code
    *     broker and stdio} (opened with the connection), {@code connect} (until the channel is
    *     ready: connected, TLS handshook, the server's HTTP/2 settings read; a health check when
    *     the first connection fails)

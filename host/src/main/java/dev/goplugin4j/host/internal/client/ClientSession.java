@@ -251,6 +251,9 @@ public final class ClientSession {
         new HandshakeLineReader(r, pluginLog, () -> closing, config.startTimeout(), this::failure);
     res.stdoutThread = newThread("goplugin4j-stdout-" + name, stdout::readStdout);
     res.stdoutThread.start();
+    // the event loops only now: in a fresh JVM making them (Netty's platform set-up, its epoll
+    // library) takes tens of milliseconds, which the plugin's own start hides from here on
+    res.eventLoops();
 
     String line = stdout.awaitHandshakeLine(deadline);
     long tLine = System.nanoTime();
@@ -329,7 +332,7 @@ public final class ClientSession {
    */
   private long[] connect(long deadline, AttachedRunner r, boolean reattach) {
     Connector connector =
-        new Connector(config, name, address, res.group, res.grpcExecutor, this::failure);
+        new Connector(config, name, address, res.eventLoops(), res.grpcExecutor, this::failure);
     Connector.Tls tls = connector.tls(res.hostCert, res.pluginCert);
     Consumer<NettyChannelBuilder> tune = connector.tune();
     if (config.multiplexBroker()) {
@@ -337,7 +340,7 @@ public final class ClientSession {
       transportStats.attach(res.muxer.session());
       res.channel = res.muxer.mainChannel(tls.client(), tune);
     } else {
-      res.channel = GrpcTransport.channel(address, tls.client(), res.group, tune);
+      res.channel = GrpcTransport.channel(address, tls.client(), res.eventLoops(), tune);
     }
     if (!reattach) {
       // the event loop connects while this thread makes the broker and opens the streams
@@ -349,7 +352,7 @@ public final class ClientSession {
       connector.healthCheck(res.channel, deadline, r);
     }
     res.broker = streams.newBroker(this::sendBrokerMessage, tls.server(), tls.client(), r,
-        res.socketDir, res.group, res.muxer, res.timer, tune);
+        res.socketDir, res.eventLoops(), res.muxer, res.timer, tune);
     // the first brokered server binds on the timer meanwhile: a plugin's first callback finds it
     res.broker.startSpare();
     openStreams(streams);

@@ -45,7 +45,8 @@ final class SessionResources {
   SharedResources.Lease shared;
   ScheduledExecutorService timer;
   ExecutorService grpcExecutor;
-  EventLoopGroup group;
+  /** Set by {@link #eventLoops()}. */
+  private EventLoopGroup group;
   Path socketDir;
   boolean deleteSocketDir;
   AttachedRunner runner;
@@ -71,7 +72,20 @@ final class SessionResources {
     shared = SharedResources.acquire(name);
     timer = shared.timer();
     grpcExecutor = shared.executor();
-    group = shared.eventLoops();
+  }
+
+  /**
+   * The shared event loops, asked for apart from the other threads: in the JVM's first start
+   * the loops are made at this call (Netty's platform set-up and its epoll library), which a
+   * launch makes once the plugin is spawned, while the plugin starts.
+   *
+   * @return the group; {@link #initExecutors} first
+   */
+  EventLoopGroup eventLoops() {
+    if (group == null) {
+      group = shared.eventLoops();
+    }
+    return group;
   }
 
   /**

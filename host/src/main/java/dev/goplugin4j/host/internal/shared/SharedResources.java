@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The threads every plugin client of this JVM shares: a cached (unbounded) pool for gRPC
  * callbacks and other short jobs, one timer thread and an epoll event loop group. Held by a
  * reference count, as grpc-java's {@code SharedResourceHolder}: the first {@link #acquire}
- * makes them, and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut
+ * makes them (the event loops at the first {@link Lease#eventLoops}), and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut
  * down, so a long-running host that starts its next plugin soon after closing the previous one
  * finds live threads (a plugin's start spent ~10 ms making and first using them), and a host
  * that closes all its clients keeps no goplugin4j thread once the linger is over.
@@ -118,7 +118,10 @@ public final class SharedResources {
       }
     }
     p.shutdown(false);
-    p.group.terminationFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    EventLoopGroup group = p.groupIfMade();
+    if (group != null) {
+      group.terminationFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    }
   }
 
   /**
@@ -146,7 +149,9 @@ public final class SharedResources {
   static final class Pool {
     final ThreadPoolExecutor executor;
     final ScheduledThreadPoolExecutor timer;
-    final EventLoopGroup group;
+    /** Made at the first {@link #group()}: see there. */
+    private EventLoopGroup group; // guarded by this
+    private boolean shut; // guarded by this
     ScheduledFuture<?> linger; // guarded by LOCK
     /** Runs {@link #atJvmExit} at the JVM's exit; removed when the pool shuts down before. */
     final Thread exitHook;
@@ -165,16 +170,44 @@ public final class SharedResources {
       });
       timer.setRemoveOnCancelPolicy(true);
       timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-      // two loops as each client had, up to four on bigger machines: they serve all clients now,
-      // and each loop costs an epoll instance at once (its thread only at first use)
-      group = GrpcTransport.newEventLoopGroup(
-          Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), "goplugin4j-io");
       exitHook = new Thread(() -> atJvmExit(this), "goplugin4j-exit-shared");
       try {
         Runtime.getRuntime().addShutdownHook(exitHook);
       } catch (IllegalStateException e) {
         // the JVM is exiting already: the threads end with it, as without the hook
       }
+    }
+
+    /**
+     * The event loops, made at the first call: a client asks for them once its plugin is
+     * spawned, so that in a fresh JVM their making (Netty's platform set-up and its epoll
+     * library, tens of milliseconds) overlaps the plugin's own start instead of delaying its
+     * spawn.
+     *
+     * @return the group; after {@link #shutdown}, the one made before (shut down too)
+     * @throws IllegalStateException after {@link #shutdown} when none was made before
+     */
+    synchronized EventLoopGroup group() {
+      if (group == null) {
+        if (shut) {
+          throw new IllegalStateException("goplugin4j's shared threads are shut down");
+        }
+        // two loops as each client had, up to four on bigger machines: they serve all clients,
+        // and each loop costs an epoll instance at once (its thread only at first use)
+        group = GrpcTransport.newEventLoopGroup(
+            Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())), "goplugin4j-io");
+      }
+      return group;
+    }
+
+    /** The event loops if {@link #group()} made them; null otherwise. */
+    synchronized EventLoopGroup groupIfMade() {
+      return group;
+    }
+
+    private synchronized EventLoopGroup shutGroup() {
+      shut = true;
+      return group;
     }
 
     private Thread track(Thread t) {
@@ -195,17 +228,20 @@ public final class SharedResources {
       }
       timer.shutdownNow();
       executor.shutdownNow();
+      EventLoopGroup group = shutGroup();
       if (await) {
         // the group's termination completes just before its threads end: join them too
         List<Thread> loops = new ArrayList<>();
-        for (EventExecutor e : group) {
-          e.submit(() -> {
-            synchronized (loops) {
-              loops.add(Thread.currentThread());
-            }
-          }).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (group != null) {
+          for (EventExecutor e : group) {
+            e.submit(() -> {
+              synchronized (loops) {
+                loops.add(Thread.currentThread());
+              }
+            }).awaitUninterruptibly(2, TimeUnit.SECONDS);
+          }
+          GrpcTransport.shutdown(group);
         }
-        GrpcTransport.shutdown(group);
         try {
           executor.awaitTermination(2, TimeUnit.SECONDS);
           timer.awaitTermination(2, TimeUnit.SECONDS);
@@ -223,7 +259,7 @@ public final class SharedResources {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-      } else {
+      } else if (group != null) {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       }
     }
@@ -277,12 +313,13 @@ public final class SharedResources {
     }
 
     /**
-     * The shared event loops; never shut them down.
+     * The shared event loops, made at the first call of any lease of this generation; never shut
+     * them down.
      *
      * @return the group
      */
     public EventLoopGroup eventLoops() {
-      return pool.group;
+      return pool.group();
     }
 
     /**

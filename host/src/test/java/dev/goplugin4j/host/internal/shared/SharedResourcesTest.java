@@ -44,6 +44,32 @@ class SharedResourcesTest {
   }
 
   @Test
+  void theEventLoopsAreMadeWhenAClientFirstAsksForThemNotWithTheOtherThreads() {
+    SharedResources.releaseIdleNow();
+    SharedResources.Lease a = SharedResources.acquire("a");
+    SharedResources.Lease b = SharedResources.acquire("b");
+    assertThat(a.pool.groupIfMade()).isNull();
+    var loops = b.eventLoops();
+    assertThat(a.pool.groupIfMade()).isSameAs(loops);
+    assertThat(a.eventLoops()).isSameAs(loops);
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void aGenerationShutDownBeforeAnyClientAskedForEventLoopsMakesNone() {
+    SharedResources.releaseIdleNow();
+    SharedResources.Lease a = SharedResources.acquire("a");
+    a.close();
+    assertThat(SharedResources.releaseIdleNow()).isTrue();
+    assertThat(a.pool.groupIfMade()).isNull();
+    assertThatThrownBy(a::eventLoops)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("shut down");
+    assertThat(sharedThreads()).isEmpty();
+  }
+
+  @Test
   void closingALeaseInterruptsOnlyItsOwnRunningJobs() throws Exception {
     SharedResources.Lease a = SharedResources.acquire("a");
     SharedResources.Lease b = SharedResources.acquire("b");
