@@ -167,13 +167,15 @@ func Latency(figure string, samples []int64, elapsed time.Duration, extra map[st
 	return m
 }
 
-// PerRun is a figure of separately timed runs (cold starts, transfers), in milliseconds.
+// PerRun is a figure of separately timed runs (cold starts, transfers), in milliseconds. Its
+// p50_ms is the Median, as the Java side's (for an even count of runs the nearest rank took the
+// lower of the middle two until 2026-12-04, which favoured this side).
 func PerRun(figure string, samples []int64, extra map[string]any) map[string]any {
 	s := sorted(samples)
 	m := map[string]any{
 		"figure":  figure,
 		"impl":    "go",
-		"p50_ms":  Round(percentile(s, 50) / 1e6),
+		"p50_ms":  Round(Median(samples) / 1e6),
 		"mean_ms": Round(mean(samples) / 1e6),
 		"min_ms":  Round(float64(s[0]) / 1e6),
 		"max_ms":  Round(float64(s[len(s)-1]) / 1e6),
