@@ -18,10 +18,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The threads every plugin client of this JVM shares: a cached (unbounded) pool for gRPC
  * callbacks and other short jobs, one timer thread and an epoll event loop group. Held by a
  * reference count, as grpc-java's {@code SharedResourceHolder}: the first {@link #acquire}
- * makes them (the event loops at the first {@link Lease#eventLoops}), and {@code LINGER_MILLIS} (1 s) after the last {@link Lease#close} they are shut
- * down, so a long-running host that starts its next plugin soon after closing the previous one
- * finds live threads (a plugin's start spent ~10 ms making and first using them), and a host
- * that closes all its clients keeps no goplugin4j thread once the linger is over.
+ * makes them (the event loops at the first {@link Lease#eventLoops}), and {@code LINGER_MILLIS}
+ * (1 s) after the last {@link Lease#close} they are shut down, so a long-running host that
+ * starts its next plugin soon after closing the previous one finds live threads (a plugin's
+ * start spent ~10 ms making and first using them), and a host that closes all its clients keeps
+ * no goplugin4j thread once the linger is over.
  *
  * <p>Each client sees the pool and the timer through its own views ({@link ClientExecutor},
  * {@link ClientTimer}): closing a lease shuts down the client's views only (its running jobs
