@@ -133,7 +133,10 @@ func sorted(xs []int64) []int64 {
 // Median of samples, the mean of the middle two for an even count (as the Java side's
 // Results.median); 0 for none.
 func Median(samples []int64) float64 {
-	s := sorted(samples)
+	return medianOfSorted(sorted(samples))
+}
+
+func medianOfSorted(s []int64) float64 {
 	n := len(s)
 	if n == 0 {
 		return 0
@@ -175,7 +178,7 @@ func PerRun(figure string, samples []int64, extra map[string]any) map[string]any
 	m := map[string]any{
 		"figure":  figure,
 		"impl":    "go",
-		"p50_ms":  Round(Median(samples) / 1e6),
+		"p50_ms":  Round(medianOfSorted(s) / 1e6),
 		"mean_ms": Round(mean(samples) / 1e6),
 		"min_ms":  Round(float64(s[0]) / 1e6),
 		"max_ms":  Round(float64(s[len(s)-1]) / 1e6),

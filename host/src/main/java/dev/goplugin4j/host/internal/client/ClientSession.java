@@ -35,6 +35,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -331,8 +332,9 @@ public final class ClientSession {
    *     streams were opened (phase timings)
    */
   private long[] connect(long deadline, AttachedRunner r, boolean reattach) {
+    EventLoopGroup group = res.eventLoops();
     Connector connector =
-        new Connector(config, name, address, res.eventLoops(), res.grpcExecutor, this::failure);
+        new Connector(config, name, address, group, res.grpcExecutor, this::failure);
     Connector.Tls tls = connector.tls(res.hostCert, res.pluginCert);
     Consumer<NettyChannelBuilder> tune = connector.tune();
     if (config.multiplexBroker()) {
@@ -340,7 +342,7 @@ public final class ClientSession {
       transportStats.attach(res.muxer.session());
       res.channel = res.muxer.mainChannel(tls.client(), tune);
     } else {
-      res.channel = GrpcTransport.channel(address, tls.client(), res.eventLoops(), tune);
+      res.channel = GrpcTransport.channel(address, tls.client(), group, tune);
     }
     if (!reattach) {
       // the event loop connects while this thread makes the broker and opens the streams
@@ -352,7 +354,7 @@ public final class ClientSession {
       connector.healthCheck(res.channel, deadline, r);
     }
     res.broker = streams.newBroker(this::sendBrokerMessage, tls.server(), tls.client(), r,
-        res.socketDir, res.eventLoops(), res.muxer, res.timer, tune);
+        res.socketDir, group, res.muxer, res.timer, tune);
     // the first brokered server binds on the timer meanwhile: a plugin's first callback finds it
     res.broker.startSpare();
     openStreams(streams);

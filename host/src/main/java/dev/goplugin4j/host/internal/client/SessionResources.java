@@ -45,8 +45,6 @@ final class SessionResources {
   SharedResources.Lease shared;
   ScheduledExecutorService timer;
   ExecutorService grpcExecutor;
-  /** Set by {@link #eventLoops()}. */
-  private EventLoopGroup group;
   Path socketDir;
   boolean deleteSocketDir;
   AttachedRunner runner;
@@ -82,10 +80,7 @@ final class SessionResources {
    * @return the group; {@link #initExecutors} first
    */
   EventLoopGroup eventLoops() {
-    if (group == null) {
-      group = shared.eventLoops();
-    }
-    return group;
+    return shared.eventLoops();
   }
 
   /**
@@ -178,7 +173,6 @@ final class SessionResources {
     brokerOut = null;
     stdioContext = null;
     shared = null;
-    group = null;
     grpcExecutor = null;
     timer = null;
     stderrPump = null;
