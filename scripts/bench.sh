@@ -73,6 +73,13 @@ failed=0
 cp="$root/benchmarks/target/classes:$(cat "$root/benchmarks/target/classpath.txt")"
 jvm=(java -Dgoplugin4j.goPeersDir="$root/target/go-peers" -Dgoplugin4j.bench.yamuxDriver="$gobin/yamuxbulk" -cp "$cp")
 bench_main() { (cd "$work" && "${jvm[@]}" dev.goplugin4j.benchmarks.BenchMain "$@"); }
+# bench_main_with JVM-OPTION... -- ARG...: the same with JVM options of its own
+bench_main_with() {
+  local opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  (cd "$work" && "${jvm[0]}" "${opts[@]}" "${jvm[@]:1}" dev.goplugin4j.benchmarks.BenchMain "$@")
+}
 
 say "building the Go plugins (go-plugin examples, cached under target/go-peers)"
 eval "$(bench_main peers)"
@@ -222,7 +229,8 @@ for g in $groups; do
       side "fresh_jvm_first_call_mtls go" "$gobin/kvhost" fresh-wall -plugin "$KV_PLUGIN" -mtls=true -runs "$FRESH_JVM" -workdir "$work"
       ;;
     host-cost)
-      side "host_cost java" bench_main host-cost
+      # the heap pinned and resident (HostCost's Javadoc): the RSS then moves with the plugins only
+      side "host_cost java" bench_main_with -Xms256m -Xmx256m -XX:+AlwaysPreTouch -- host-cost
       side "host_cost go" "$gobin/kvhost" hostcost -plugin "$KV_PLUGIN" -mtls=true -workdir "$work"
       ;;
     streaming)

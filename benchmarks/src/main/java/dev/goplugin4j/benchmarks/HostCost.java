@@ -5,6 +5,7 @@ import dev.goplugin4j.interop.Kv;
 import dev.goplugin4j.interop.KvPlugin;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,15 +24,30 @@ import java.util.stream.Stream;
  * ({@code VmRSS}) and open fds, minus the baseline, divided by the number of plugins. The Go
  * driver ({@code kvhost hostcost}) measures the same way (heap: {@code HeapAlloc} after
  * {@code runtime.GC()}). Goals (issue 11): at most 8 threads and 4 MiB heap per plugin, flat.
- * Not thread-safe.
+ *
+ * <p>The JVM must run with its heap pinned and touched ({@code -Xms} equal to {@code -Xmx}, and
+ * {@code -XX:+AlwaysPreTouch}; {@code scripts/bench.sh} passes {@value #HEAP_OPTIONS}): else the
+ * collector commits and returns heap between the samples, and the RSS difference is that, not the
+ * plugins' cost (at one plugin it came out between -7 and +3 MiB in runs of the same code). With
+ * the heap resident from the start, the RSS difference is what the plugins add outside the heap
+ * (thread stacks, native buffers, metaspace, malloc arenas); the RSS figure adds the heap they
+ * keep in use, so that it compares with Go's RSS, which holds Go's heap. Not thread-safe.
  */
 final class HostCost {
   static final double GOAL_THREADS = 8;
   static final double GOAL_HEAP_MIB = 4;
+  /** The JVM options this measurement needs: a pinned, resident heap. */
+  static final String HEAP_OPTIONS = "-Xms256m -Xmx256m -XX:+AlwaysPreTouch";
 
   private HostCost() {}
 
   static List<String> run(Path plugin, int[] levels) throws IOException, InterruptedException {
+    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    if (heap.getMax() < 0 || heap.getCommitted() != heap.getMax()) {
+      throw new IllegalStateException("host-cost needs the heap pinned (committed " + heap.getCommitted()
+          + " of max " + heap.getMax() + " bytes): run this JVM with " + HEAP_OPTIONS + ", as"
+          + " scripts/bench.sh does, or the RSS figures measure the collector, not the plugins");
+    }
     Files.writeString(Path.of("kv_coldstart"), "cold", StandardCharsets.UTF_8);
     try (PluginClient warm = client(plugin)) {
       warm.dispense("kv", Kv.class).get("coldstart");
@@ -49,7 +65,8 @@ final class HostCost {
         double[] now = sample();
         lines.add(line("threads", "threads per plugin", (now[0] - base[0]) / n, n, GOAL_THREADS));
         lines.add(line("heap_mib", "MiB heap per plugin", (now[1] - base[1]) / n, n, GOAL_HEAP_MIB));
-        lines.add(line("rss_mib", "MiB RSS per plugin", (now[2] - base[2]) / n, n, Double.NaN));
+        lines.add(line("rss_mib", "MiB RSS per plugin (outside the pinned heap, plus heap in use)",
+            (now[2] - base[2] + now[1] - base[1]) / n, n, Double.NaN));
         lines.add(line("fds", "fds per plugin", (now[3] - base[3]) / n, n, Double.NaN));
       }
     } finally {
