@@ -76,7 +76,8 @@ bench_main() { (cd "$work" && "${jvm[@]}" dev.goplugin4j.benchmarks.BenchMain "$
 # bench_main_with JVM-OPTION... -- ARG...: the same with JVM options of its own
 bench_main_with() {
   local opts=()
-  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] || { echo "bench: bench_main_with needs -- before BenchMain's arguments" >&2; return 2; }
   shift
   (cd "$work" && "${jvm[0]}" "${opts[@]}" "${jvm[@]:1}" dev.goplugin4j.benchmarks.BenchMain "$@")
 }

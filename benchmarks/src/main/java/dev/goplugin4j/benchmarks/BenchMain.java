@@ -39,7 +39,8 @@ import org.openjdk.jmh.util.Statistics;
  *   --container-warmup N --container-runs N           container cold start (default 2, 20)
  * BenchMain fresh-jvm [--runs N] [--java25 JAVA] [--cp JARS]
  *                                 fresh JVM to the first call, per start-up variant ({@link FreshJvm})
- * BenchMain host-cost             threads, heap, RSS, fds per live plugin at 1, 16, 64 ({@link HostCost})
+ * BenchMain host-cost             threads, heap, RSS, fds per live plugin at 1, 16, 64 ({@link HostCost});
+ *                                 the JVM needs -Xms256m -Xmx256m -XX:+AlwaysPreTouch
  * BenchMain streaming [--size-mib N] [--chunk BYTES] [--warmup N] [--runs N] [--mtls true|false]
  *                                 gRPC streaming throughput ({@link Streaming})
  * BenchMain containers-many [--runtime R] [--count N] [--warmup N] [--runs N]

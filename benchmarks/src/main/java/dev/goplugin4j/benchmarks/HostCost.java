@@ -44,9 +44,10 @@ final class HostCost {
   static List<String> run(Path plugin, int[] levels) throws IOException, InterruptedException {
     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     if (heap.getMax() < 0 || heap.getCommitted() != heap.getMax()) {
-      throw new IllegalStateException("host-cost needs the heap pinned (committed " + heap.getCommitted()
-          + " of max " + heap.getMax() + " bytes): run this JVM with " + HEAP_OPTIONS + ", as"
-          + " scripts/bench.sh does, or the RSS figures measure the collector, not the plugins");
+      throw new IllegalStateException("host-cost needs the heap pinned (committed "
+          + heap.getCommitted() + " of max " + heap.getMax() + " bytes): run this JVM with "
+          + HEAP_OPTIONS + ", as scripts/bench.sh does, or the RSS figures measure the collector,"
+          + " not the plugins");
     }
     Files.writeString(Path.of("kv_coldstart"), "cold", StandardCharsets.UTF_8);
     try (PluginClient warm = client(plugin)) {
