@@ -72,8 +72,7 @@ failed=0
 
 cp="$root/benchmarks/target/classes:$(cat "$root/benchmarks/target/classpath.txt")"
 jvm=(java -Dgoplugin4j.goPeersDir="$root/target/go-peers" -Dgoplugin4j.bench.yamuxDriver="$gobin/yamuxbulk" -cp "$cp")
-bench_main() { (cd "$work" && "${jvm[@]}" dev.goplugin4j.benchmarks.BenchMain "$@"); }
-# bench_main_with JVM-OPTION... -- ARG...: the same with JVM options of its own
+# bench_main_with JVM-OPTION... -- ARG...: BenchMain ARG... with JVM options of its own
 bench_main_with() {
   local opts=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
@@ -81,6 +80,7 @@ bench_main_with() {
   shift
   (cd "$work" && "${jvm[0]}" "${opts[@]}" "${jvm[@]:1}" dev.goplugin4j.benchmarks.BenchMain "$@")
 }
+bench_main() { bench_main_with -- "$@"; }
 
 say "building the Go plugins (go-plugin examples, cached under target/go-peers)"
 eval "$(bench_main peers)"
