@@ -169,14 +169,15 @@ public final class ProcessRunner implements Runner {
       synchronized (SPAWN_LOCK) {
         // Before the spawn: the child may exit and be reaped before we could read its start.
         startTicks = ProcStat.uptimeTicks().orElse(-1);
-        Set<String> pipesBefore = PipeHolders.ownPipes();
-        try {
-          process = builder.start();
-        } catch (IOException | RuntimeException e) {
-          boolean cancelled = killRequested || Thread.currentThread().isInterrupted();
-          throw new PluginStartException(spawnFailure(executable, e, cancelled), e);
+        try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
+          try {
+            process = builder.start();
+          } catch (IOException | RuntimeException e) {
+            boolean cancelled = killRequested || Thread.currentThread().isInterrupted();
+            throw new PluginStartException(spawnFailure(executable, e, cancelled), e);
+          }
+          pipes = PipeHolders.record(process.pid(), before.fds(), PipeHolders.ownFds());
         }
-        pipes = PipeHolders.record(process.pid(), pipesBefore, PipeHolders.ownPipes());
       }
     } catch (PluginStartException e) {
       startError = e.getMessage();
