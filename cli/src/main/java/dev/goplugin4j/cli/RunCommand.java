@@ -7,7 +7,7 @@ import dev.goplugin4j.container.ContainerConfig;
 import dev.goplugin4j.host.GrpcPlugin;
 import dev.goplugin4j.host.PluginClient;
 import dev.goplugin4j.host.ReattachConfig;
-import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.MultiplexingNotSupportedException;
 import dev.goplugin4j.protocol.PluginException;
 import io.grpc.Channel;
 import java.nio.file.Files;
@@ -220,12 +220,12 @@ final class RunCommand implements Callable<Integer> {
       try {
         client.start();
         mux = probeMux ? MuxSupport.YES : MuxSupport.NOT_ASKED;
-      } catch (HandshakeException e) {
+      } catch (MultiplexingNotSupportedException e) {
         if (!probeMux) {
           throw e;
         }
-        // a plugin without multiplexing fails the handshake; any other handshake failure fails
-        // again without multiplexing, and that second error is the one reported
+        // the only handshake failure that starting again without multiplexing can cure: every
+        // other field was accepted before this check; any other failure is reported as it is
         client.close();
         String why = e.getMessage().lines().findFirst().orElse("");
         ctx.progress("the plugin did not accept the multiplexed broker (" + why + "); starting it"

@@ -82,6 +82,23 @@ class RunIT {
   }
 
   @Test
+  void aHandshakeFailureThatIsNotAboutMultiplexingIsReportedOnceWithoutAStartAgain(
+      @TempDir Path dir) throws Exception {
+    // not a plugin: its first line is no handshake, with or without multiplexing asked for
+    Path notAPlugin = dir.resolve("not-a-plugin");
+    java.nio.file.Files.writeString(notAPlugin, "#!/bin/sh\necho hello from a script\nsleep 30\n");
+    assertThat(notAPlugin.toFile().setExecutable(true)).isTrue();
+    Path sockets = java.nio.file.Files.createDirectory(dir.resolve("sockets"));
+    CliProcess.Result r = CliProcess.run("run", "--magic-cookie", COOKIE,
+        "--socket-dir", sockets.toString(), notAPlugin.toString());
+    assertThat(r.status()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("unrecognized remote plugin message")
+        .doesNotContain("multiplexed broker").doesNotContain("starting it again");
+    assertThat(r.err().split("starting " + notAPlugin, -1)).as(r.err()).hasSize(2);
+    assertThat(CliProcess.socketDirs(sockets)).isEmpty();
+  }
+
+  @Test
   void requiringMultiplexingOfAPluginTooOldForItFailsWithoutAFallback(@TempDir Path socketParent)
       throws Exception {
     java.nio.file.Files.createDirectory(socketParent.resolve("tmp"));

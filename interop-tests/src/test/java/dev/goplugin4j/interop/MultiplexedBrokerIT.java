@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.goplugin4j.host.PluginClient;
-import dev.goplugin4j.protocol.HandshakeException;
+import dev.goplugin4j.protocol.MultiplexingNotSupportedException;
 import dev.goplugin4j.protocol.internal.broker.BrokerImpl;
 import dev.goplugin4j.testkit.GoPeers;
 import dev.goplugin4j.testkit.Leaks;
@@ -166,8 +166,9 @@ class MultiplexedBrokerIT {
     try (PluginClient client = exampleClient(plugin, sockets)
         .env("TMPDIR", pluginTmp.toString())
         .plugin("kv", new KvPlugin()).multiplexBroker(true).build()) {
+      // its own type, so that a host can fall back to the classic broker on this failure only
       assertThatThrownBy(client::start)
-          .isInstanceOf(HandshakeException.class)
+          .isInstanceOf(MultiplexingNotSupportedException.class)
           .hasMessageContaining("too old")
           .hasMessageContaining("v1.6");
     }

@@ -191,25 +191,25 @@ public record Handshake(
   /**
    * Checks the seventh field when the host asked for the multiplexed broker.
    *
-   * @throws HandshakeException if the field is missing (the plugin's go-plugin predates v1.6), is
-   *     not a boolean, or is false
+   * @throws MultiplexingNotSupportedException if the field is missing (the plugin's go-plugin
+   *     predates v1.6), is not a boolean, or is false
    */
   public void checkMultiplexSupported() {
     if (mux.isEmpty()) {
-      throw new HandshakeException(
+      throw new MultiplexingNotSupportedException(
           "the host asked for the multiplexed gRPC broker but the plugin's handshake has no"
               + " seventh field: the plugin's go-plugin is too old, recompile it with go-plugin"
               + " v1.6 or newer, or turn multiplexing off in the host");
     }
     Boolean value = parseGoBool(mux.get());
     if (value == null) {
-      throw new HandshakeException(
+      throw new MultiplexingNotSupportedException(
           "the plugin's handshake field 7 (multiplexing support) is \""
               + abbreviate(mux.get())
               + "\", not a boolean");
     }
     if (!value) {
-      throw new HandshakeException(
+      throw new MultiplexingNotSupportedException(
           "the plugin does not support the multiplexed gRPC broker; turn multiplexing off in the"
               + " host or upgrade the plugin");
     }

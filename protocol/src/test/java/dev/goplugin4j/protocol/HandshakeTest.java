@@ -110,7 +110,7 @@ class HandshakeTest {
   void missingMuxFieldSaysThePluginsGoPluginIsTooOld() {
     Handshake h = Handshake.parse("1|1|unix|/s|grpc|");
     assertThatThrownBy(h::checkMultiplexSupported)
-        .isInstanceOf(HandshakeException.class)
+        .isInstanceOf(MultiplexingNotSupportedException.class)
         .hasMessageContaining("too old")
         .hasMessageContaining("v1.6");
   }
@@ -119,7 +119,7 @@ class HandshakeTest {
   void muxFieldThatIsNotABooleanIsNamed() {
     Handshake h = Handshake.parse("1|1|unix|/s|grpc||maybe");
     assertThatThrownBy(h::checkMultiplexSupported)
-        .isInstanceOf(HandshakeException.class)
+        .isInstanceOf(MultiplexingNotSupportedException.class)
         .hasMessageContaining("\"maybe\"")
         .hasMessageContaining("not a boolean");
   }
@@ -130,6 +130,7 @@ class HandshakeTest {
     Handshake.parse("1|1|unix|/s|grpc||T").checkMultiplexSupported();
     Handshake.parse("1|1|unix|/s|grpc||1").checkMultiplexSupported();
     assertThatThrownBy(() -> Handshake.parse("1|1|unix|/s|grpc||false").checkMultiplexSupported())
+        .isInstanceOf(MultiplexingNotSupportedException.class)
         .hasMessageContaining("does not support the multiplexed");
   }
 

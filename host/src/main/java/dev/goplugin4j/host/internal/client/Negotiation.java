@@ -8,6 +8,7 @@ import dev.goplugin4j.protocol.AutoMtlsCertificate;
 import dev.goplugin4j.protocol.Handshake;
 import dev.goplugin4j.protocol.HandshakeException;
 import dev.goplugin4j.protocol.IncompatibleVersionException;
+import dev.goplugin4j.protocol.MultiplexingNotSupportedException;
 import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.TreeSet;
@@ -58,6 +59,8 @@ final class Negotiation {
     } catch (IncompatibleVersionException e) {
       throw new IncompatibleVersionException(
           diagnosis.failure(e.getMessage(), r), e.pluginVersion(), e.hostVersions(), e);
+    } catch (MultiplexingNotSupportedException e) {
+      throw new MultiplexingNotSupportedException(diagnosis.failure(e.getMessage(), r), e);
     } catch (HandshakeException e) {
       throw new HandshakeException(diagnosis.failure(e.getMessage(), r), e);
     }
