@@ -178,8 +178,10 @@ final class PipeHolders {
    * @param pipes from {@link #record}
    * @param pluginStartTicks the plugin's start time in clock ticks since boot ({@link
    *     ProcStat#startTicks}), compared exactly with the holders' own
+   * @param pidFloor no process started after the plugin has this pid or a smaller one ({@link
+   *     PidOrder#floorNow()}): those pids are skipped without reading their start; 0 looks at all
    */
-  static List<ProcessHandle> holders(Set<String> pipes, long pluginStartTicks) {
+  static List<ProcessHandle> holders(Set<String> pipes, long pluginStartTicks, long pidFloor) {
     List<ProcessHandle> found = new ArrayList<>();
     if (pipes.isEmpty()) {
       return found;
@@ -193,7 +195,7 @@ final class PipeHolders {
         } catch (NumberFormatException e) {
           continue;
         }
-        if (pid == self) {
+        if (pid == self || pid <= pidFloor) {
           continue;
         }
         // The start first, the fds only of what is left: nearly every process started before
@@ -219,14 +221,21 @@ final class PipeHolders {
    * SIGKILLs every {@linkplain #holders holder} of the pipes, in rounds (a holder may fork while
    * we look), and waits for them to be gone.
    *
+   * <p>On a machine with many processes the search's cost is reading the start of each; {@code
+   * order} lets it skip the pids below the plugin's when no process started since can have one
+   * ({@link PidOrder}: with 1,000 processes, a close's search took ~30 ms of CPU before).
+   *
+   * @param order the plugin's place in the kernel's pid order; {@link PidOrder#UNKNOWN} looks at
+   *     every pid
    * @return the holders still running at the deadline (empty on success)
    * @throws InterruptedException if interrupted
    */
-  static List<ProcessHandle> kill(Set<String> pipes, long pluginStartTicks, Duration timeout)
-      throws InterruptedException {
+  static List<ProcessHandle> kill(Set<String> pipes, long pluginStartTicks, PidOrder order,
+      Duration timeout) throws InterruptedException {
     Set<ProcessHandle> killed = new LinkedHashSet<>();
     for (int round = 0; round < MAX_ROUNDS; round++) {
-      List<ProcessHandle> fresh = holders(pipes, pluginStartTicks);
+      List<ProcessHandle> fresh =
+          holders(pipes, pluginStartTicks, pipes.isEmpty() ? 0 : order.floorNow());
       fresh.removeIf(killed::contains);
       if (fresh.isEmpty()) {
         break;

@@ -79,6 +79,7 @@ public final class ProcessRunner implements Runner {
   private Set<String> pipes = Set.of();
   /** No later than the child's start, in clock ticks since boot; -1 when unknown (no /proc). */
   private long startTicks = -1;
+  private PidOrder pidOrder = PidOrder.UNKNOWN;
   /** Set before kill() waits for the lock, so a start in progress can tell it was cancelled. */
   private volatile boolean killRequested;
 
@@ -169,6 +170,7 @@ public final class ProcessRunner implements Runner {
       synchronized (SPAWN_LOCK) {
         // Before the spawn: the child may exit and be reaped before we could read its start.
         startTicks = ProcStat.uptimeTicks().orElse(-1);
+        long[] kernelCounts = PidOrder.before();
         try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
           try {
             process = builder.start();
@@ -176,6 +178,7 @@ public final class ProcessRunner implements Runner {
             boolean cancelled = killRequested || Thread.currentThread().isInterrupted();
             throw new PluginStartException(spawnFailure(executable, e, cancelled), e);
           }
+          pidOrder = PidOrder.of(process.pid(), kernelCounts);
           pipes = PipeHolders.record(process.pid(), before.fds(), PipeHolders.ownFds());
         }
       }
@@ -436,11 +439,13 @@ public final class ProcessRunner implements Runner {
     Process p;
     Set<String> ownPipes;
     long since;
+    PidOrder order;
     synchronized (this) {
       killed = true;
       p = process;
       ownPipes = pipes;
       since = startTicks;
+      order = pidOrder;
     }
     if (p == null) {
       exit.complete(-1);
@@ -461,7 +466,7 @@ public final class ProcessRunner implements Runner {
       // Helpers the plugin left behind (re-parented, so not in its tree) that still hold its
       // stdout or stderr: our readers would block on them until they die.
       if (since >= 0) {
-        left.addAll(PipeHolders.kill(ownPipes, since, KILL_TIMEOUT));
+        left.addAll(PipeHolders.kill(ownPipes, since, order, KILL_TIMEOUT));
       }
       if (!left.isEmpty()) {
         LOG.warn(

@@ -71,6 +71,23 @@ class PipeHoldersTest {
     assertThat(fds).allSatisfy(fd -> assertThat(fd).containsOnlyDigits());
   }
 
+  @Test
+  void holdersSkipsThePidsAtOrBelowTheFloorAndFindsTheRest() throws Exception {
+    Set<String> pipes;
+    Process child;
+    try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
+      child = spawn();
+      pipes = PipeHolders.record(child.pid(), before.fds(), PipeHolders.ownFds());
+    }
+    assertThat(pipes).isNotEmpty();
+
+    assertThat(PipeHolders.holders(pipes, 0, child.pid() - 1)).extracting(ProcessHandle::pid)
+        .containsExactly(child.pid());
+    assertThat(PipeHolders.holders(pipes, 0, 0)).extracting(ProcessHandle::pid)
+        .containsExactly(child.pid());
+    assertThat(PipeHolders.holders(pipes, 0, child.pid())).isEmpty();
+  }
+
   private Process spawn() throws IOException {
     Process p = new ProcessBuilder("sleep", "60").redirectInput(ProcessBuilder.Redirect.INHERIT)
         .start();
