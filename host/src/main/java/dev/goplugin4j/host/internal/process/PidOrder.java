@@ -10,20 +10,18 @@ import java.util.OptionalLong;
 /**
  * Whether every process created after a spawn has a larger pid than the spawned process, so that
  * a search for such processes ({@link PipeHolders#holders}) may skip the smaller pids without
- * reading each one's start time. Linux hands out pids in increasing order, skipping those in
- * use, and wraps to the bottom at {@code /proc/sys/kernel/pid_max}; a wrap since the spawn is
- * ruled out from the kernel's own counts, or the answer is "look at every pid":
- *
- * <ul>
- *   <li>the last pid handed out ({@code /proc/loadavg}'s fifth field) is below the spawned one:
- *       the counter wrapped;
- *   <li>otherwise, to wrap and climb back past the spawned pid, the counter must have handed out
- *       or skipped every pid of its range once: handed out at most {@code forks} times (the
- *       kernel's count of tasks created, {@code processes} in {@code /proc/stat}, read before the
- *       spawn and now), skipped at most three pids (its own, its process group, its session) per
- *       task alive before the spawn ({@code /proc/loadavg}'s fourth field) or created since. When
- *       that sum is below the range, no wrap happened.
- * </ul>
+ * reading each one's start time. Linux hands out pids in increasing order from the last one,
+ * skipping those in use, and wraps to the bottom at {@code /proc/sys/kernel/pid_max}. Since the
+ * spawn the counter has handed out at most {@code created} pids (the kernel's count of tasks
+ * created, {@code processes} in {@code /proc/stat}, read before the spawn and now: every
+ * namespace's, so at least this one's) and skipped at most three pids (a task's own, its process
+ * group's, its session's) per task alive before the spawn ({@code /proc/loadavg}'s task count) or
+ * created since. While the spawned pid plus both stays below {@code pid_max}, the counter cannot
+ * have wrapped; otherwise the answer is "look at every pid". Only counts are used, no "last pid"
+ * (which a virtualised {@code /proc/loadavg}, as LXCFS's, may take from another pid namespace).
+ * Not covered: a process privileged to choose pids ({@code CAP_CHECKPOINT_RESTORE}: clone3's
+ * {@code set_tid}, {@code ns_last_pid}) can give a helper a smaller one; a plugin with that
+ * capability on the host can stop the host in simpler ways.
  *
  * <p>Instances are immutable and thread-safe.
  *
@@ -32,9 +30,6 @@ import java.util.OptionalLong;
  * @param tasksBefore the tasks alive before the spawn; -1 when unknown
  */
 record PidOrder(long pid, long forksBefore, long tasksBefore) {
-  /** The pids below this are never handed out after a wrap in the first pid namespace. */
-  static final long RESERVED_PIDS = 300;
-
   private static final Path STAT = Path.of("/proc/stat");
   private static final Path LOADAVG = Path.of("/proc/loadavg");
   private static final Path PID_MAX = Path.of("/proc/sys/kernel/pid_max");
@@ -48,8 +43,7 @@ record PidOrder(long pid, long forksBefore, long tasksBefore) {
    * @return the counts; -1 where {@code /proc} cannot tell
    */
   static long[] before() {
-    long[] tasksAndLast = loadavg();
-    return new long[] {forks().orElse(-1), tasksAndLast[0]};
+    return new long[] {forks().orElse(-1), loadavgTasks()};
   }
 
   /** The order of a spawn given the counts {@link #before()} read. */
@@ -66,9 +60,7 @@ record PidOrder(long pid, long forksBefore, long tasksBefore) {
     if (pid <= 0 || forksBefore < 0 || tasksBefore < 0) {
       return 0;
     }
-    long[] tasksAndLast = loadavg();
-    return floor(pid, forksBefore, tasksBefore, forks().orElse(-1), tasksAndLast[1],
-        pidMax().orElse(-1));
+    return floor(pid, forksBefore, tasksBefore, forks().orElse(-1), pidMax().orElse(-1));
   }
 
   /**
@@ -76,16 +68,14 @@ record PidOrder(long pid, long forksBefore, long tasksBefore) {
    *
    * @return {@code pid} when a wrap since the spawn is ruled out, else 0
    */
-  static long floor(long pid, long forksBefore, long tasksBefore, long forksNow, long lastPid,
-      long pidMax) {
-    if (pid <= 0 || forksBefore < 0 || tasksBefore < 0 || forksNow < forksBefore || lastPid < pid
-        || pidMax <= RESERVED_PIDS) {
+  static long floor(long pid, long forksBefore, long tasksBefore, long forksNow, long pidMax) {
+    if (pid <= 0 || forksBefore < 0 || tasksBefore < 0 || forksNow < forksBefore || pidMax <= pid) {
       return 0;
     }
     long created = forksNow - forksBefore;
-    long range = pidMax - RESERVED_PIDS - 1;
-    // handed out + skipped; no overflow: each term is below 2^62 on any real count
-    if (created + 3 * (tasksBefore + created) >= range) {
+    // the highest pid the counter can have reached: handed out + skipped; no overflow on any real
+    // count (each term is far below 2^61)
+    if (pid + created + 3 * (tasksBefore + created) >= pidMax) {
       return 0;
     }
     return pid;
@@ -105,26 +95,22 @@ record PidOrder(long pid, long forksBefore, long tasksBefore) {
     return OptionalLong.empty();
   }
 
-  /**
-   * {@code /proc/loadavg}'s task count and last pid ("0.20 0.18 0.12 1/80 11206"); -1 each when
-   * unknown.
-   */
-  static long[] loadavg() {
+  /** {@code /proc/loadavg}'s task count ("0.20 0.18 0.12 1/80 11206": 80); -1 when unknown. */
+  static long loadavgTasks() {
     try {
-      return parseLoadavg(Files.readString(LOADAVG, StandardCharsets.US_ASCII));
+      return parseLoadavgTasks(Files.readString(LOADAVG, StandardCharsets.US_ASCII));
     } catch (IOException | RuntimeException e) {
-      return new long[] {-1, -1};
+      return -1;
     }
   }
 
-  /** Parses {@code /proc/loadavg}; package-private for tests. */
-  static long[] parseLoadavg(String text) {
+  /** Parses {@code /proc/loadavg}'s task count; package-private for tests. */
+  static long parseLoadavgTasks(String text) {
     String[] f = text.trim().split(" ");
     try {
-      int slash = f[3].indexOf('/');
-      return new long[] {Long.parseLong(f[3].substring(slash + 1)), Long.parseLong(f[4])};
+      return Long.parseLong(f[3].substring(f[3].indexOf('/') + 1));
     } catch (RuntimeException e) {
-      return new long[] {-1, -1};
+      return -1;
     }
   }
 

@@ -2,6 +2,9 @@ package dev.goplugin4j.host.internal.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -9,82 +12,70 @@ class PidOrderTest {
   private static final long MAX = 32_768;
 
   @Test
-  void theSpawnedPidIsTheFloorWhenTheCounterCannotHaveWrapped() {
-    // 100 tasks created since, 300 alive before: 100 + 3 * 400 pids at most, far below the range
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_100, 20_100, MAX)).isEqualTo(20_000);
+  void theSpawnedPidIsTheFloorWhenTheCounterCannotHaveReachedPidMax() {
+    // 100 tasks created since, 300 alive before: at most 100 + 3 * 400 pids above 20,000
+    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_100, MAX)).isEqualTo(20_000);
   }
 
   @Test
-  void aLastPidBelowTheSpawnedOneMeansTheCounterWrapped() {
-    assertThat(PidOrder.floor(32_700, 5_000, 300, 5_100, 400, MAX)).isZero();
+  void aSpawnedPidTooCloseToPidMaxLooksAtEveryPid() {
+    // 20 created, 300 alive: the counter may have passed 32,768 and wrapped
+    assertThat(PidOrder.floor(31_800, 5_000, 300, 5_020, MAX)).isZero();
+    assertThat(PidOrder.floor(30_000, 5_000, 300, 5_020, MAX)).isEqualTo(30_000);
   }
 
   @Test
-  void enoughCreationsToWrapAndClimbBackPastTheSpawnedPidLookAtEveryPid() {
-    // 8,000 created: 8,000 + 3 * 8,300 = 32,900 pids handed out or skipped, the whole range
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 13_000, 20_001, MAX)).isZero();
-    // one fewer round of the range's worth is still ruled out
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 12_000, 20_001, MAX)).isEqualTo(20_000);
-  }
-
-  @Test
-  void manyTasksAliveBeforeTheSpawnCountAsSkippedPids() {
-    assertThat(PidOrder.floor(20_000, 5_000, 11_000, 5_001, 20_001, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, 10_000, 5_001, 20_001, MAX)).isEqualTo(20_000);
+  void creationsAndTheirSkippedPidsCountTowardsAWrap() {
+    // 20,000 + c + 3 * (300 + c) < 32,768 holds up to c = 2,966; with c = 1, up to 4,254 alive
+    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_000 + 2_966, MAX)).isEqualTo(20_000);
+    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_000 + 2_967, MAX)).isZero();
+    // tasks alive before the spawn count as pids the counter may have to skip
+    assertThat(PidOrder.floor(20_000, 5_000, 4_254, 5_001, MAX)).isEqualTo(20_000);
+    assertThat(PidOrder.floor(20_000, 5_000, 4_255, 5_001, MAX)).isZero();
   }
 
   @Test
   void anythingUnknownOrInconsistentLooksAtEveryPid() {
-    assertThat(PidOrder.floor(20_000, -1, 300, 5_100, 20_100, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, -1, 5_100, 20_100, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, 300, -1, 20_100, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 4_000, 20_100, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_100, -1, MAX)).isZero();
-    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_100, 20_100, -1)).isZero();
-    assertThat(PidOrder.floor(-1, 5_000, 300, 5_100, 20_100, MAX)).isZero();
+    assertThat(PidOrder.floor(20_000, -1, 300, 5_100, MAX)).isZero();
+    assertThat(PidOrder.floor(20_000, 5_000, -1, 5_100, MAX)).isZero();
+    assertThat(PidOrder.floor(20_000, 5_000, 300, -1, MAX)).isZero();
+    assertThat(PidOrder.floor(20_000, 5_000, 300, 4_000, MAX)).isZero();
+    assertThat(PidOrder.floor(20_000, 5_000, 300, 5_100, -1)).isZero();
+    assertThat(PidOrder.floor(-1, 5_000, 300, 5_100, MAX)).isZero();
     assertThat(PidOrder.UNKNOWN.floorNow()).isZero();
   }
 
   @Test
-  void loadavgGivesTheTaskCountAndTheLastPid() {
-    assertThat(PidOrder.parseLoadavg("0.75 1.59 1.61 1/108 32484\n")).containsExactly(108, 32_484);
-    assertThat(PidOrder.parseLoadavg("garbage")).containsExactly(-1, -1);
+  void loadavgGivesTheTaskCount() {
+    assertThat(PidOrder.parseLoadavgTasks("0.75 1.59 1.61 1/108 32484\n")).isEqualTo(108);
+    assertThat(PidOrder.parseLoadavgTasks("garbage")).isEqualTo(-1);
   }
 
   @Test
   void pidMaxIsReadWhole() throws Exception {
     // an integer sysctl answers only a read at offset 0: a byte-wise read gives "3" of "32768"
-    String text = new String(java.nio.file.Files.readAllBytes(
-        java.nio.file.Path.of("/proc/sys/kernel/pid_max")), java.nio.charset.StandardCharsets.US_ASCII);
+    String text = new String(Files.readAllBytes(Path.of("/proc/sys/kernel/pid_max")),
+        StandardCharsets.US_ASCII).strip();
     assertThat(PidOrder.pidMax()).isPresent();
-    assertThat(PidOrder.pidMax().getAsLong()).isGreaterThan(PidOrder.RESERVED_PIDS);
-    if (text.strip().length() > 1) {
-      assertThat(PidOrder.pidMax().getAsLong()).isEqualTo(Long.parseLong(text.strip()));
+    assertThat(PidOrder.pidMax().getAsLong()).isGreaterThan(1_000);
+    if (text.length() > 1) {
+      assertThat(PidOrder.pidMax().getAsLong()).isEqualTo(Long.parseLong(text));
     }
   }
 
   @Test
-  void aChildSpawnedJustNowIsItsOwnFloorOnThisMachine() throws Exception {
+  void aChildSpawnedJustNowIsItsOwnFloorUnlessItsPidIsNearPidMax() throws Exception {
     long[] before = PidOrder.before();
     assertThat(before[0]).as("tasks created since boot").isPositive();
     assertThat(before[1]).as("tasks alive").isPositive();
     Process child = new ProcessBuilder("sleep", "60").start();
     try {
-      PidOrder order = PidOrder.of(child.pid(), before);
-      long floor = order.floorNow();
-      // 0 only when the pid counter wrapped during the spawn (the last pid is then below the child's)
-      // (on a machine with few tasks for its pid_max, as every one this runs on)
-      if (floor == 0 && 6 * before[1] < PidOrder.pidMax().orElse(0)) {
-        assertThat(PidOrder.loadavg()[1]).isLessThan(child.pid());
-      }
-      assertThat(floor).isIn(0L, child.pid());
-      if (floor == child.pid()) {
-        Process later = new ProcessBuilder("sleep", "60").start();
-        try {
-          assertThat(later.pid()).isGreaterThan(floor);
-        } finally {
-          later.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+      long floor = PidOrder.of(child.pid(), before).floorNow();
+      long pidMax = PidOrder.pidMax().orElseThrow();
+      if (child.pid() + 4 * before[1] + 10_000 < pidMax) {
+        assertThat(floor).isEqualTo(child.pid());
+      } else {
+        assertThat(floor).isIn(0L, child.pid());
       }
     } finally {
       child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
