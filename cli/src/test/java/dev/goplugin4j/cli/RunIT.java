@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.goplugin4j.host.ReattachConfig;
 import dev.goplugin4j.testkit.GoPeers;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,9 +87,9 @@ class RunIT {
       @TempDir Path dir) throws Exception {
     // not a plugin: its first line is no handshake, with or without multiplexing asked for
     Path notAPlugin = dir.resolve("not-a-plugin");
-    java.nio.file.Files.writeString(notAPlugin, "#!/bin/sh\necho hello from a script\nsleep 30\n");
+    Files.writeString(notAPlugin, "#!/bin/sh\necho hello from a script\nsleep 30\n");
     assertThat(notAPlugin.toFile().setExecutable(true)).isTrue();
-    Path sockets = java.nio.file.Files.createDirectory(dir.resolve("sockets"));
+    Path sockets = Files.createDirectory(dir.resolve("sockets"));
     CliProcess.Result r = CliProcess.run("run", "--magic-cookie", COOKIE,
         "--socket-dir", sockets.toString(), notAPlugin.toString());
     assertThat(r.status()).as(r.toString()).isEqualTo(1);
@@ -101,7 +102,7 @@ class RunIT {
   @Test
   void requiringMultiplexingOfAPluginTooOldForItFailsWithoutAFallback(@TempDir Path socketParent)
       throws Exception {
-    java.nio.file.Files.createDirectory(socketParent.resolve("tmp"));
+    Files.createDirectory(socketParent.resolve("tmp"));
     Path old = GoPeers.create().goPluginExample("v1.4.8", GoPeers.KV_PLUGIN);
     // killed after the refused handshake, the old plugin leaves its socket in its TMPDIR
     Path pluginTmp = socketParent.resolve("tmp");

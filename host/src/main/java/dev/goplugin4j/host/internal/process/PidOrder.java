@@ -38,17 +38,17 @@ record PidOrder(long pid, long forksBefore, long tasksBefore) {
   static final PidOrder UNKNOWN = new PidOrder(-1, -1, -1);
 
   /**
-   * The kernel's counts, to read just before a spawn.
+   * The kernel's counts, to read before a spawn; give the spawned pid with {@link #spawned}.
    *
-   * @return the counts; -1 where {@code /proc} cannot tell
+   * @return the counts, the pid unknown; -1 where {@code /proc} cannot tell
    */
-  static long[] before() {
-    return new long[] {forks().orElse(-1), loadavgTasks()};
+  static PidOrder before() {
+    return new PidOrder(-1, forks().orElse(-1), loadavgTasks());
   }
 
-  /** The order of a spawn given the counts {@link #before()} read. */
-  static PidOrder of(long pid, long[] before) {
-    return new PidOrder(pid, before[0], before[1]);
+  /** These counts for the process the spawn made. */
+  PidOrder spawned(long spawnedPid) {
+    return new PidOrder(spawnedPid, forksBefore, tasksBefore);
   }
 
   /**

@@ -167,10 +167,11 @@ public final class ProcessRunner implements Runner {
       }
       builder.redirectInput(
           DEV_NULL.exists() ? ProcessBuilder.Redirect.from(DEV_NULL) : ProcessBuilder.Redirect.PIPE);
+      // Before the spawn, outside its lock: counts read earlier only count more tasks.
+      PidOrder counts = PidOrder.before();
       synchronized (SPAWN_LOCK) {
         // Before the spawn: the child may exit and be reaped before we could read its start.
         startTicks = ProcStat.uptimeTicks().orElse(-1);
-        long[] kernelCounts = PidOrder.before();
         try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
           try {
             process = builder.start();
@@ -178,7 +179,7 @@ public final class ProcessRunner implements Runner {
             boolean cancelled = killRequested || Thread.currentThread().isInterrupted();
             throw new PluginStartException(spawnFailure(executable, e, cancelled), e);
           }
-          pidOrder = PidOrder.of(process.pid(), kernelCounts);
+          pidOrder = counts.spawned(process.pid());
           pipes = PipeHolders.record(process.pid(), before.fds(), PipeHolders.ownFds());
         }
       }

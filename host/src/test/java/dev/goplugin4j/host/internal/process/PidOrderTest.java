@@ -65,14 +65,14 @@ class PidOrderTest {
 
   @Test
   void aChildSpawnedJustNowIsItsOwnFloorUnlessItsPidIsNearPidMax() throws Exception {
-    long[] before = PidOrder.before();
-    assertThat(before[0]).as("tasks created since boot").isPositive();
-    assertThat(before[1]).as("tasks alive").isPositive();
+    PidOrder before = PidOrder.before();
+    assertThat(before.forksBefore()).as("tasks created since boot").isPositive();
+    assertThat(before.tasksBefore()).as("tasks alive").isPositive();
     Process child = new ProcessBuilder("sleep", "60").start();
     try {
-      long floor = PidOrder.of(child.pid(), before).floorNow();
+      long floor = before.spawned(child.pid()).floorNow();
       long pidMax = PidOrder.pidMax().orElseThrow();
-      if (child.pid() + 4 * before[1] + 10_000 < pidMax) {
+      if (child.pid() + 4 * before.tasksBefore() + 10_000 < pidMax) {
         assertThat(floor).isEqualTo(child.pid());
       } else {
         assertThat(floor).isIn(0L, child.pid());

@@ -25,12 +25,9 @@ class PipeHoldersTest {
 
   @Test
   void recordNamesTheChildsStdoutAndStderrPipes() throws Exception {
-    Set<String> pipes;
-    Process child;
-    try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
-      child = spawn();
-      pipes = PipeHolders.record(child.pid(), before.fds(), PipeHolders.ownFds());
-    }
+    Recorded r = spawnAndRecord();
+    Process child = r.child();
+    Set<String> pipes = r.pipes();
 
     assertThat(pipes).containsExactlyInAnyOrder(fdTarget(child, 1), fdTarget(child, 2));
     assertThat(pipes).allSatisfy(p -> assertThat(p).startsWith("pipe:["));
@@ -73,12 +70,9 @@ class PipeHoldersTest {
 
   @Test
   void holdersSkipsThePidsAtOrBelowTheFloorAndFindsTheRest() throws Exception {
-    Set<String> pipes;
-    Process child;
-    try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
-      child = spawn();
-      pipes = PipeHolders.record(child.pid(), before.fds(), PipeHolders.ownFds());
-    }
+    Recorded r = spawnAndRecord();
+    Process child = r.child();
+    Set<String> pipes = r.pipes();
     assertThat(pipes).isNotEmpty();
 
     assertThat(PipeHolders.holders(pipes, 0, child.pid() - 1)).extracting(ProcessHandle::pid)
@@ -93,6 +87,17 @@ class PipeHoldersTest {
         .start();
     processes.add(p);
     return p;
+  }
+
+  /** A child and the pipes recorded for it, as ProcessRunner records them around its spawn. */
+  private record Recorded(Process child, Set<String> pipes) {}
+
+  private Recorded spawnAndRecord() throws IOException {
+    try (PipeHolders.FdSnapshot before = PipeHolders.fdSnapshot()) {
+      Process child = spawn();
+      return new Recorded(child,
+          PipeHolders.record(child.pid(), before.fds(), PipeHolders.ownFds()));
+    }
   }
 
   private static String fdTarget(Process p, int fd) throws IOException {
